@@ -1,0 +1,125 @@
+# splatlm build.  `make` builds lib + CLI, `make test` runs the Catch2 suite,
+# `make bench` runs the benchmarks, `make run` is the main job.
+# Knobs: NO_OMP=1 (no OpenMP), CUDA=0 (skip nvcc), DEBUG=1 (-O0 -g), SANITIZE=1 (ASan+UBSan).
+
+CXX      ?= g++
+NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+BUILD    := build
+BIN      := bin
+
+CXXFLAGS := -std=c++20 -Wall -Wextra -Wno-unused-parameter -MMD -MP -I.
+LDFLAGS  :=
+LDLIBS   := -lm -ldl -lpthread
+
+ifeq ($(DEBUG),1)
+  CXXFLAGS += -O0 -g
+else
+  CXXFLAGS += -O3 -g1
+  ifeq ($(shell $(CXX) -march=native -x c++ -E /dev/null >/dev/null 2>&1 && echo yes),yes)
+    CXXFLAGS += -march=native
+  endif
+endif
+ifeq ($(SANITIZE),1)
+  CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+  LDFLAGS  += -fsanitize=address,undefined
+endif
+
+# ---- OpenMP -----------------------------------------------------------------
+HAVE_OMP := $(if $(filter 1,$(NO_OMP)),no,$(shell echo 'int main(){}' | $(CXX) -fopenmp -x c++ - -o /dev/null >/dev/null 2>&1 && echo yes || echo no))
+ifeq ($(HAVE_OMP),yes)
+  CXXFLAGS += -fopenmp
+  LDFLAGS  += -fopenmp
+  OMP_LINE := ✓ OpenMP
+else
+  CXXFLAGS += -Wno-unknown-pragmas
+  OMP_LINE := ✗ OpenMP (NO_OMP=1 or compiler lacks -fopenmp): single-threaded CPU kernels
+endif
+
+# ---- CUDA -------------------------------------------------------------------
+HAVE_CUDA := $(if $(filter 0,$(CUDA)),no,$(if $(NVCC),yes,no))
+CUDA_SRCS := $(wildcard cuda/*.cu)
+ifeq ($(HAVE_CUDA),yes)
+  CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
+  CXXFLAGS  += -DSPLATLM_CUDA=1 -I$(CUDA_HOME)/include
+  LDFLAGS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64
+  LDLIBS    += -lcudart -lcublas -lcurand
+  NVCCFLAGS := -std=c++17 -O3 -I. -Xcompiler -fPIC \
+               -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+               -gencode arch=compute_90,code=compute_90
+  CUDA_OBJS := $(CUDA_SRCS:%.cu=$(BUILD)/%.o)
+  CUDA_LINE := ✓ CUDA ($(NVCC))
+else
+  CUDA_OBJS :=
+  CUDA_LINE := ✗ CUDA (CUDA=0 or no nvcc): CPU-only build, --device cuda reports it
+endif
+
+# ---- third-party headers from Debian packages ---------------------------------
+# catch2 (tests) and libstb-dev (PNG output). Installed when we can, else we say how.
+define need_pkg
+$(if $(wildcard $(1)),,$(shell if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+   (apt-get install -y -qq $(2) || (apt-get update -qq && apt-get install -y -qq $(2))) >&2; fi))$(if $(wildcard $(1)),,$(error $(1) is missing: run `sudo apt-get install $(2)`))
+endef
+STB_FLAGS := -I/usr/include/stb
+STB_LIBS  := -lstb
+
+# ---- sources ----------------------------------------------------------------
+LIB_DIRS  := tensor autograd nn splat train viz bench
+CLI_MAIN  := train/main.cpp
+LIB_SRCS  := $(filter-out $(CLI_MAIN),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp)))
+# CPU-only stand-ins for cuda/*.cu, compiled when nvcc is absent.
+ifeq ($(HAVE_CUDA),no)
+  LIB_SRCS += $(wildcard cuda/*.cpp)
+endif
+LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
+TEST_SRCS := $(wildcard tests/*.cpp)
+TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
+LIB       := $(BUILD)/libsplatlm.a
+
+.PHONY: all test bench run clean config deps
+all: config $(BIN)/splatlm
+
+config:
+	@echo "$(OMP_LINE)"
+	@echo "$(CUDA_LINE)"
+
+deps:
+	$(call need_pkg,/usr/include/stb/stb_image_write.h,libstb-dev)
+	$(call need_pkg,/usr/include/catch2/catch.hpp,catch2)
+
+$(BUILD)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(STB_FLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS) $(CUDA_OBJS)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/splatlm: $(BUILD)/$(CLI_MAIN:.cpp=.o) $(LIB)
+	@mkdir -p $(BIN)
+	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(LDLIBS)
+
+$(BIN)/tests: $(TEST_OBJS) $(LIB)
+	@mkdir -p $(BIN)
+	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(LDLIBS)
+
+# Tests: the whole Catch2 suite; pass extra Catch2 arguments with TEST_ARGS="...".
+test: config
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory $(BIN)/tests $(BIN)/splatlm
+	./$(BIN)/tests $(TEST_ARGS)
+
+bench: all
+	./$(BIN)/splatlm bench gemm
+
+run: all
+	./$(BIN)/splatlm train --preset tiny --out runs/tiny
+
+clean:
+	rm -rf $(BUILD) $(BIN)
+
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/$(CLI_MAIN:.cpp=.d)

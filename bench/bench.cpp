@@ -1,0 +1,29 @@
+#include "bench/bench.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "tensor/error.h"
+
+namespace splatlm {
+
+int run_bench(int argc, char** argv) {
+    struct Kind {
+        const char* name;
+        const char* summary;
+        int (*run)(int, char**);
+    };
+    static const Kind kinds[] = {
+        {"gemm", "single-precision GEMM GFLOP/s (with OpenBLAS beside it when installed)", bench_gemm},
+    };
+    if (argc < 3 || !std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h")) {
+        std::printf("usage: splatlm bench KIND [options]   (splatlm bench KIND --help)\n\nkinds:\n");
+        for (const Kind& k : kinds) std::printf("  %-10s %s\n", k.name, k.summary);
+        return argc < 3 ? 2 : 0;
+    }
+    for (const Kind& k : kinds)
+        if (!std::strcmp(argv[2], k.name)) return k.run(argc, argv);
+    fail("unknown benchmark '", argv[2], "' (see splatlm bench --help)");
+}
+
+}  // namespace splatlm

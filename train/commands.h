@@ -1,0 +1,16 @@
+// commands.h — the table of bin/splatlm subcommands. Each `run` gets the full argv (argv[1] is its
+// name), parses its own options with train/args.h and returns the process exit code.
+#pragma once
+#include <vector>
+
+namespace splatlm {
+
+struct Command {
+    const char* name;
+    const char* summary;
+    int (*run)(int argc, char** argv);
+};
+
+const std::vector<Command>& commands();
+
+}  // namespace splatlm
