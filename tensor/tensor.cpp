@@ -5,6 +5,7 @@
 
 #include "cuda/runtime.h"
 #include "tensor/error.h"
+#include "tensor/ops.h"
 
 namespace splatlm {
 
@@ -80,37 +81,21 @@ float Tensor::at(std::initializer_list<int64_t> index) const {
     return data()[pos];
 }
 
-// Visit every element's storage position in logical order (odometer over the shape).
-template <class F>
-static void for_each_position(const Shape& shape, const Strides& strides, F&& f) {
-    const int64_t n = splatlm::numel(shape), nd = static_cast<int64_t>(shape.size());
-    std::vector<int64_t> idx(nd, 0);
-    int64_t pos = 0;
-    for (int64_t i = 0; i < n; ++i) {
-        f(i, pos);
-        for (int64_t a = nd - 1; a >= 0; --a) {
-            pos += strides[a];
-            if (++idx[a] < shape[a]) break;
-            pos -= strides[a] * shape[a];
-            idx[a] = 0;
-        }
-    }
-}
-
 std::vector<float> Tensor::to_vector() const {
     if (device() != Device::CPU) return to(Device::CPU).to_vector();
-    std::vector<float> out(numel());
-    const float* base = data();
-    for_each_position(shape(), strides(), [&](int64_t i, int64_t pos) { out[i] = base[pos]; });
-    return out;
+    Tensor c = raw::contiguous(*this);
+    return std::vector<float>(c.data(), c.data() + c.numel());
 }
 
 Tensor Tensor::clone() const {
     SPLATLM_CHECK(defined(), "clone: undefined tensor");
-    if (device() == Device::CPU) return from_vector(to_vector(), shape());
-    Tensor src = is_contiguous() ? *this : to(Device::CPU).to(device());  // gather on the host for now
     Tensor out = empty(shape(), device());
-    cuda::copy_device_to_device(out.data(), src.data(), numel() * sizeof(float));
+    if (device() == Device::CPU) {
+        raw::copy_into(out, *this);
+    } else {
+        SPLATLM_CHECK(is_contiguous(), "clone: non-contiguous CUDA tensors are not supported yet");
+        cuda::copy_device_to_device(out.data(), data(), numel() * sizeof(float));
+    }
     return out;
 }
 

@@ -1,0 +1,115 @@
+#include <unordered_map>
+#include <unordered_set>
+
+#include "autograd/graph.h"
+#include "tensor/error.h"
+#include "tensor/ops.h"
+
+namespace splatlm {
+
+namespace {
+thread_local bool g_grad_enabled = true;
+}
+
+bool grad_enabled() { return g_grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+
+Tensor record(Tensor out, const char* op, std::vector<Tensor> inputs, BackwardFn backward) {
+    if (!g_grad_enabled) return out;
+    bool needs = false;
+    for (const Tensor& t : inputs) needs = needs || (t.defined() && t.requires_grad());
+    if (!needs) return out;
+    for (const Tensor& t : inputs)
+        if (t.defined() && t.impl() == out.impl()) out = out.detach();  // the output must be its own node
+    auto node = std::make_shared<Node>();
+    node->op = op;
+    node->inputs = std::move(inputs);
+    node->backward = std::move(backward);
+    out.impl()->grad_fn = std::move(node);
+    out.impl()->requires_grad = true;
+    return out;
+}
+
+namespace {
+
+// Post-order DFS over the tensors that lead to `root` (iterative: deep graphs must not overflow
+// the stack). Reversed, it lists every tensor before the inputs it was computed from. It holds
+// owning pointers: releasing a node's inputs mid-backward must not free tensors still to visit.
+std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::shared_ptr<TensorImpl>& root) {
+    std::vector<std::shared_ptr<TensorImpl>> order;
+    std::unordered_set<TensorImpl*> seen{root.get()};
+    std::vector<std::pair<std::shared_ptr<TensorImpl>, size_t>> stack{{root, 0}};
+    while (!stack.empty()) {
+        auto& [impl, next] = stack.back();
+        Node* node = impl->grad_fn.get();
+        if (node && next < node->inputs.size()) {
+            const std::shared_ptr<TensorImpl>& child = node->inputs[next++].impl_ptr();
+            if (child && child->requires_grad && seen.insert(child.get()).second) stack.push_back({child, 0});
+            continue;
+        }
+        order.push_back(std::move(impl));
+        stack.pop_back();
+    }
+    return order;
+}
+
+void accumulate(std::unordered_map<TensorImpl*, Tensor>& grads, TensorImpl* impl, const Tensor& g) {
+    auto it = grads.find(impl);
+    if (it == grads.end())
+        grads.emplace(impl, g);
+    else
+        it->second = raw::binary(Binary::Add, it->second, g);
+}
+
+}  // namespace
+
+void backward(const Tensor& root, const Tensor& grad) {
+    SPLATLM_CHECK(root.defined() && root.requires_grad(),
+                  "backward: this tensor does not require grad (no input of its graph had requires_grad set)");
+    Tensor seed = grad;
+    if (!seed.defined()) {
+        SPLATLM_CHECK(root.numel() == 1, "backward: a gradient is needed for the non-scalar output of shape ",
+                      shape_str(root.shape()));
+        seed = Tensor::ones(root.shape());
+    }
+    SPLATLM_CHECK(seed.shape() == root.shape(), "backward: gradient of shape ", shape_str(seed.shape()),
+                  " for an output of shape ", shape_str(root.shape()));
+    NoGradGuard no_grad;  // backward closures compute with differentiable ops; record nothing
+    std::unordered_map<TensorImpl*, Tensor> grads{{root.impl(), seed}};
+    std::vector<std::shared_ptr<TensorImpl>> order = topological_order(root.impl_ptr());
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        TensorImpl* impl = it->get();
+        auto found = grads.find(impl);
+        if (found == grads.end()) continue;
+        Tensor g = std::move(found->second);
+        grads.erase(found);
+        Node* node = impl->grad_fn.get();
+        if (!node) {  // a leaf: accumulate into .grad across backward calls
+            if (impl->grad) {
+                Tensor acc(impl->grad);
+                raw::add_inplace(acc, g);
+            } else {
+                impl->grad = g.clone().impl_ptr();  // an own contiguous copy, never an alias
+            }
+            continue;
+        }
+        SPLATLM_CHECK(!node->released, "backward: the graph through '", node->op,
+                      "' was already freed by an earlier backward(); run the forward pass again");
+        std::vector<Tensor> input_grads = node->backward(g);
+        SPLATLM_CHECK(input_grads.size() == node->inputs.size(), "backward: op '", node->op, "' returned ",
+                      input_grads.size(), " gradients for ", node->inputs.size(), " inputs");
+        for (size_t i = 0; i < input_grads.size(); ++i) {
+            const Tensor& in = node->inputs[i];
+            if (!in.defined() || !in.requires_grad() || !input_grads[i].defined()) continue;
+            SPLATLM_CHECK(input_grads[i].shape() == in.shape(), "backward: op '", node->op, "' gave a gradient of shape ",
+                          shape_str(input_grads[i].shape()), " for input ", i, " of shape ", shape_str(in.shape()));
+            accumulate(grads, in.impl(), input_grads[i]);
+        }
+        node->backward = nullptr;  // free saved tensors now, not when the graph dies
+        node->inputs.clear();
+        node->released = true;
+    }
+}
+
+}  // namespace splatlm

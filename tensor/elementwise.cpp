@@ -1,0 +1,102 @@
+// elementwise.cpp — unary and broadcasting binary ops. The per-element math is in
+// elementwise_math.h; here is only the iteration: one switch picks a template instance, whose inner
+// loop the compiler vectorises for unit strides.
+#include <cmath>
+
+#include "tensor/error.h"
+#include "tensor/ops.h"
+#include "tensor/strided.h"
+
+namespace splatlm::raw {
+
+namespace {
+
+template <class F>
+Tensor map_unary(const Tensor& x, F f) {
+    check_device("unary op", x, Device::CPU);
+    Tensor out = Tensor::empty(x.shape());
+    float* o = out.data();
+    const float* s = x.data();
+    for_each_row<2>(x.shape(), {out.strides(), x.strides()}, [&](auto off, int64_t n, auto st) {
+        float* op = o + off[0];
+        const float* sp = s + off[1];
+        if (st[1] == 1)
+            for (int64_t i = 0; i < n; ++i) op[i] = f(sp[i]);
+        else
+            for (int64_t i = 0; i < n; ++i) op[i] = f(sp[i * st[1]]);
+    });
+    return out;
+}
+
+template <Binary kind>
+Tensor map_binary(const Tensor& a, const Tensor& b, const char* name) {
+    check_device(name, a, Device::CPU);
+    check_device(name, b, Device::CPU);
+    Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+    Tensor ea = expand(a, shape), eb = expand(b, shape);
+    Tensor out = Tensor::empty(shape);
+    float* o = out.data();
+    const float *pa = ea.data(), *pb = eb.data();
+    for_each_row<3>(shape, {out.strides(), ea.strides(), eb.strides()}, [&](auto off, int64_t n, auto st) {
+        float* op = o + off[0];
+        const float *ap = pa + off[1], *bp = pb + off[2];
+        if (st[1] == 1 && st[2] == 1)
+            for (int64_t i = 0; i < n; ++i) op[i] = apply_binary<kind>(ap[i], bp[i]);
+        else if (st[1] == 1 && st[2] == 0)
+            for (int64_t i = 0; i < n; ++i) op[i] = apply_binary<kind>(ap[i], bp[0]);
+        else if (st[1] == 0 && st[2] == 1)
+            for (int64_t i = 0; i < n; ++i) op[i] = apply_binary<kind>(ap[0], bp[i]);
+        else
+            for (int64_t i = 0; i < n; ++i) op[i] = apply_binary<kind>(ap[i * st[1]], bp[i * st[2]]);
+    });
+    return out;
+}
+
+}  // namespace
+
+Tensor unary(Unary op, const Tensor& x) {
+    switch (op) {
+#define CASE(name) \
+    case Unary::name: return map_unary(x, [](float v) { return apply_unary<Unary::name>(v); });
+        CASE(Neg) CASE(Exp) CASE(Log) CASE(Sqrt) CASE(Tanh) CASE(Sigmoid) CASE(Relu) CASE(Gelu) CASE(Square)
+        CASE(Reciprocal) CASE(Abs) CASE(EluPlusOne)
+#undef CASE
+    }
+    fail("unary: unknown op");
+}
+
+Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
+    switch (op) {
+#define CASE(name) \
+    case Binary::name: return map_binary<Binary::name>(a, b, #name);
+        CASE(Add) CASE(Sub) CASE(Mul) CASE(Div) CASE(Maximum) CASE(Minimum) CASE(Equal) CASE(GreaterEqual)
+        CASE(GeluGrad) CASE(ReluGrad) CASE(EluPlusOneGrad) CASE(TanhGrad) CASE(SigmoidGrad)
+#undef CASE
+    }
+    fail("binary: unknown op");
+}
+
+Tensor affine(const Tensor& x, float scale, float shift) {
+    return map_unary(x, [scale, shift](float v) { return v * scale + shift; });
+}
+
+Tensor pow_scalar(const Tensor& x, float p) {
+    return map_unary(x, [p](float v) { return std::pow(v, p); });
+}
+
+void add_inplace(Tensor& dst, const Tensor& src) {
+    SPLATLM_CHECK(dst.shape() == src.shape(), "add_inplace: shapes ", shape_str(dst.shape()), " and ",
+                  shape_str(src.shape()), " differ");
+    SPLATLM_CHECK(dst.is_contiguous(), "add_inplace: destination must be contiguous");
+    check_device("add_inplace", dst, Device::CPU);
+    check_device("add_inplace", src, Device::CPU);
+    float* d = dst.data();
+    const float* s = src.data();
+    for_each_row<2>(dst.shape(), {dst.strides(), src.strides()}, [&](auto off, int64_t n, auto st) {
+        float* dp = d + off[0];
+        const float* sp = s + off[1];
+        for (int64_t i = 0; i < n; ++i) dp[i * st[0]] += sp[i * st[1]];
+    });
+}
+
+}  // namespace splatlm::raw

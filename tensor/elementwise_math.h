@@ -1,0 +1,73 @@
+// elementwise_math.h — per-element math, written once. Marked __host__ __device__ under nvcc so
+// the CUDA kernels and the OpenMP loops evaluate exactly the same expressions.
+#pragma once
+#include <cmath>
+
+#ifdef __CUDACC__
+#define SPLATLM_HD __host__ __device__
+#else
+#define SPLATLM_HD
+#endif
+
+namespace splatlm {
+
+enum class Unary { Neg, Exp, Log, Sqrt, Tanh, Sigmoid, Relu, Gelu, Square, Reciprocal, Abs, EluPlusOne };
+enum class Binary {
+    Add, Sub, Mul, Div, Maximum, Minimum,
+    Equal,        // 1 where a == b, else 0 (a mask; not differentiable)
+    GreaterEqual, // 1 where a >= b, else 0
+    // Backward helpers: (x or y, upstream gradient g) → g · f'(·)
+    GeluGrad,     // (x, g)
+    ReluGrad,     // (x, g)
+    EluPlusOneGrad, // (x, g)
+    TanhGrad,     // (y = tanh x, g)
+    SigmoidGrad,  // (y = sigmoid x, g)
+};
+
+// GELU, tanh approximation (as in GPT-2): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+SPLATLM_HD inline float gelu(float x) {
+    const float c = 0.7978845608028654f;  // √(2/π)
+    return 0.5f * x * (1.f + tanhf(c * (x + 0.044715f * x * x * x)));
+}
+// d/dx GELU = 0.5(1+t) + 0.5·x·(1−t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(√(2/π)(x + 0.044715x³)).
+SPLATLM_HD inline float gelu_grad(float x) {
+    const float c = 0.7978845608028654f;
+    float t = tanhf(c * (x + 0.044715f * x * x * x));
+    return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * c * (1.f + 3.f * 0.044715f * x * x);
+}
+SPLATLM_HD inline float sigmoid(float x) { return 1.f / (1.f + expf(-x)); }
+
+template <Unary op>
+SPLATLM_HD inline float apply_unary(float x) {
+    if constexpr (op == Unary::Neg) return -x;
+    if constexpr (op == Unary::Exp) return expf(x);
+    if constexpr (op == Unary::Log) return logf(x);
+    if constexpr (op == Unary::Sqrt) return sqrtf(x);
+    if constexpr (op == Unary::Tanh) return tanhf(x);
+    if constexpr (op == Unary::Sigmoid) return sigmoid(x);
+    if constexpr (op == Unary::Relu) return x > 0.f ? x : 0.f;
+    if constexpr (op == Unary::Gelu) return gelu(x);
+    if constexpr (op == Unary::Square) return x * x;
+    if constexpr (op == Unary::Reciprocal) return 1.f / x;
+    if constexpr (op == Unary::Abs) return fabsf(x);
+    if constexpr (op == Unary::EluPlusOne) return x > 0.f ? x + 1.f : expf(x);  // elu(x) + 1 > 0
+}
+
+template <Binary op>
+SPLATLM_HD inline float apply_binary(float a, float b) {
+    if constexpr (op == Binary::Add) return a + b;
+    if constexpr (op == Binary::Sub) return a - b;
+    if constexpr (op == Binary::Mul) return a * b;
+    if constexpr (op == Binary::Div) return a / b;
+    if constexpr (op == Binary::Maximum) return a > b ? a : b;
+    if constexpr (op == Binary::Minimum) return a < b ? a : b;
+    if constexpr (op == Binary::Equal) return a == b ? 1.f : 0.f;
+    if constexpr (op == Binary::GreaterEqual) return a >= b ? 1.f : 0.f;
+    if constexpr (op == Binary::GeluGrad) return b * gelu_grad(a);
+    if constexpr (op == Binary::ReluGrad) return a > 0.f ? b : 0.f;
+    if constexpr (op == Binary::EluPlusOneGrad) return a > 0.f ? b : b * expf(a);
+    if constexpr (op == Binary::TanhGrad) return b * (1.f - a * a);
+    if constexpr (op == Binary::SigmoidGrad) return b * a * (1.f - a);
+}
+
+}  // namespace splatlm

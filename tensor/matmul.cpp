@@ -1,0 +1,65 @@
+// matmul.cpp — batched matrix products with numpy broadcasting over the batch axes, lowered onto
+// gemm(). Strides travel into the GEMM (its packing absorbs them), so transposed operands never copy.
+#include <vector>
+
+#include "tensor/error.h"
+#include "tensor/gemm.h"
+#include "tensor/ops.h"
+#include "tensor/strided.h"
+
+namespace splatlm::raw {
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+    check_device("matmul", a, Device::CPU);
+    check_device("matmul", b, Device::CPU);
+    SPLATLM_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: needs operands of rank >= 2, got ", shape_str(a.shape()),
+                  " and ", shape_str(b.shape()));
+    const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
+    SPLATLM_CHECK(b.size(-2) == K, "matmul: inner dimensions differ: ", shape_str(a.shape()), " @ ",
+                  shape_str(b.shape()));
+    Shape a_batch(a.shape().begin(), a.shape().end() - 2), b_batch(b.shape().begin(), b.shape().end() - 2);
+    Shape batch = broadcast_shapes(a_batch, b_batch, "matmul (batch axes)");
+    Shape out_shape = batch;
+    out_shape.push_back(M);
+    out_shape.push_back(N);
+    Tensor out = Tensor::empty(out_shape);
+    if (out.numel() == 0) return out;
+    const int64_t rsb = b.strides()[b.dim() - 2], csb = b.strides()[b.dim() - 1];
+    const int64_t rsa = a.strides()[a.dim() - 2], csa = a.strides()[a.dim() - 1];
+
+    // One big GEMM when b has no batch and a's batch axes fold into its rows ([B, T, C] @ [C, N]).
+    if (numel(b_batch) == 1) {
+        Shape rows(a.shape().begin(), a.shape().end() - 1);
+        Strides row_strides(a.strides().begin(), a.strides().end() - 1);
+        StridedLayout<1> L = coalesce<1>(rows, {row_strides});
+        if (L.shape.size() <= 1) {
+            const int64_t fold_rs = L.shape.empty() ? rsa : L.strides[0][0];
+            gemm(numel(rows), N, K, 1.f, a.data(), fold_rs, csa, b.data(), rsb, csb, 0.f, out.data(), N, 1);
+            return out;
+        }
+    }
+    // General case: one pointer triple per batch element, found by walking the broadcast batch shape.
+    Shape a_full = batch, b_full = batch;
+    a_full.insert(a_full.end(), {M, K});
+    b_full.insert(b_full.end(), {K, N});
+    Tensor ea = expand(a, a_full), eb = expand(b, b_full);
+    const int64_t count = numel(batch), nb = static_cast<int64_t>(batch.size());
+    std::vector<const float*> pa(count), pb(count);
+    std::vector<float*> pc(count);
+    for (int64_t i = 0; i < count; ++i) {
+        int64_t rem = i, oa = 0, ob = 0;
+        for (int64_t ax = nb - 1; ax >= 0; --ax) {
+            int64_t idx = rem % batch[ax];
+            rem /= batch[ax];
+            oa += idx * ea.strides()[ax];
+            ob += idx * eb.strides()[ax];
+        }
+        pa[i] = ea.data() + oa;
+        pb[i] = eb.data() + ob;
+        pc[i] = out.data() + i * M * N;
+    }
+    gemm_batched(count, M, N, K, 1.f, pa.data(), rsa, csa, pb.data(), rsb, csb, 0.f, pc.data(), N, 1);
+    return out;
+}
+
+}  // namespace splatlm::raw
