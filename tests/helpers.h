@@ -5,6 +5,8 @@
 #include <cmath>
 #include <string>
 
+#include "tensor/error.h"
+
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "tensor/ops.h"
