@@ -75,22 +75,30 @@ TEST_SRCS := $(wildcard tests/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
 LIB       := $(BUILD)/libsplatlm.a
 
-.PHONY: all test bench run clean config deps
-all: config $(BIN)/splatlm
+# Objects depend on a stamp of the flags, so switching NO_OMP/CUDA/DEBUG rebuilds everything.
+FLAGS_STAMP := $(BUILD)/flags.stamp
+FLAGS_NOW   := $(CXX) $(CXXFLAGS) $(LDFLAGS) $(LDLIBS) $(HAVE_CUDA)
+$(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP)))
+
+.PHONY: all test bench run clean config deps-lib deps-test
+all: config
+	@$(MAKE) --no-print-directory deps-lib
+	@$(MAKE) --no-print-directory $(BIN)/splatlm
 
 config:
 	@echo "$(OMP_LINE)"
 	@echo "$(CUDA_LINE)"
 
-deps:
+deps-lib:
 	$(call need_pkg,/usr/include/stb/stb_image_write.h,libstb-dev)
+deps-test: deps-lib
 	$(call need_pkg,/usr/include/catch2/catch.hpp,catch2)
 
-$(BUILD)/%.o: %.cpp
+$(BUILD)/%.o: %.cpp $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(STB_FLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.cu
+$(BUILD)/%.o: %.cu $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c $< -o $@
 
@@ -109,7 +117,7 @@ $(BIN)/tests: $(TEST_OBJS) $(LIB)
 
 # Tests: the whole Catch2 suite; pass extra Catch2 arguments with TEST_ARGS="...".
 test: config
-	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory deps-test
 	@$(MAKE) --no-print-directory $(BIN)/tests $(BIN)/splatlm
 	./$(BIN)/tests $(TEST_ARGS)
 
