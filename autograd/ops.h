@@ -15,6 +15,7 @@ Tensor reshape(const Tensor& x, const Shape& shape);  // one -1 allowed
 Tensor permute(const Tensor& x, const std::vector<int64_t>& axes);
 Tensor transpose(const Tensor& x, int64_t a, int64_t b);
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end);
+Tensor select(const Tensor& x, int64_t axis, int64_t index);  // drops the axis
 Tensor expand(const Tensor& x, const Shape& shape);
 Tensor contiguous(const Tensor& x);
 

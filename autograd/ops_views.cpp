@@ -27,14 +27,30 @@ Tensor transpose(const Tensor& x, int64_t a, int64_t b) {
     return permute(x, axes);
 }
 
+namespace {
+// Gradient of a view that reads `window(x)`: zeros of x's shape with g written into the window.
+template <class Window>
+Tensor scatter_into_zeros(const Shape& shape, const Tensor& g, Window window) {
+    Tensor dx = Tensor::zeros(shape);
+    Tensor w = window(dx);
+    raw::copy_into(w, g);
+    return dx;
+}
+}  // namespace
+
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end) {
     Shape in_shape = x.shape();
     return record(raw::slice(x, axis, start, end), "slice", {x},
                   [in_shape, axis, start, end](const Tensor& g) -> std::vector<Tensor> {
-                      Tensor dx = Tensor::zeros(in_shape);
-                      Tensor window = raw::slice(dx, axis, start, end);
-                      raw::copy_into(window, g);
-                      return {dx};
+                      return {scatter_into_zeros(in_shape, g, [&](const Tensor& t) { return raw::slice(t, axis, start, end); })};
+                  });
+}
+
+Tensor select(const Tensor& x, int64_t axis, int64_t index) {
+    Shape in_shape = x.shape();
+    return record(raw::select(x, axis, index), "select", {x},
+                  [in_shape, axis, index](const Tensor& g) -> std::vector<Tensor> {
+                      return {scatter_into_zeros(in_shape, g, [&](const Tensor& t) { return raw::select(t, axis, index); })};
                   });
 }
 

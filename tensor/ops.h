@@ -18,6 +18,7 @@ Tensor reshape(const Tensor& x, Shape shape);  // one -1 allowed; a view when st
 Tensor permute(const Tensor& x, const std::vector<int64_t>& axes);
 Tensor transpose(const Tensor& x, int64_t a, int64_t b);
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end);  // [start, end) along axis
+Tensor select(const Tensor& x, int64_t axis, int64_t index);  // drops the axis: x[..., index, ...]
 Tensor expand(const Tensor& x, const Shape& shape);  // broadcast view: stretched axes get stride 0
 Tensor contiguous(const Tensor& x);                  // x itself when already contiguous
 void copy_into(Tensor& dst, const Tensor& src);      // elementwise copy, same shape, any strides

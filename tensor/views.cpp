@@ -64,6 +64,17 @@ Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end) {
     return Tensor::view_of(x.storage(), shape, x.strides(), x.offset() + start * x.strides()[a]);
 }
 
+Tensor select(const Tensor& x, int64_t axis, int64_t index) {
+    const int64_t a = normalize_axis(axis, x.dim(), "select");
+    SPLATLM_CHECK(index >= 0 && index < x.shape()[a], "select: index ", index, " out of range for axis ", a,
+                  " of shape ", shape_str(x.shape()));
+    Shape shape = x.shape();
+    Strides strides = x.strides();
+    shape.erase(shape.begin() + a);
+    strides.erase(strides.begin() + a);
+    return Tensor::view_of(x.storage(), shape, strides, x.offset() + index * x.strides()[a]);
+}
+
 Tensor expand(const Tensor& x, const Shape& shape) {
     const int64_t nd = static_cast<int64_t>(shape.size()), lead = nd - x.dim();
     SPLATLM_CHECK(lead >= 0, "expand: cannot expand ", shape_str(x.shape()), " to fewer axes ", shape_str(shape));

@@ -109,6 +109,7 @@ TEST_CASE("gradcheck: views", "[autograd][gradcheck]") {
     SECTION("reshape") { require_gradcheck([](const std::vector<Tensor>& in) { return reshape(in[0], {5, -1}) * 1.f; }, {x}); }
     SECTION("permute") { require_gradcheck([](const std::vector<Tensor>& in) { return permute(in[0], {2, 0, 1}) * 1.f; }, {x}); }
     SECTION("transpose") { require_gradcheck([](const std::vector<Tensor>& in) { return transpose(in[0], 0, 2) * 1.f; }, {x}); }
+    SECTION("select") { require_gradcheck([](const std::vector<Tensor>& in) { return select(in[0], 2, 3) * 1.f; }, {x}); }
     SECTION("slice") { require_gradcheck([](const std::vector<Tensor>& in) { return slice(in[0], 1, 1, 4) * 1.f; }, {x}); }
     SECTION("expand") {
         Tensor y = random({3, 1, 5}, 42);

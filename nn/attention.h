@@ -1,0 +1,36 @@
+// attention.h — the attention slot of a transformer block and the registry that fills it by name.
+//
+// Every attention kind maps x: [B, T, C] → [B, T, C] causally (position t sees only ≤ t), and offers a
+// recurrent step for generation that consumes one position at a time with a per-layer cache.
+// Kinds register a factory under a name; the model never names a concrete class.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/config.h"
+#include "nn/module.h"
+
+namespace splatlm {
+
+// Whatever an attention kind keeps between generation steps (a KV cache, a recurrent state...).
+struct AttentionCache {
+    virtual ~AttentionCache() = default;
+};
+
+class Attention : public Module {
+  public:
+    virtual Tensor forward(const Tensor& x) = 0;  // [B, T, C] → [B, T, C]
+    virtual std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const = 0;
+    // x_t: [B, C] at the next position → [B, C]. Runs without autograd.
+    virtual Tensor step(const Tensor& x_t, AttentionCache& cache) = 0;
+};
+
+using AttentionFactory = std::function<std::unique_ptr<Attention>(const GPTConfig& config, int64_t layer, Rng& rng)>;
+
+void register_attention(const std::string& kind, AttentionFactory factory);
+std::unique_ptr<Attention> make_attention(const GPTConfig& config, int64_t layer, Rng& rng);
+std::vector<std::string> attention_kinds();  // registered names, sorted
+
+}  // namespace splatlm

@@ -1,0 +1,79 @@
+#include "nn/gpt.h"
+
+#include <cmath>
+
+#include "tensor/error.h"
+
+namespace splatlm {
+
+void GPTConfig::validate() const {
+    SPLATLM_CHECK(vocab > 0 && context > 0 && layers > 0 && heads > 0 && width > 0,
+                  "model config: vocab, context, layers, heads and width must be positive (got vocab ", vocab,
+                  ", context ", context, ", layers ", layers, ", heads ", heads, ", width ", width, ")");
+    SPLATLM_CHECK(width % heads == 0, "model config: width ", width, " is not divisible by heads ", heads);
+    SPLATLM_CHECK(dropout >= 0.f && dropout < 1.f, "model config: dropout ", dropout, " outside [0, 1)");
+    SPLATLM_CHECK(window > 0, "model config: window must be positive, got ", window);
+}
+
+Block::Block(const GPTConfig& c, int64_t layer, Rng& rng)
+    : ln1_(add_module("ln1", std::make_unique<LayerNorm>(c.width))),
+      attn_(add_module("attn", make_attention(c, layer, rng))),
+      ln2_(add_module("ln2", std::make_unique<LayerNorm>(c.width))),
+      mlp_(add_module("mlp", std::make_unique<MLP>(c.width, rng, 0.02f / std::sqrt(2.f * c.layers)))) {}
+
+Tensor Block::forward(const Tensor& x, float p, Rng& rng) {
+    const float drop = training() ? p : 0.f;
+    Tensor h = x + dropout(attn_.forward(ln1_.forward(x)), drop, rng);
+    return h + dropout(mlp_.forward(ln2_.forward(h)), drop, rng);
+}
+
+Tensor Block::step(const Tensor& x_t, AttentionCache& cache) {
+    Tensor h = x_t + attn_.step(ln1_.forward(x_t), cache);
+    return h + mlp_.forward(ln2_.forward(h));
+}
+
+GPT::GPT(const GPTConfig& c, uint64_t seed)
+    : config_((c.validate(), c)),
+      dropout_rng_(seed ^ 0xD50F000000000001ull),
+      wte_(add_module("wte", [&] { Rng rng(seed); return std::make_unique<Embedding>(c.vocab, c.width, rng); }())),
+      wpe_(add_module("wpe", [&] { Rng rng(seed + 1); return std::make_unique<Embedding>(c.context, c.width, rng, 0.01f); }())) {
+    for (int64_t i = 0; i < c.layers; ++i) {
+        Rng rng(seed + 100 + i);  // a stream per block: adding a layer leaves the others' weights alone
+        blocks_.push_back(&add_module("blocks." + std::to_string(i), std::make_unique<Block>(c, i, rng)));
+    }
+    ln_f_ = &add_module("ln_f", std::make_unique<LayerNorm>(c.width));
+}
+
+Tensor GPT::embed(const Indices& ids, int64_t first_position) {
+    const int64_t T = ids.shape.back();
+    SPLATLM_CHECK(first_position + T <= config_.context, "GPT: positions up to ", first_position + T,
+                  " exceed the context length ", config_.context);
+    Indices positions{{T}, std::vector<int32_t>(T)};
+    for (int64_t t = 0; t < T; ++t) positions.ids[t] = static_cast<int32_t>(first_position + t);
+    return wte_.forward(ids) + wpe_.forward(positions);
+}
+
+Tensor GPT::forward(const Indices& ids) {
+    SPLATLM_CHECK(ids.shape.size() == 2, "GPT: token ids must be [batch, time], got ", shape_str(ids.shape));
+    const float drop = training() ? config_.dropout : 0.f;
+    Tensor x = dropout(embed(ids, 0), drop, dropout_rng_);
+    for (Block* b : blocks_) x = b->forward(x, config_.dropout, dropout_rng_);
+    return matmul(ln_f_->forward(x), transpose(wte_.weight, 0, 1));
+}
+
+GPT::Cache GPT::new_cache(int64_t batch) const {
+    Cache cache;
+    for (Block* b : blocks_) cache.layers.push_back(b->attention().new_cache(batch, config_.context));
+    return cache;
+}
+
+Tensor GPT::step(const std::vector<int32_t>& tokens, Cache& cache) {
+    NoGradGuard no_grad;
+    const int64_t B = static_cast<int64_t>(tokens.size());
+    Tensor x = reshape(embed(Indices{{B, 1}, tokens}, cache.position), {B, config_.width});
+    for (size_t i = 0; i < blocks_.size(); ++i) x = blocks_[i]->step(x, *cache.layers[i]);
+    ++cache.position;
+    return matmul(ln_f_->forward(x), transpose(wte_.weight, 0, 1));
+}
+
+}  // namespace splatlm

@@ -1,0 +1,57 @@
+// gpt.h — a GPT-style decoder: token + learned position embeddings, pre-LayerNorm blocks
+//   x = x + Attn(LN1(x));  x = x + MLP(LN2(x))
+// a final LayerNorm and an output projection tied to the token embedding (logits = x·Wteᵀ).
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "nn/attention.h"
+#include "nn/layers.h"
+
+namespace splatlm {
+
+class Block : public Module {
+  public:
+    Block(const GPTConfig& config, int64_t layer, Rng& rng);
+    Tensor forward(const Tensor& x, float dropout_p, Rng& dropout_rng);
+    Tensor step(const Tensor& x_t, AttentionCache& cache);
+    Attention& attention() { return attn_; }
+
+  private:
+    LayerNorm& ln1_;
+    Attention& attn_;
+    LayerNorm& ln2_;
+    MLP& mlp_;
+};
+
+class GPT : public Module {
+  public:
+    GPT(const GPTConfig& config, uint64_t seed);
+    const GPTConfig& config() const { return config_; }
+
+    // ids: [B, T] token ids, T ≤ context → logits [B, T, vocab].
+    Tensor forward(const Indices& ids);
+    Tensor loss(const Indices& ids, const Indices& targets) { return cross_entropy(forward(ids), targets); }
+
+    // Generation: feed one token per batch row at a time; returns logits [B, vocab] for the next one.
+    struct Cache {
+        std::vector<std::unique_ptr<AttentionCache>> layers;
+        int64_t position = 0;
+    };
+    Cache new_cache(int64_t batch) const;
+    Tensor step(const std::vector<int32_t>& tokens, Cache& cache);
+
+    Rng& dropout_rng() { return dropout_rng_; }  // part of the training state (checkpointed)
+    Block& block(int64_t i) { return *blocks_[i]; }
+
+  private:
+    Tensor embed(const Indices& ids, int64_t first_position);
+    GPTConfig config_;
+    Rng dropout_rng_;
+    Embedding& wte_;
+    Embedding& wpe_;
+    std::vector<Block*> blocks_;
+    LayerNorm* ln_f_ = nullptr;
+};
+
+}  // namespace splatlm

@@ -1,0 +1,48 @@
+// module.h — a tree of modules with named parameters ("blocks.0.attn.qkv.weight").
+//
+// A module registers its parameters and children in its constructor; named_parameters() walks the
+// tree in registration order, which is stable, so checkpoints and optimiser state line up by name.
+#pragma once
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace splatlm {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+class Module {
+  public:
+    virtual ~Module() = default;
+    Module() = default;
+    Module(const Module&) = delete;
+    Module& operator=(const Module&) = delete;
+
+    NamedTensors named_parameters() const;
+    std::vector<Tensor> parameters() const;
+    int64_t parameter_count() const;
+    // Training mode switches dropout on; evaluation mode is deterministic.
+    void set_training(bool on);
+    bool training() const { return training_; }
+
+  protected:
+    // The tensor becomes a leaf that requires grad; the reference stays valid for the module's life.
+    Tensor& add_parameter(const std::string& name, Tensor value);
+    template <class M>
+    M& add_module(const std::string& name, std::unique_ptr<M> child) {
+        M& ref = *child;
+        children_.emplace_back(name, std::move(child));
+        return ref;
+    }
+
+  private:
+    void collect(const std::string& prefix, NamedTensors& out) const;
+    std::vector<std::pair<std::string, std::unique_ptr<Tensor>>> params_;
+    std::vector<std::pair<std::string, std::unique_ptr<Module>>> children_;
+    bool training_ = true;
+};
+
+}  // namespace splatlm
