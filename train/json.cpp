@@ -40,22 +40,6 @@ std::string int_text(int64_t i) {
     return std::string(buf, res.ptr);
 }
 
-// A short description of a value for error messages: `string "abc"`, `number 2.5`, `array of 3 elements`.
-std::string describe(const Json& v) {
-    switch (v.type()) {
-        case Json::Type::Null: return "null";
-        case Json::Type::Bool: return v.as_bool() ? "true" : "false";
-        case Json::Type::Number: return "number " + (v.is_int() ? int_text(v.as_int()) : double_text(v.as_double()));
-        case Json::Type::String: {
-            const std::string& s = v.as_string();
-            return "string \"" + (s.size() > 40 ? s.substr(0, 40) + "..." : s) + "\"";
-        }
-        case Json::Type::Array: return "array of " + std::to_string(v.size()) + " elements";
-        case Json::Type::Object: return "object with " + std::to_string(v.size()) + " members";
-    }
-    return "?";
-}
-
 void append_escaped(std::string& out, const std::string& s) {
     static const char hex[] = "0123456789abcdef";
     out += '"';
@@ -93,12 +77,27 @@ void append_escaped(std::string& out, const std::string& s) {
 
 }  // namespace
 
+std::string Json::describe() const {
+    switch (type()) {
+        case Type::Null: return "null";
+        case Type::Bool: return as_bool() ? "true" : "false";
+        case Type::Number: return "number " + (is_int() ? int_text(as_int()) : double_text(as_double()));
+        case Type::String: {
+            const std::string& s = as_string();
+            return "string \"" + (s.size() > 40 ? s.substr(0, 40) + "..." : s) + "\"";
+        }
+        case Type::Array: return "array of " + std::to_string(size()) + " elements";
+        case Type::Object: return "object with " + std::to_string(size()) + " members";
+    }
+    return "?";
+}
+
 void Json::fail_uint64_too_large(uint64_t i) {
     fail("JSON: integer ", i, " does not fit in int64");
 }
 
 void Json::fail_type(const char* expected) const {
-    fail("JSON: expected ", expected, ", got ", describe(*this));
+    fail("JSON: expected ", expected, ", got ", describe());
 }
 
 bool Json::as_bool() const {

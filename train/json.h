@@ -80,6 +80,9 @@ class Json {
 
     size_t size() const;  // elements of an array, members of an object (throws otherwise)
 
+    // A short description for error messages: `string "abc"`, `number 2.5`, `array of 3 elements`.
+    std::string describe() const;
+
     // Compact serialization; throws on NaN/Inf and on strings that are not valid UTF-8.
     std::string dump() const;
     void dump_to(std::string& out) const;
