@@ -37,6 +37,7 @@ class Json {
     template <std::integral T>
         requires(!std::same_as<T, bool>)
     Json(T i) : value_(Number::integer(checked_int64(i))) {}
+    Json(char) = delete;  // almost always a mistake for a one-character string; write Json("c")
     template <std::floating_point T>
     Json(T d) : value_(Number::real(static_cast<double>(d))) {}
     Json(const char* s) : value_(std::string(s)) {}
