@@ -12,8 +12,6 @@
 
 namespace splatlm {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
-
 class Module {
   public:
     virtual ~Module() = default;

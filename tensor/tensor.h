@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "tensor/device.h"
@@ -82,6 +84,9 @@ class Tensor {
   private:
     std::shared_ptr<TensorImpl> impl_;
 };
+
+// Tensors with names, in a meaningful order (module parameters, checkpoint contents).
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // Throws naming `op` when t lives on another device than `where` (kernels not yet ported say so).
 void check_device(const char* op, const Tensor& t, Device where);

@@ -23,8 +23,6 @@
 
 namespace splatlm {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
-
 struct SafetensorsFile {
     std::string path;                             // where it was loaded from, for error messages
     NamedTensors tensors;                         // in header order, contiguous CPU tensors
