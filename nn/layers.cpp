@@ -3,7 +3,7 @@
 namespace splatlm {
 
 Linear::Linear(int64_t in, int64_t out, bool with_bias, Rng& rng, float init_std)
-    : weight(add_parameter("weight", Tensor::randn({out, in}, rng, init_std))) {
+    : weight(add_parameter("weight", Tensor::randn({out, in}, rng, init_std), /*weight_decay=*/true)) {
     if (with_bias) bias = &add_parameter("bias", Tensor::zeros({out}));
 }
 

@@ -4,21 +4,28 @@
 
 namespace splatlm {
 
-Tensor& Module::add_parameter(const std::string& name, Tensor value) {
-    for (const auto& [n, _] : params_) SPLATLM_CHECK(n != name, "module: parameter '", name, "' registered twice");
+Tensor& Module::add_parameter(const std::string& name, Tensor value, bool weight_decay) {
+    for (const Parameter& p : params_) SPLATLM_CHECK(p.name != name, "module: parameter '", name, "' registered twice");
     value.set_requires_grad(true);
-    params_.emplace_back(name, std::make_unique<Tensor>(std::move(value)));
-    return *params_.back().second;
+    params_.push_back({name, std::make_unique<Tensor>(std::move(value)), weight_decay});
+    return *params_.back().tensor;
 }
 
-void Module::collect(const std::string& prefix, NamedTensors& out) const {
-    for (const auto& [name, t] : params_) out.emplace_back(prefix + name, *t);
-    for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+template <class F>
+void Module::visit(const std::string& prefix, F&& f) const {
+    for (const Parameter& p : params_) f(prefix + p.name, p);
+    for (const auto& [name, child] : children_) child->visit(prefix + name + ".", f);
 }
 
 NamedTensors Module::named_parameters() const {
     NamedTensors out;
-    collect("", out);
+    visit("", [&](const std::string& name, const Parameter& p) { out.emplace_back(name, *p.tensor); });
+    return out;
+}
+
+std::vector<bool> Module::weight_decay_mask() const {
+    std::vector<bool> out;
+    visit("", [&](const std::string&, const Parameter& p) { out.push_back(p.weight_decay); });
     return out;
 }
 

@@ -20,6 +20,9 @@ class Module {
     Module& operator=(const Module&) = delete;
 
     NamedTensors named_parameters() const;
+    // Whether AdamW applies weight decay to each parameter, aligned with named_parameters():
+    // matrices of Linear layers yes; biases, norms and embeddings no.
+    std::vector<bool> weight_decay_mask() const;
     std::vector<Tensor> parameters() const;
     int64_t parameter_count() const;
     // Training mode switches dropout on; evaluation mode is deterministic.
@@ -28,7 +31,7 @@ class Module {
 
   protected:
     // The tensor becomes a leaf that requires grad; the reference stays valid for the module's life.
-    Tensor& add_parameter(const std::string& name, Tensor value);
+    Tensor& add_parameter(const std::string& name, Tensor value, bool weight_decay = false);
     template <class M>
     M& add_module(const std::string& name, std::unique_ptr<M> child) {
         M& ref = *child;
@@ -37,8 +40,14 @@ class Module {
     }
 
   private:
-    void collect(const std::string& prefix, NamedTensors& out) const;
-    std::vector<std::pair<std::string, std::unique_ptr<Tensor>>> params_;
+    struct Parameter {
+        std::string name;
+        std::unique_ptr<Tensor> tensor;
+        bool weight_decay;
+    };
+    template <class F>
+    void visit(const std::string& prefix, F&& f) const;  // f(full name, Parameter) in registration order
+    std::vector<Parameter> params_;
     std::vector<std::pair<std::string, std::unique_ptr<Module>>> children_;
     bool training_ = true;
 };

@@ -1,0 +1,46 @@
+// adamw.h — AdamW with decoupled weight decay (Loshchilov & Hutter), over flat buffers:
+//
+//   p ← p − lr·wd·p                         (only where the parameter decays)
+//   m ← β1·m + (1−β1)·g,   v ← β2·v + (1−β2)·g²
+//   p ← p − lr · m̂ / (√v̂ + ε),   m̂ = m/(1−β1ᵗ),  v̂ = v/(1−β2ᵗ)
+//
+// plus global-norm gradient clipping and the learning-rate schedule (linear warm-up, cosine decay).
+#pragma once
+#include <cstdint>
+
+#include "nn/flat_parameters.h"
+
+namespace splatlm {
+
+struct AdamWOptions {
+    float beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f;
+    float weight_decay = 0.1f;
+    bool decay_everything = false;  // also decay biases, norms and embeddings
+};
+
+class AdamW {
+  public:
+    AdamW(FlatParameters& params, AdamWOptions options);
+    void step(float lr);  // one update from the accumulated gradients; advances the step count
+    int64_t steps_taken() const { return t_; }
+
+    // Optimiser state, for checkpoints: first and second moments (flat, like the parameters).
+    Tensor& m() { return m_; }
+    Tensor& v() { return v_; }
+    void set_steps_taken(int64_t t) { t_ = t; }
+
+  private:
+    FlatParameters& params_;
+    AdamWOptions opt_;
+    Tensor m_, v_;
+    int64_t t_ = 0;
+};
+
+// Scales all gradients so their global L2 norm is at most max_norm; returns the norm before.
+// A non-finite norm is returned as is and nothing is scaled (the caller stops on it).
+double clip_grad_norm(FlatParameters& params, double max_norm);
+
+// lr(step): linear warm-up from 0 over `warmup` steps, then cosine from `peak` to `floor` at `total`.
+float learning_rate(int64_t step, int64_t warmup, int64_t total, float peak, float floor);
+
+}  // namespace splatlm
