@@ -401,6 +401,9 @@ TEST_CASE("axes get nice ticks and short labels", "[viz]") {
     REQUIRE(format_tick(1e6, 2e5) == "1e6");
     REQUIRE(format_tick(-0.30000000000000004, 0.1) == "-0.3");
     REQUIRE(format_tick(1500, 500) == "1500");
+    REQUIRE(format_tick(0.25, 0) == "0.25");  // no spacing known
+    REQUIRE(format_tick(kInf, 1) == "Inf");
+    REQUIRE(format_tick(kNaN, 1) == "NaN");
     REQUIRE(linear_ticks_within(0.0312, 0.981).labels == std::vector<std::string>{"0.2", "0.4", "0.6", "0.8"});
 }
 

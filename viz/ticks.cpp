@@ -100,7 +100,12 @@ Axis log_axis(double lo, double hi) {
 
 std::string format_tick(double v, double step) {
     if (v == 0.0) return "0";
+    if (!std::isfinite(v)) return std::isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf";
     char buf[64];
+    if (!std::isfinite(step) || step == 0.0) {  // no usable spacing: six significant digits
+        std::snprintf(buf, sizeof buf, "%g", v);
+        return buf;
+    }
     const double mag = std::abs(v);
     const int step_exp = static_cast<int>(std::floor(std::log10(std::abs(step)) + 1e-9));
     if (mag >= 1e5 || mag < 1e-3) {

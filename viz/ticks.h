@@ -36,6 +36,7 @@ double nice_step(double span, int target);
 
 // Short label for tick value v on an axis whose ticks are `step` apart: as many decimals as the
 // step needs, no "-0", and scientific notation ("2.5e-5", "1e6") when plain would be long.
+// A zero or non-finite step prints v with %g; non-finite v prints as NaN / Inf / -Inf.
 std::string format_tick(double v, double step);
 
 }  // namespace splatlm::viz
