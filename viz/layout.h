@@ -1,0 +1,22 @@
+// layout.h — dashboards: several pictures composed into one grid image, each under its title.
+//
+// Panels fill the grid row by row. Every grid cell is as large as the largest panel (plus its
+// title line); each panel sits at the top of its cell, centred horizontally, so panels of
+// different sizes still line up. Panel titles are drawn at 2x, the dashboard title at 3x.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "viz/canvas.h"
+
+namespace splatlm::viz {
+
+struct Panel {
+    std::string title;  // drawn above the panel; may be empty
+    Canvas image;
+};
+
+// Throws splatlm::Error for no panels or columns < 1. `title` (optional) heads the whole image.
+Canvas compose_grid(const std::vector<Panel>& panels, int columns, const std::string& title = "");
+
+}  // namespace splatlm::viz
