@@ -13,7 +13,7 @@
 
 #include "tensor/error.h"
 #include "tensor/tensor.h"
-#include "train/file_io.h"
+#include "tensor/file_io.h"
 #include "train/json.h"
 #include "train/safetensors.h"
 

@@ -13,7 +13,7 @@
 #include <unordered_set>
 
 #include "tensor/error.h"
-#include "train/file_io.h"
+#include "tensor/file_io.h"
 #include "train/json.h"
 
 namespace splatlm {

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "tensor/error.h"
+#include "tensor/file_io.h"
 #include "viz/png.h"
 
 namespace splatlm::viz {
@@ -181,6 +182,9 @@ std::vector<std::uint8_t> Canvas::encode_png() const {
     return encode_png_rgba(pixels_.data(), width_, height_);
 }
 
-void Canvas::save_png(const std::string& path) const { write_file_atomic(path, encode_png()); }
+void Canvas::save_png(const std::string& path) const {
+    const std::vector<std::uint8_t> png = encode_png();
+    write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+}
 
 }  // namespace splatlm::viz

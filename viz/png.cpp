@@ -1,5 +1,5 @@
 // png.cpp — PNG encoding through Debian's libstb (the implementation lives in the library,
-// so the header is included without STB_IMAGE_WRITE_IMPLEMENTATION) and atomic file writes.
+// so the header is included without STB_IMAGE_WRITE_IMPLEMENTATION).
 #include "viz/png.h"
 
 #include <stb_image_write.h>
@@ -30,22 +30,5 @@ std::vector<std::uint8_t> encode_png_rgba(const std::uint8_t* rgba, int width, i
     return out;
 }
 
-void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    SPLATLM_CHECK(f != nullptr, "save_png: cannot open ", tmp, " for writing");
-    const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-    const bool closed = std::fclose(f) == 0;
-    if (!written || !closed) {
-        std::remove(tmp.c_str());
-        fail("save_png: short write to ", tmp);
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::remove(tmp.c_str());
-        fail("save_png: cannot rename ", tmp, " to ", path, ": ", ec.message());
-    }
-}
 
 }  // namespace splatlm::viz

@@ -1,6 +1,6 @@
 // file_io.cpp — POSIX implementation of file_io.h: whole-file and streamed reads, the atomic
 // write protocol (temp file → fsync → rename → fsync directory) and mkdir -p.
-#include "train/file_io.h"
+#include "tensor/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
