@@ -31,9 +31,17 @@ void Args::parse(const std::vector<std::string>& words) {
         size_t eq = name.find('=');
         bool inline_value = eq != std::string::npos;
         if (inline_value) value = name.substr(eq + 1), name = name.substr(0, eq);
+        // --log-every and --log_every name the same option.
+        auto same = [](const std::string& a, const std::string& b) {
+            if (a.size() != b.size()) return false;
+            for (size_t k = 0; k < a.size(); ++k)
+                if (a[k] != b[k] && !((a[k] == '-' || a[k] == '_') && (b[k] == '-' || b[k] == '_'))) return false;
+            return true;
+        };
         const OptionSpec* spec = nullptr;
         for (const auto& s : specs_)
-            if (s.name == name) spec = &s;
+            if (same(s.name, name)) spec = &s;
+        if (spec) name = spec->name;
         SPLATLM_CHECK(spec, command_, ": unknown option --", name, " (see splatlm ", command_, " --help)");
         if (spec->takes_value && !inline_value) {
             SPLATLM_CHECK(i + 1 < words.size(), command_, ": option --", name, " needs a value");

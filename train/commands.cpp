@@ -6,7 +6,11 @@ namespace splatlm {
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
-        {"bench", "benchmarks: gemm (more kinds as they land)", run_bench},
+        {"train", "train a model (presets, config files, --resume)", cmd_train},
+        {"generate", "continue a prompt with a trained model", cmd_generate},
+        {"eval", "validation loss and bits per byte of a checkpoint", cmd_eval},
+        {"info", "config and parameter counts of a checkpoint", cmd_info},
+        {"bench", "benchmarks: gemm, train", run_bench},
     };
     return table;
 }

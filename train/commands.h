@@ -13,4 +13,9 @@ struct Command {
 
 const std::vector<Command>& commands();
 
+int cmd_train(int argc, char** argv);
+int cmd_generate(int argc, char** argv);
+int cmd_eval(int argc, char** argv);
+int cmd_info(int argc, char** argv);
+
 }  // namespace splatlm

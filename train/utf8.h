@@ -53,4 +53,21 @@ inline void append(std::string& out, uint32_t cp) {
     }
 }
 
+// A valid UTF-8 copy of arbitrary bytes: each byte that does not start a valid sequence becomes
+// U+FFFD. For text that must go into JSON (generated samples may split a character).
+inline std::string sanitize(std::string_view s) {
+    std::string out;
+    for (size_t i = 0; i < s.size();) {
+        const size_t n = sequence_length(s, i);
+        if (n == 0) {
+            append(out, 0xFFFD);
+            ++i;
+        } else {
+            out.append(s.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
 }  // namespace splatlm::utf8

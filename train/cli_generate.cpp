@@ -1,0 +1,39 @@
+// cli_generate.cpp — `splatlm generate`: stream a continuation of --prompt from a checkpoint.
+#include <cstdio>
+
+#include "tensor/error.h"
+#include "train/checkpoint.h"
+#include "train/commands.h"
+#include "train/sampler.h"
+
+namespace splatlm {
+
+int cmd_generate(int argc, char** argv) {
+    Args args("generate",
+              {{"ckpt", true, "run directory holding model.safetensors"},
+               {"prompt", true, "text to continue (default: empty, which starts from a newline)"},
+               {"tokens", true, "tokens to generate (default 200)"},
+               {"temperature", true, "0 = greedy (default 0.8)"},
+               {"top-k", true, "sample among the k most likely tokens (default 0 = all)"},
+               {"top-p", true, "nucleus sampling mass (default 0.95)"},
+               {"seed", true, "sampling seed (default 0)"}},
+              argc, argv, 2);
+    if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
+    SPLATLM_CHECK(args.has("ckpt"), "generate: --ckpt DIR is required");
+    LoadedModel loaded = load_model(args.get("ckpt", ""));
+    SampleOptions opt{.tokens = args.get_int("tokens", 200),
+                      .temperature = float(args.get_double("temperature", 0.8)),
+                      .top_k = args.get_int("top-k", 0),
+                      .top_p = float(args.get_double("top-p", 0.95)),
+                      .seed = uint64_t(args.get_int("seed", 0))};
+    const std::string prompt = args.get("prompt", "");
+    std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+    generate_text(*loaded.model, *loaded.tokenizer, prompt, opt, [](const std::string& text) {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
+    });
+    std::printf("\n");
+    return 0;
+}
+
+}  // namespace splatlm

@@ -1,0 +1,34 @@
+// cli_train.cpp — `splatlm train`: resolve the config (defaults → preset → file → flags) and run.
+#include <cstdio>
+
+#include "nn/attention.h"
+#include "tensor/error.h"
+#include "train/checkpoint.h"
+#include "train/commands.h"
+#include "train/trainer.h"
+
+namespace splatlm {
+
+int cmd_train(int argc, char** argv) {
+    Args args("train", train_options(), argc, argv, 2);
+    if (args.help()) {
+        std::printf("%s\npresets: tiny (about a minute on 2 cores), small (the classic small config, 10-15 min)\n"
+                    "attention kinds:",
+                    args.usage().c_str());
+        for (const std::string& k : attention_kinds()) std::printf(" %s", k.c_str());
+        std::printf("\nconfig files hold the same keys as `key = value` lines ('#' comments).\n");
+        return 0;
+    }
+    if (!args.has("resume")) return run_training(resolve_train_config(args), "");
+    // Resuming takes everything from the checkpoint; only the step budget may grow.
+    for (const auto& [name, _] : args.values())
+        SPLATLM_CHECK(name == "resume" || name == "steps", "train: --", name,
+                      " cannot change a resumed run (its config comes from the checkpoint; only --steps may)");
+    const std::string dir = args.get("resume", "");
+    TrainConfig config = load_model(dir).config;
+    config.steps = args.get_int("steps", config.steps);
+    config.validate();
+    return run_training(config, dir);
+}
+
+}  // namespace splatlm

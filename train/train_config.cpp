@@ -1,0 +1,185 @@
+#include "train/train_config.h"
+
+#include <functional>
+#include <sstream>
+
+#include "tensor/error.h"
+#include "tensor/file_io.h"
+
+namespace splatlm {
+
+namespace {
+
+// One row per config key: its name, its help line, and how to read and write it. Parsing, JSON,
+// the CLI option list and the docs all come from this one table.
+struct Key {
+    const char* name;
+    const char* help;
+    std::function<void(TrainConfig&, const std::string&)> set;
+    std::function<Json(const TrainConfig&)> get;
+};
+
+template <class T>
+Key key(const char* name, const char* help, T& (*field)(TrainConfig&)) {
+    auto set = [name, field](TrainConfig& c, const std::string& text) {
+        const std::string what = std::string("config key '") + name + "'";
+        if constexpr (std::is_same_v<T, std::string>)
+            field(c) = text;
+        else if constexpr (std::is_floating_point_v<T>)
+            field(c) = static_cast<T>(parse_double(text, what));
+        else {
+            int64_t v = parse_int(text, what);
+            SPLATLM_CHECK(!std::is_unsigned_v<T> || v >= 0, what, ": expected a non-negative integer, got '", text, "'");
+            field(c) = static_cast<T>(v);
+        }
+    };
+    auto get = [field](const TrainConfig& c) { return Json(field(const_cast<TrainConfig&>(c))); };
+    return {name, help, set, get};
+}
+
+#define FIELD(expr) +[](TrainConfig& c) -> auto& { return c.expr; }
+
+const std::vector<Key>& keys() {
+    static const std::vector<Key> table = {
+        key("data", "training text file", FIELD(data)),
+        key("tokenizer", "char | bpe", FIELD(tokenizer)),
+        key("bpe_vocab", "BPE vocabulary size", FIELD(bpe_vocab)),
+        key("val_fraction", "fraction of the corpus held out for validation (the end)", FIELD(val_fraction)),
+        key("context", "context length T", FIELD(model.context)),
+        key("layers", "transformer blocks", FIELD(model.layers)),
+        key("heads", "attention heads", FIELD(model.heads)),
+        key("width", "embedding width", FIELD(model.width)),
+        key("attention", "attention kind (softmax, local, ...)", FIELD(model.attention)),
+        key("dropout", "dropout probability", FIELD(model.dropout)),
+        key("window", "sliding-window size of local attention", FIELD(model.window)),
+        key("batch", "sequences per step", FIELD(batch)),
+        key("steps", "optimiser steps", FIELD(steps)),
+        key("lr", "peak learning rate", FIELD(lr)),
+        key("min_lr", "final learning rate of the cosine decay", FIELD(min_lr)),
+        key("warmup", "linear warm-up steps", FIELD(warmup)),
+        key("weight_decay", "AdamW decoupled weight decay", FIELD(weight_decay)),
+        key("grad_clip", "global gradient-norm limit", FIELD(grad_clip)),
+        key("beta1", "AdamW beta1", FIELD(beta1)),
+        key("beta2", "AdamW beta2", FIELD(beta2)),
+        key("seed", "seed for initialisation, batches and dropout", FIELD(seed)),
+        key("log_every", "steps between progress lines", FIELD(log_every)),
+        key("eval_every", "steps between validation evaluations", FIELD(eval_every)),
+        key("eval_batches", "validation batches per evaluation", FIELD(eval_batches)),
+        key("sample_every", "steps between generated samples", FIELD(sample_every)),
+        key("sample_tokens", "tokens per generated sample", FIELD(sample_tokens)),
+        key("checkpoint_every", "steps between checkpoints", FIELD(checkpoint_every)),
+        key("out", "run directory", FIELD(out)),
+    };
+    return table;
+}
+#undef FIELD
+
+const Key* find_key(const std::string& name) {
+    for (const Key& k : keys())
+        if (name == k.name) return &k;
+    return nullptr;
+}
+
+std::string trim(const std::string& s) {
+    const size_t a = s.find_first_not_of(" \t\r"), b = s.find_last_not_of(" \t\r");
+    return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+}  // namespace
+
+void set_config_key(TrainConfig& config, const std::string& name, const std::string& value) {
+    const Key* k = find_key(name);
+    SPLATLM_CHECK(k, "unknown config key '", name, "' (see splatlm train --help)");
+    k->set(config, value);
+}
+
+Json TrainConfig::to_json() const {
+    Json j = Json::Object{};
+    for (const Key& k : keys()) j.set(k.name, k.get(*this));
+    j.set("vocab", Json(model.vocab));
+    return j;
+}
+
+TrainConfig TrainConfig::from_json(const Json& json) {
+    TrainConfig c;
+    for (const auto& [name, value] : json.as_object()) {
+        if (name == "vocab") {
+            c.model.vocab = value.as_int();
+            continue;
+        }
+        set_config_key(c, name, value.is_string() ? value.as_string() : value.dump());
+    }
+    c.validate();
+    return c;
+}
+
+void TrainConfig::validate() const {
+    model.validate();
+    SPLATLM_CHECK(tokenizer == "char" || tokenizer == "bpe", "config: tokenizer must be char or bpe, got '", tokenizer, "'");
+    SPLATLM_CHECK(bpe_vocab >= 256, "config: bpe_vocab must be at least 256, got ", bpe_vocab);
+    SPLATLM_CHECK(val_fraction > 0 && val_fraction < 1, "config: val_fraction must be in (0, 1), got ", val_fraction);
+    SPLATLM_CHECK(batch > 0 && steps > 0, "config: batch and steps must be positive");
+    SPLATLM_CHECK(lr > 0 && min_lr >= 0 && min_lr <= lr, "config: need 0 <= min_lr <= lr and lr > 0");
+    SPLATLM_CHECK(warmup >= 0 && weight_decay >= 0 && grad_clip > 0, "config: warmup and weight_decay must be >= 0, grad_clip > 0");
+    SPLATLM_CHECK(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "config: beta1 and beta2 must be in [0, 1)");
+    SPLATLM_CHECK(log_every > 0 && eval_every > 0 && eval_batches > 0 && sample_every > 0 && checkpoint_every > 0 &&
+                      sample_tokens >= 0,
+                  "config: *_every and eval_batches must be positive");
+    SPLATLM_CHECK(!out.empty(), "config: out must name a directory");
+}
+
+std::vector<std::string> preset_names() { return {"tiny", "small"}; }
+
+void apply_preset(TrainConfig& c, const std::string& name) {
+    if (name == "tiny") {  // about a minute on 2 cores: a first look, and the main job's warm-up
+        c.model.layers = 2, c.model.heads = 2, c.model.width = 64, c.model.context = 64;
+        c.batch = 8, c.steps = 400, c.warmup = 40, c.lr = 2e-3, c.min_lr = 2e-4;
+        c.eval_every = 100, c.eval_batches = 20, c.sample_every = 200, c.checkpoint_every = 200;
+        c.out = "runs/tiny";
+    } else if (name == "small") {  // the classic small CPU config: 10–15 minutes on 2 cores
+        c.model.layers = 4, c.model.heads = 4, c.model.width = 128, c.model.context = 64;
+        c.batch = 12, c.steps = 2000, c.warmup = 100, c.lr = 1e-3, c.min_lr = 1e-4;
+        c.eval_every = 250, c.eval_batches = 40, c.sample_every = 500, c.checkpoint_every = 500;
+        c.out = "runs/small";
+    } else {
+        fail("unknown preset '", name, "' (known: tiny, small)");
+    }
+}
+
+void apply_config_text(TrainConfig& config, const std::string& text, const std::string& where) {
+    std::istringstream in(text);
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        line = trim(line.substr(0, line.find('#')));
+        if (line.empty()) continue;
+        const size_t eq = line.find('=');
+        SPLATLM_CHECK(eq != std::string::npos, where, ":", number, ": expected 'key = value', got '", line, "'");
+        try {
+            set_config_key(config, trim(line.substr(0, eq)), trim(line.substr(eq + 1)));
+        } catch (const Error& e) {
+            fail(where, ":", number, ": ", e.what());
+        }
+    }
+}
+
+std::vector<OptionSpec> train_options() {
+    std::vector<OptionSpec> specs = {
+        {"config", true, "key = value file (applied after --preset, before flags)"},
+        {"preset", true, "tiny | small"},
+        {"resume", true, "continue the run in DIR from its last checkpoint"},
+    };
+    for (const Key& k : keys()) specs.push_back({k.name, true, k.help});
+    return specs;
+}
+
+TrainConfig resolve_train_config(const Args& args) {
+    TrainConfig c;
+    if (args.has("preset")) apply_preset(c, args.get("preset", ""));
+    if (args.has("config")) apply_config_text(c, read_file(args.get("config", "")), args.get("config", ""));
+    for (const auto& [name, value] : args.values())
+        if (find_key(name)) set_config_key(c, name, value);
+    c.validate();
+    return c;
+}
+
+}  // namespace splatlm

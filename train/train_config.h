@@ -1,0 +1,63 @@
+// train_config.h — everything a training run is made of, as one flat list of keys.
+//
+// Settings are layered: built-in defaults → `--preset` → `--config FILE` → `--key value` flags.
+// A config file has one `key = value` per line (`#` starts a comment); every key is also a
+// command-line option, and an unknown key is an error in both. The resolved config is stored in
+// every checkpoint as JSON, so a run can be resumed, inspected and evaluated exactly.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "nn/config.h"
+#include "train/args.h"
+#include "train/json.h"
+
+namespace splatlm {
+
+struct TrainConfig {
+    // data
+    std::string data = "data/kjv.txt";
+    std::string tokenizer = "char";  // char | bpe
+    int64_t bpe_vocab = 4096;
+    double val_fraction = 0.1;
+    // model (vocab comes from the tokenizer)
+    GPTConfig model;
+    // optimisation
+    int64_t batch = 12;
+    int64_t steps = 2000;
+    double lr = 1e-3;
+    double min_lr = 1e-4;
+    int64_t warmup = 100;
+    double weight_decay = 0.1;
+    double grad_clip = 1.0;
+    double beta1 = 0.9, beta2 = 0.95;
+    uint64_t seed = 1337;
+    // bookkeeping
+    int64_t log_every = 10;          // progress line
+    int64_t eval_every = 250;        // validation loss (and at the end)
+    int64_t eval_batches = 40;       // validation batches per periodic evaluation
+    int64_t sample_every = 500;      // a generated sample in the log
+    int64_t sample_tokens = 200;
+    int64_t checkpoint_every = 500;  // and at the end
+    std::string out = "runs/default";
+
+    Json to_json() const;
+    static TrainConfig from_json(const Json& json);  // rejects unknown and missing-type keys
+    void validate() const;
+};
+
+// The option list of `splatlm train`: one option per config key plus --config, --preset, --resume.
+std::vector<OptionSpec> train_options();
+// Applies the layers above from parsed arguments (without --resume handling).
+TrainConfig resolve_train_config(const Args& args);
+// Sets one key from text (config files and flags share this); errors name the key.
+void set_config_key(TrainConfig& config, const std::string& key, const std::string& value);
+// The names of the presets, and applying one.
+std::vector<std::string> preset_names();
+void apply_preset(TrainConfig& config, const std::string& name);
+// Parses `key = value` lines; `where` names the file in errors.
+void apply_config_text(TrainConfig& config, const std::string& text, const std::string& where);
+
+}  // namespace splatlm

@@ -1,0 +1,173 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "nn/flat_parameters.h"
+#include "tensor/error.h"
+#include "tensor/file_io.h"
+#include "train/batch.h"
+#include "train/checkpoint.h"
+#include "train/dataset.h"
+#include "train/evaluate.h"
+#include "train/metrics_log.h"
+#include "train/sampler.h"
+#include "train/utf8.h"
+
+namespace splatlm {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string clock_text(double seconds) {
+    const int64_t s = static_cast<int64_t>(seconds + 0.5);
+    char buf[32];
+    if (s >= 3600)
+        std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60), (long long)(s % 60));
+    else
+        std::snprintf(buf, sizeof buf, "%lld:%02lld", (long long)(s / 60), (long long)(s % 60));
+    return buf;
+}
+
+// Everything one run holds; the loop below reads like the algorithm.
+struct Run {
+    TrainConfig config;
+    std::string dir;
+    std::unique_ptr<Tokenizer> tokenizer;
+    std::unique_ptr<Dataset> data;
+    std::unique_ptr<GPT> model;
+    std::unique_ptr<FlatParameters> flat;
+    std::unique_ptr<AdamW> adam;
+    TrainingProgress progress;
+    int64_t last_checkpoint = -1;
+};
+
+Run set_up(const TrainConfig& requested, const std::string& resume_dir) {
+    Run run;
+    run.config = requested;
+    run.dir = resume_dir.empty() ? requested.out : resume_dir;
+    CorpusSplit corpus = read_corpus(run.config.data, run.config.val_fraction);
+    if (resume_dir.empty()) {
+        SPLATLM_CHECK(!std::filesystem::exists(run.dir + "/model.safetensors"), run.dir,
+                      " already holds a checkpoint: continue it with --resume ", run.dir, " or choose another --out");
+        const auto t0 = Clock::now();
+        run.tokenizer = make_tokenizer(run.config.tokenizer, corpus.train, static_cast<int>(run.config.bpe_vocab));
+        if (run.config.tokenizer == "bpe")
+            std::printf("trained a %d-token BPE in %.1f s\n", run.tokenizer->vocab_size(), seconds_since(t0));
+        run.config.model.vocab = run.tokenizer->vocab_size();
+        run.model = std::make_unique<GPT>(run.config.model, run.config.seed);
+        run.progress.data_rng = Rng(run.config.seed ^ 0xDA7A000000000000ull);
+    } else {
+        LoadedModel loaded = load_model(resume_dir);
+        run.tokenizer = std::move(loaded.tokenizer);
+        run.model = std::move(loaded.model);
+        run.progress.step = loaded.step;
+    }
+    run.data = std::make_unique<Dataset>(corpus, *run.tokenizer, static_cast<int>(run.config.model.context));
+    run.flat = std::make_unique<FlatParameters>(*run.model);
+    AdamWOptions opt{.beta1 = float(run.config.beta1), .beta2 = float(run.config.beta2), .eps = 1e-8f,
+                     .weight_decay = float(run.config.weight_decay)};
+    run.adam = std::make_unique<AdamW>(*run.flat, opt);
+    if (!resume_dir.empty()) {
+        run.progress = load_optimizer_state(resume_dir, *run.model, *run.adam, run.progress.step);
+        run.last_checkpoint = run.progress.step;
+    }
+    return run;
+}
+
+void print_header(const Run& run) {
+    const GPTConfig& m = run.config.model;
+    std::printf("model: %s attention, %lld layers, %lld heads, width %lld, context %lld, vocab %lld — %.2fM parameters\n",
+                m.attention.c_str(), (long long)m.layers, (long long)m.heads, (long long)m.width, (long long)m.context,
+                (long long)m.vocab, run.model->parameter_count() / 1e6);
+    std::printf("data: %s (%s tokenizer): %zu training tokens, %zu validation tokens\n", run.config.data.c_str(),
+                run.config.tokenizer.c_str(), run.data->tokens(Split::train).size(),
+                run.data->tokens(Split::validation).size());
+    std::printf("run: %s, steps %lld → %lld, batch %lld\n", run.dir.c_str(), (long long)run.progress.step,
+                (long long)run.config.steps, (long long)run.config.batch);
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int run_training(const TrainConfig& requested, const std::string& resume_dir) {
+    Run run = set_up(requested, resume_dir);
+    const TrainConfig& c = run.config;
+    ensure_directory(run.dir);
+    MetricsLog metrics(run.dir + "/metrics.jsonl", resume_dir.empty() ? -1 : run.progress.step);
+    print_header(run);
+    run.model->set_training(true);
+
+    const int64_t T = c.model.context, tokens_per_step = c.batch * T;
+    const auto start = Clock::now();
+    const int64_t first_step = run.progress.step;
+    double interval_seconds = 0;  // compute time of the steps since the last progress line
+    int64_t interval_steps = 0;
+    for (int64_t& step = run.progress.step; step < c.steps;) {
+        const auto step_start = Clock::now();
+        const float lr = learning_rate(step, c.warmup, c.steps, float(c.lr), float(c.min_lr));
+        Batch batch = make_batch(run.data->sample_batch(Split::train, int(c.batch), int(T), run.progress.data_rng),
+                                 c.batch, T);
+        run.flat->zero_grad();
+        Tensor loss = run.model->loss(batch.inputs, batch.targets);
+        const float loss_value = loss.item();
+        double grad_norm = NAN;
+        if (std::isfinite(loss_value)) {
+            backward(loss);
+            grad_norm = clip_grad_norm(*run.flat, c.grad_clip);
+        }
+        if (!std::isfinite(loss_value) || !std::isfinite(grad_norm)) {
+            std::fprintf(stderr, "\ntraining stopped: %s is %s at step %lld; %s\n",
+                         std::isfinite(loss_value) ? "the gradient norm" : "the loss",
+                         std::isfinite(loss_value) ? "not finite" : "NaN/Inf", (long long)step + 1,
+                         run.last_checkpoint >= 0
+                             ? ("the last good checkpoint (step " + std::to_string(run.last_checkpoint) + ") is kept in " + run.dir).c_str()
+                             : "no checkpoint was written yet");
+            return 1;
+        }
+        run.adam->step(lr);
+        ++step;
+        const double step_seconds = seconds_since(step_start);  // evaluation and I/O not counted
+        interval_seconds += step_seconds;
+        ++interval_steps;
+
+        metrics.write(Json::Object{{"step", step}, {"loss", loss_value}, {"lr", lr},
+                                   {"tokens_per_s", tokens_per_step / step_seconds}, {"grad_norm", grad_norm}});
+        if (step % c.log_every == 0 || step == c.steps) {
+            const double elapsed = seconds_since(start), eta = elapsed / double(step - first_step) * (c.steps - step);
+            std::printf("step %6lld/%lld | loss %.4f | lr %.2e | %7.0f tok/s | %s elapsed | eta %s\n", (long long)step,
+                        (long long)c.steps, loss_value, lr, interval_steps * tokens_per_step / interval_seconds,
+                        clock_text(elapsed).c_str(), clock_text(eta).c_str());
+            interval_seconds = 0;
+            interval_steps = 0;
+        }
+        if (step % c.eval_every == 0 || step == c.steps) {
+            EvalResult e = evaluate(*run.model, *run.data, c.batch, c.eval_batches);
+            metrics.write(Json::Object{{"step", step}, {"val_loss", e.loss}, {"val_bpb", e.bpb}});
+            std::printf("  eval @ %lld: val_loss %.4f | val_bpb %.4f (%lld windows)\n", (long long)step, e.loss, e.bpb,
+                        (long long)e.windows);
+        }
+        if (step % c.sample_every == 0 || step == c.steps) {
+            SampleOptions so{.tokens = c.sample_tokens, .temperature = 0.8f, .top_k = 0, .top_p = 0.95f,
+                             .seed = c.seed + uint64_t(step)};
+            std::string sample = generate_text(*run.model, *run.tokenizer, "", so);
+            metrics.write(Json::Object{{"step", step}, {"sample", utf8::sanitize(sample)}});
+            std::printf("  sample @ %lld:\n%s\n  ---\n", (long long)step, sample.c_str());
+        }
+        if (step % c.checkpoint_every == 0 || step == c.steps) {
+            save_checkpoint(run.dir, c, *run.tokenizer, *run.model, *run.adam, run.progress);
+            run.last_checkpoint = step;
+        }
+        std::fflush(stdout);
+    }
+    std::printf("done: %lld steps in %s; checkpoint in %s\n", (long long)c.steps, clock_text(seconds_since(start)).c_str(),
+                run.dir.c_str());
+    return 0;
+}
+
+}  // namespace splatlm

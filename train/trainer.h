@@ -1,0 +1,15 @@
+// trainer.h — the training loop behind `splatlm train`:
+//   sample a batch → forward → loss → backward → clip → AdamW (warm-up + cosine LR)
+// with a progress line, periodic validation and samples, metrics.jsonl, atomic checkpoints,
+// bitwise-identical resume, and a clean stop (non-zero exit, last good checkpoint kept) on NaN/Inf.
+#pragma once
+#include <string>
+
+#include "train/train_config.h"
+
+namespace splatlm {
+
+// Trains a fresh model (resume_dir empty) or continues the run in resume_dir; returns the exit code.
+int run_training(const TrainConfig& config, const std::string& resume_dir);
+
+}  // namespace splatlm
