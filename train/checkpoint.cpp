@@ -1,6 +1,7 @@
 #include "train/checkpoint.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "tensor/error.h"
@@ -16,12 +17,14 @@ constexpr const char* kFormat = "splatlm-checkpoint-1";
 
 std::string rng_text(const Rng& rng) { return std::to_string(rng.seed()) + " " + std::to_string(rng.counter()); }
 
+// "seed counter", both full-range unsigned 64-bit.
 Rng parse_rng(const std::string& text, const std::string& where) {
-    const size_t space = text.find(' ');
-    SPLATLM_CHECK(space != std::string::npos, where, ": malformed RNG state '", text, "'");
+    unsigned long long seed = 0, counter = 0;
+    int used = 0;
+    SPLATLM_CHECK(std::sscanf(text.c_str(), "%llu %llu%n", &seed, &counter, &used) == 2 && used == int(text.size()),
+                  where, ": malformed RNG state '", text, "'");
     Rng rng;
-    rng.set_state(static_cast<uint64_t>(parse_int(text.substr(0, space), where)),
-                  static_cast<uint64_t>(parse_int(text.substr(space + 1), where)));
+    rng.set_state(seed, counter);
     return rng;
 }
 

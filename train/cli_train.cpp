@@ -19,16 +19,17 @@ int cmd_train(int argc, char** argv) {
         std::printf("\nconfig files hold the same keys as `key = value` lines ('#' comments).\n");
         return 0;
     }
-    if (!args.has("resume")) return run_training(resolve_train_config(args), "");
+    const int64_t stop_at = args.get_int("stop-at", -1);
+    if (!args.has("resume")) return run_training(resolve_train_config(args), "", stop_at);
     // Resuming takes everything from the checkpoint; only the step budget may grow.
     for (const auto& [name, _] : args.values())
-        SPLATLM_CHECK(name == "resume" || name == "steps", "train: --", name,
+        SPLATLM_CHECK(name == "resume" || name == "steps" || name == "stop-at", "train: --", name,
                       " cannot change a resumed run (its config comes from the checkpoint; only --steps may)");
     const std::string dir = args.get("resume", "");
     TrainConfig config = load_model(dir).config;
     config.steps = args.get_int("steps", config.steps);
     config.validate();
-    return run_training(config, dir);
+    return run_training(config, dir, stop_at);
 }
 
 }  // namespace splatlm

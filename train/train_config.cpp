@@ -167,6 +167,7 @@ std::vector<OptionSpec> train_options() {
         {"config", true, "key = value file (applied after --preset, before flags)"},
         {"preset", true, "tiny | small"},
         {"resume", true, "continue the run in DIR from its last checkpoint"},
+        {"stop-at", true, "end this session after step N (checkpointed; the schedule still spans --steps)"},
     };
     for (const Key& k : keys()) specs.push_back({k.name, true, k.help});
     return specs;

@@ -95,7 +95,7 @@ void print_header(const Run& run) {
 
 }  // namespace
 
-int run_training(const TrainConfig& requested, const std::string& resume_dir) {
+int run_training(const TrainConfig& requested, const std::string& resume_dir, int64_t stop_at) {
     Run run = set_up(requested, resume_dir);
     const TrainConfig& c = run.config;
     ensure_directory(run.dir);
@@ -108,7 +108,8 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir) {
     const int64_t first_step = run.progress.step;
     double interval_seconds = 0;  // compute time of the steps since the last progress line
     int64_t interval_steps = 0;
-    for (int64_t& step = run.progress.step; step < c.steps;) {
+    const int64_t last = stop_at >= 0 ? std::min(stop_at, c.steps) : c.steps;
+    for (int64_t& step = run.progress.step; step < last;) {
         const auto step_start = Clock::now();
         const float lr = learning_rate(step, c.warmup, c.steps, float(c.lr), float(c.min_lr));
         Batch batch = make_batch(run.data->sample_batch(Split::train, int(c.batch), int(T), run.progress.data_rng),
@@ -159,14 +160,14 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir) {
             metrics.write(Json::Object{{"step", step}, {"sample", utf8::sanitize(sample)}});
             std::printf("  sample @ %lld:\n%s\n  ---\n", (long long)step, sample.c_str());
         }
-        if (step % c.checkpoint_every == 0 || step == c.steps) {
+        if (step % c.checkpoint_every == 0 || step == last) {
             save_checkpoint(run.dir, c, *run.tokenizer, *run.model, *run.adam, run.progress);
             run.last_checkpoint = step;
         }
         std::fflush(stdout);
     }
-    std::printf("done: %lld steps in %s; checkpoint in %s\n", (long long)c.steps, clock_text(seconds_since(start)).c_str(),
-                run.dir.c_str());
+    std::printf("%s: step %lld of %lld after %s; checkpoint in %s\n", last == c.steps ? "done" : "stopped",
+                (long long)last, (long long)c.steps, clock_text(seconds_since(start)).c_str(), run.dir.c_str());
     return 0;
 }
 

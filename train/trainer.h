@@ -10,6 +10,8 @@
 namespace splatlm {
 
 // Trains a fresh model (resume_dir empty) or continues the run in resume_dir; returns the exit code.
-int run_training(const TrainConfig& config, const std::string& resume_dir);
+// stop_at >= 0 ends this session after that step with a checkpoint, the schedule still spanning
+// config.steps (time-boxed sessions; resuming later continues exactly).
+int run_training(const TrainConfig& config, const std::string& resume_dir, int64_t stop_at = -1);
 
 }  // namespace splatlm

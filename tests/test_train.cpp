@@ -1,0 +1,203 @@
+// The training stack end to end on a small synthetic corpus: config layering, checkpoint round
+// trips, bitwise-identical resume, bad checkpoints, sampling, and the CLI's error contract.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "nn/flat_parameters.h"
+#include "tensor/file_io.h"
+#include "tests/helpers.h"
+#include "train/checkpoint.h"
+#include "train/safetensors.h"
+#include "train/sampler.h"
+#include "train/trainer.h"
+
+using namespace splatlm;
+using namespace splatlm::test;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string temp_dir(const std::string& name) {
+    std::string dir = "/tmp/splatlm-test-" + std::to_string(::getpid()) + "-" + name;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+// ~40 KB of pseudo-English: enough windows in both splits for a tiny model.
+std::string corpus_file() {
+    static const std::string path = [] {
+        const char* words[] = {"the", "lord", "said", "unto", "and", "of", "his", "people", "land", "in", "was", "light"};
+        Rng rng(99);
+        std::string text;
+        while (text.size() < 40000) {
+            text += words[rng.next_u64() % 12];
+            text += rng.next_u64() % 9 == 0 ? ".\n" : " ";
+        }
+        std::string p = temp_dir("corpus") + "/corpus.txt";
+        write_file_atomic(p, text);
+        return p;
+    }();
+    return path;
+}
+
+TrainConfig tiny_config(const std::string& out) {
+    TrainConfig c;
+    c.data = corpus_file();
+    c.model = GPTConfig{.context = 16, .layers = 1, .heads = 2, .width = 16};
+    c.batch = 4, c.steps = 12, c.warmup = 3, c.lr = 3e-3, c.min_lr = 3e-4;
+    c.log_every = 100, c.eval_every = 6, c.eval_batches = 3, c.sample_every = 12, c.sample_tokens = 8;
+    c.checkpoint_every = 6;
+    c.out = out;
+    return c;
+}
+
+std::vector<std::string> training_lines(const std::string& dir) {
+    std::vector<std::string> lines;
+    std::istringstream in(read_file(dir + "/metrics.jsonl"));
+    for (std::string line; std::getline(in, line);)
+        if (line.find("\"loss\"") != std::string::npos) lines.push_back(line.substr(0, line.find(",\"tokens_per_s\"")));
+    return lines;
+}
+
+struct CliResult {
+    int code;
+    std::string output;
+};
+CliResult run_cli(const std::string& args) {
+    std::string cmd = "./bin/splatlm " + args + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    int status = pclose(p);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+TEST_CASE("config layering: defaults, preset, file, flags; unknown keys rejected", "[train][config]") {
+    const std::string dir = temp_dir("config");
+    write_file_atomic(dir + "/run.cfg", "# a comment\nlayers = 3   # trailing comment\n\nlr=0.005\n");
+    std::vector<std::string> words = {"--preset", "tiny", "--config", dir + "/run.cfg", "--lr", "0.01", "--out", "x"};
+    TrainConfig c = resolve_train_config(Args("train", train_options(), words));
+    REQUIRE(c.model.width == 64);   // preset
+    REQUIRE(c.model.layers == 3);   // file over preset
+    REQUIRE(c.lr == 0.01);          // flag over file
+    REQUIRE(TrainConfig::from_json(c.to_json()).to_json() == c.to_json());
+    write_file_atomic(dir + "/bad.cfg", "layers = 3\nlayerz = 4\n");
+    REQUIRE_THROWS_WITH(apply_config_text(c, read_file(dir + "/bad.cfg"), "bad.cfg"),
+                        Contains("bad.cfg:2") && Contains("unknown config key 'layerz'"));
+    REQUIRE_THROWS_WITH(set_config_key(c, "steps", "12x"), Contains("steps") && Contains("12x"));
+    REQUIRE_THROWS_WITH(apply_preset(c, "huge"), Contains("unknown preset 'huge'"));
+    REQUIRE_THROWS_WITH(Args("train", train_options(), std::vector<std::string>{"--stepz", "3"}),
+                        Contains("unknown option --stepz"));
+}
+
+TEST_CASE("checkpoint: save then load gives identical logits", "[train][checkpoint]") {
+    const std::string dir = temp_dir("ckpt");
+    TrainConfig c = tiny_config(dir);
+    REQUIRE(run_training(c, "") == 0);
+    LoadedModel a = load_model(dir), b = load_model(dir);
+    REQUIRE(a.step == 12);
+    Indices ids{{1, 16}, std::vector<int32_t>(16)};
+    for (int t = 0; t < 16; ++t) ids.ids[t] = 97 + t % 20;
+    REQUIRE(a.model->forward(ids).to_vector() == b.model->forward(ids).to_vector());
+    // The file parses as safetensors with the documented metadata.
+    SafetensorsFile f = load_safetensors(dir + "/model.safetensors");
+    REQUIRE(f.metadata.count("config"));
+    REQUIRE(f.metadata.count("tokenizer"));
+    REQUIRE(f.tensors.size() == a.model->named_parameters().size());
+}
+
+TEST_CASE("resume gives bitwise-identical losses to an uninterrupted run", "[train][checkpoint][resume]") {
+    const std::string straight = temp_dir("straight"), split = temp_dir("split");
+    REQUIRE(run_training(tiny_config(straight), "") == 0);
+    REQUIRE(run_training(tiny_config(split), "", 6) == 0);  // a session that stops after step 6
+    REQUIRE(load_model(split).step == 6);
+    REQUIRE(run_training(tiny_config(split), split) == 0);  // ...and one that resumes
+    std::vector<std::string> a = training_lines(straight), b = training_lines(split);
+    REQUIRE(a.size() == 12);
+    REQUIRE(a == b);
+    REQUIRE(read_file(straight + "/model.safetensors").substr(0, 64).size() == 64);
+    LoadedModel ma = load_model(straight), mb = load_model(split);
+    for (size_t i = 0; i < ma.model->parameters().size(); ++i)
+        REQUIRE(ma.model->parameters()[i].to_vector() == mb.model->parameters()[i].to_vector());
+}
+
+TEST_CASE("bad checkpoints give one clear error", "[train][checkpoint][errors]") {
+    const std::string dir = temp_dir("bad");
+    REQUIRE(run_training(tiny_config(dir), "", 6) == 0);
+    const std::string good = read_file(dir + "/model.safetensors");
+    SECTION("truncated") {
+        write_file_atomic(dir + "/model.safetensors", good.substr(0, good.size() / 2));
+        REQUIRE_THROWS_AS(load_model(dir), Error);
+    }
+    SECTION("header length beyond the file") {
+        std::string bad = good;
+        bad[6] = '\x7f';
+        write_file_atomic(dir + "/model.safetensors", bad);
+        REQUIRE_THROWS_WITH(load_model(dir), Contains("model.safetensors"));
+    }
+    SECTION("config that does not match the tensors") {
+        SafetensorsFile f = load_safetensors(dir + "/model.safetensors");
+        Json config = Json::parse(f.metadata["config"]);
+        config.set("width", Json(int64_t(32)));
+        f.metadata["config"] = config.dump();
+        save_safetensors(dir + "/model.safetensors", f.tensors, f.metadata);
+        REQUIRE_THROWS_WITH(load_model(dir), Contains("has shape") && Contains("config expects"));
+    }
+    SECTION("model and optimizer from different steps") {
+        const std::string other = temp_dir("bad-other");
+        REQUIRE(run_training(tiny_config(other), "") == 0);  // step 12
+        fs::copy_file(other + "/model.safetensors", dir + "/model.safetensors", fs::copy_options::overwrite_existing);
+        REQUIRE_THROWS_WITH(run_training(tiny_config(dir), dir), Contains("optimizer state at step 6"));
+    }
+    SECTION("missing") { REQUIRE_THROWS_WITH(load_model(dir + "/nope"), Contains("nope")); }
+}
+
+TEST_CASE("sampling: greedy, top-k, top-p", "[train][sampling]") {
+    const float logits[5] = {1.f, 3.f, 2.f, -1.f, 2.9f};
+    Rng rng(1);
+    REQUIRE(sample_token(logits, 5, {.temperature = 0.f}, rng) == 1);
+    std::vector<int> counts(5, 0);
+    for (int i = 0; i < 2000; ++i) ++counts[sample_token(logits, 5, {.temperature = 1.f, .top_k = 2}, rng)];
+    REQUIRE(counts[0] + counts[2] + counts[3] == 0);
+    REQUIRE(counts[1] > 800);
+    REQUIRE(counts[4] > 800);
+    std::fill(counts.begin(), counts.end(), 0);
+    for (int i = 0; i < 2000; ++i) ++counts[sample_token(logits, 5, {.temperature = 1.f, .top_p = 0.3f}, rng)];
+    REQUIRE(counts[1] == 2000);  // the top token alone holds more than 30%
+    REQUIRE_THROWS_AS(sample_token(logits, 5, {.temperature = -1.f}, rng), Error);
+}
+
+TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cli][errors]") {
+    REQUIRE(fs::exists("bin/splatlm"));
+    auto one_error_line = [](const CliResult& r) {
+        INFO(r.output);
+        REQUIRE(r.code != 0);
+        REQUIRE(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+    };
+    one_error_line(run_cli("train --bogus 1"));
+    one_error_line(run_cli("train --steps abc"));
+    one_error_line(run_cli("train --data /nonexistent/file.txt --out /tmp/splatlm-never"));
+    const std::string dir = temp_dir("cli");
+    write_file_atomic(dir + "/empty.txt", "");
+    one_error_line(run_cli("train --data " + dir + "/empty.txt --out " + dir + "/run"));
+    REQUIRE_FALSE(fs::exists(dir + "/run/model.safetensors"));
+    one_error_line(run_cli("generate --prompt hi"));
+    one_error_line(run_cli("eval --ckpt " + dir + "/missing"));
+    one_error_line(run_cli("frobnicate"));
+    for (const char* sub : {"train", "generate", "eval", "info", "bench"}) {
+        CliResult r = run_cli(std::string(sub) + " --help");
+        INFO(sub << ": " << r.output);
+        REQUIRE(r.code == 0);
+        REQUIRE(r.output.find("usage") != std::string::npos);
+    }
+}
