@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 
@@ -154,4 +155,16 @@ TEST_CASE("ValidationBatches walks the validation split once, targets without ov
     REQUIRE(targets == std::vector<int32_t>(validation.begin() + 1, validation.begin() + 101));
     REQUIRE(batches.next(batch) == 0);
     REQUIRE_THROWS_WITH(ValidationBatches(dataset, 4, 200), Contains("validation split has 103 tokens"));
+}
+
+// Figure for docs/TOKENIZER.md: ./bin/tests "[.bench]" (from the repository root).
+TEST_CASE("dataset on the KJV corpus: validation bytes per token, BPE trained on the train split", "[.bench]") {
+    const CorpusSplit corpus = read_corpus("data/kjv.txt");
+    const auto bpe = BpeTokenizer::train(corpus.train, 4096);
+    const Dataset dataset(corpus, *bpe, 256);
+    std::printf("kjv.txt split %zu / %zu bytes; bpe-4096 learned on the train split: %zu / %zu tokens, "
+                "validation %.3f bytes/token\n",
+                corpus.train.size(), corpus.validation.size(), dataset.tokens(Split::train).size(),
+                dataset.tokens(Split::validation).size(), dataset.validation_bytes_per_token());
+    REQUIRE(dataset.validation_bytes_per_token() > 1.0);
 }

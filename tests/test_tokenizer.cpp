@@ -290,10 +290,12 @@ TEST_CASE("load_tokenizer rejects malformed text with a clear message", "[tokeni
     // Truncation anywhere loses the final 'end' line.
     for (size_t keep : {good.size() - 1 - 3, good.size() / 2, size_t{30}})
         REQUIRE_THROWS_WITH(load_tokenizer(good.substr(0, keep)), Contains("truncated"));
-    REQUIRE_THROWS_WITH(load_tokenizer(good + "extra\n"), Contains("truncated: last line"));
+    REQUIRE_THROWS_WITH(load_tokenizer(good.substr(0, good.size() - 4)), Contains("no final 'end' line"));
+    REQUIRE_THROWS_WITH(load_tokenizer(good + "extra\n"), Contains("unexpected text after 'end'"));
     REQUIRE_THROWS_WITH(load_tokenizer("splatlm-tokenizer v1\nkind char\nvocab 256\n7\nend\n"),
                         Contains("line 4: a char tokenizer has no body lines"));
-    REQUIRE_THROWS_AS(load_tokenizer("splatlm-tokenizer v1\nkind bpe\nvocab 256\nend\n"), Error);
+    REQUIRE_THROWS_WITH(load_tokenizer("splatlm-tokenizer v1\nkind bpe\nvocab 256\nend\n"),
+                        Contains("missing its 'merges <count>' line"));
 }
 
 TEST_CASE("tokenizer files: save/load round trip, clear errors for bad paths", "[tokenizer]") {

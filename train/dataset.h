@@ -63,6 +63,7 @@ class Dataset {
 // B at a time; the last batch may hold fewer rows.
 class ValidationBatches {
   public:
+    // Keeps a reference to the dataset's tokens: the Dataset must outlive this walker.
     ValidationBatches(const Dataset& dataset, int batch_size, int context_length);
 
     int64_t window_count() const { return window_count_; }

@@ -48,6 +48,15 @@ void check_header(const std::vector<SerialLine>& lines) {
     fail("load_tokenizer: not a splatlm tokenizer: first line is '", clipped(first), "', expected '", kHeader, "'");
 }
 
+// The last line must be "end": text cut short loses it, text appended after it hides it.
+void check_end(const std::vector<SerialLine>& lines) {
+    if (lines.back().text == "end") return;
+    for (const SerialLine& line : lines)
+        if (line.text == "end") fail("load_tokenizer: unexpected text after 'end' on line ", line.number);
+    fail("load_tokenizer: truncated: no final 'end' line (last line ", lines.back().number, " is '",
+         clipped(lines.back().text), "')");
+}
+
 }  // namespace
 
 void check_token_id(int32_t id, int vocab_size, const char* op) {
@@ -86,8 +95,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(std::string_view serialized) {
                   " line(s), expected at least header, kind, vocab and 'end'");
     const std::string_view kind = value_of(lines[1], "kind");
     const int64_t declared_vocab = parse_serial_count(value_of(lines[2], "vocab"), lines[2], "vocab");
-    SPLATLM_CHECK(lines.back().text == "end", "load_tokenizer: truncated: last line (", lines.back().number,
-                  ") is '", clipped(lines.back().text), "', expected 'end'");
+    check_end(lines);
 
     const std::span<const SerialLine> body = std::span(lines).subspan(3, lines.size() - 4);
     std::unique_ptr<Tokenizer> tokenizer;

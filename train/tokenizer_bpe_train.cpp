@@ -59,8 +59,8 @@ class MergeLearner {
             for (size_t i = 0; i + 1 < words_[w].tokens.size(); ++i)
                 words_with_pair_[key_at(w, i)].push_back(w);
         }
-        for (const auto& [key, count] : pair_count_) push_if_frequent(key);
-        touched_.clear();
+        touched_.clear();  // every pair is pushed here instead
+        for (const auto& [key, count] : pair_count_) push_if_frequent(key, count);
     }
 
     // The most frequent pair that occurs at least twice, or nothing.
@@ -92,7 +92,13 @@ class MergeLearner {
         }
         std::sort(touched_.begin(), touched_.end());
         touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
-        for (uint64_t key : touched_) push_if_frequent(key);
+        for (uint64_t key : touched_) {
+            auto it = pair_count_.find(key);
+            if (it->second == 0)
+                pair_count_.erase(it);
+            else
+                push_if_frequent(key, it->second);
+        }
         touched_.clear();
     }
 
@@ -112,15 +118,9 @@ class MergeLearner {
         }
     }
 
-    void push_if_frequent(uint64_t key) {
-        auto it = pair_count_.find(key);
-        if (it == pair_count_.end()) return;
-        if (it->second == 0) {
-            pair_count_.erase(it);
-            return;
-        }
-        if (it->second >= 2)
-            heap_.push({it->second, {static_cast<int32_t>(key >> 32), static_cast<int32_t>(key & 0xFFFFFFFFu)}});
+    // Pairs seen once are never merged, so they stay off the heap until their count grows.
+    void push_if_frequent(uint64_t key, int64_t count) {
+        if (count >= 2) heap_.push({count, {static_cast<int32_t>(key >> 32), static_cast<int32_t>(key & 0xFFFFFFFFu)}});
     }
 
     static bool contains(const std::vector<int32_t>& tokens, BpeMerge pair) {
