@@ -10,7 +10,7 @@
 
 #include "tensor/error.h"
 #include "train/dataset.h"
-#include "train/text_file.h"
+#include "tensor/file_io.h"
 #include "train/tokenizer_bpe.h"
 #include "train/tokenizer_char.h"
 
@@ -60,11 +60,11 @@ TEST_CASE("split_corpus: the last fraction of the bytes is validation", "[datase
 
 TEST_CASE("read_corpus: clear errors for missing, directory and empty files", "[dataset]") {
     TempDir dir;
-    REQUIRE_THROWS_WITH(read_corpus(dir.file("missing.txt")), Contains("no such file") && Contains("missing.txt"));
+    REQUIRE_THROWS_WITH(read_corpus(dir.file("missing.txt")), Contains("No such file") && Contains("missing.txt"));
     REQUIRE_THROWS_WITH(read_corpus(dir.path.string()), Contains("is a directory"));
-    write_file_bytes(dir.file("empty.txt"), "", "test");
+    write_file_atomic(dir.file("empty.txt"), "");
     REQUIRE_THROWS_WITH(read_corpus(dir.file("empty.txt")), Contains("is empty"));
-    write_file_bytes(dir.file("text.txt"), "In the beginning\nGod", "test");
+    write_file_atomic(dir.file("text.txt"), "In the beginning\nGod");
     const CorpusSplit split = read_corpus(dir.file("text.txt"), 0.2);
     REQUIRE(split.train == "In the beginning");
     REQUIRE(split.validation == "\nGod");

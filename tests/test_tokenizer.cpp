@@ -11,7 +11,7 @@
 
 #include "tensor/error.h"
 #include "tensor/rng.h"
-#include "train/text_file.h"
+#include "tensor/file_io.h"
 #include "train/tokenizer.h"
 #include "train/tokenizer_bpe.h"
 #include "train/tokenizer_char.h"
@@ -307,9 +307,9 @@ TEST_CASE("tokenizer files: save/load round trip, clear errors for bad paths", "
     const std::string probe = word_salad(200, 5);
     REQUIRE(load_tokenizer_file(path)->encode(probe) == original->encode(probe));
 
-    REQUIRE_THROWS_WITH(load_tokenizer_file((dir / "missing.txt").string()), Contains("no such file"));
+    REQUIRE_THROWS_WITH(load_tokenizer_file((dir / "missing.txt").string()), Contains("No such file"));
     REQUIRE_THROWS_WITH(load_tokenizer_file(dir.string()), Contains("is a directory"));
-    write_file_bytes(path, "garbage\n", "test");
+    write_file_atomic(path, "garbage\n");
     REQUIRE_THROWS_WITH(load_tokenizer_file(path), Contains("not a splatlm tokenizer") && Contains(path));
     REQUIRE_THROWS_WITH(save_tokenizer_file(*original, (dir / "no_such_dir" / "t.txt").string()),
                         Contains("cannot open"));
@@ -319,7 +319,7 @@ TEST_CASE("tokenizer files: save/load round trip, clear errors for bad paths", "
 // Figures for docs/TOKENIZER.md: ./bin/tests "[.bench]" (from the repository root).
 TEST_CASE("bpe on the KJV corpus: training time, encode time, compression", "[.bench]") {
     using Clock = std::chrono::steady_clock;
-    const std::string text = read_file_bytes("data/kjv.txt", "bench");
+    const std::string text = read_file("data/kjv.txt");
     const auto t0 = Clock::now();
     auto tokenizer = BpeTokenizer::train(text, 4096);
     const auto t1 = Clock::now();

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "tensor/error.h"
-#include "train/text_file.h"
+#include "tensor/file_io.h"
 
 namespace splatlm {
 
@@ -29,7 +29,7 @@ CorpusSplit split_corpus(std::string_view text, double validation_fraction) {
 }
 
 CorpusSplit read_corpus(const std::string& path, double validation_fraction) {
-    const std::string text = read_file_bytes(path, "dataset");
+    const std::string text = read_file(path);
     SPLATLM_CHECK(!text.empty(), "dataset: '", path, "' is empty");
     return split_corpus(text, validation_fraction);
 }

@@ -3,7 +3,7 @@
 #include <charconv>
 
 #include "tensor/error.h"
-#include "train/text_file.h"
+#include "tensor/file_io.h"
 #include "train/tokenizer_bpe.h"
 #include "train/tokenizer_char.h"
 
@@ -112,11 +112,11 @@ std::unique_ptr<Tokenizer> load_tokenizer(std::string_view serialized) {
 }
 
 void save_tokenizer_file(const Tokenizer& tokenizer, const std::string& path) {
-    write_file_bytes(path, tokenizer.serialize(), "save_tokenizer_file");
+    write_file_atomic(path, tokenizer.serialize());
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer_file(const std::string& path) {
-    const std::string text = read_file_bytes(path, "load_tokenizer_file");
+    const std::string text = read_file(path);
     try {
         return load_tokenizer(text);
     } catch (const Error& e) {
