@@ -17,8 +17,8 @@
 // are handed out dynamically, each run through the scheme above with no barrier in between (on
 // a shared, busy host a barrier can cost a whole time slice). K is never split, so every element
 // of C is summed in the same order whatever the thread count: results are bitwise independent
-// of it. Inside an active parallel region gemm runs single-threaded. Products too small for packing to pay off take a
-// direct loop instead (the choice depends only on the shape).
+// of it. Inside an active parallel region gemm runs single-threaded. Products too small for packing to pay off run the
+// micro-kernel on the operands in place (the choice depends only on shape and strides).
 #include "tensor/gemm.h"
 
 #include <algorithm>
@@ -34,16 +34,19 @@
 namespace splatlm {
 namespace {
 
+using gemm_detail::DirectA;
+using gemm_detail::DirectB;
 using gemm_detail::micro_kernel;
+using gemm_detail::PackedA;
+using gemm_detail::PackedB;
 using gemm_detail::MR;
 using gemm_detail::NR;
 using gemm_detail::Tile;
-using gemm_detail::update;
 
 constexpr int64_t KC = 256;      // K pass: an MR×KC panel of A (8 KiB) stays in L1 across a row of tiles
 constexpr int64_t NC = 512;      // B block of KC×NC floats (512 KiB) stays in L2 across the whole A block
 constexpr int64_t MC = 32 * MR;  // A block rows; a multiple of MR so only the last block has an edge
-constexpr int64_t kSmallWork = 32 * 32 * 32;  // M·N·K at or below which the direct loop wins
+constexpr int64_t kSmallWork = 64 * 64 * 64;  // M·N·K at or below which unpacked operands win
 constexpr int64_t kWorkPerThread = 64 * 64 * 64;  // fewer multiply-adds than this per thread: use fewer threads
 constexpr int64_t kChunksPerThread = 4;  // work pieces per thread when threaded (dynamic balance)
 constexpr int64_t kMinChunk = 64;        // ... but no piece narrower than this many rows or columns
@@ -124,7 +127,7 @@ void macro_kernel(const float* pa, const float* pb, int64_t mc, int64_t nc, int6
         for (int64_t j = 0; j < nc; j += NR) {
             Tile tile{C.at(i, j), C.rs, C.cs, int(std::min<int64_t>(MR, mc - i)), int(std::min<int64_t>(NR, nc - j)),
                       alpha, beta};
-            micro_kernel(kc, pa + i * kc, pb + j * kc, tile);
+            micro_kernel(kc, PackedA{pa + i * kc}, PackedB{pb + j * kc}, tile);
         }
 }
 
@@ -219,23 +222,14 @@ void gemm_blocked(const Problem& pr, int threads) {
     }
 }
 
-// Direct loop for tiny products: one row of C at a time, in strips of columns.
-void gemm_small(int64_t M, int64_t N, int64_t K, float alpha, Matrix A, Matrix B, float beta, OutMatrix C) {
-    constexpr int64_t W = 64;
-    float acc[W];
-    for (int64_t i = 0; i < M; ++i)
-        for (int64_t j0 = 0; j0 < N; j0 += W) {
-            const int64_t w = std::min(W, N - j0);
-            std::fill(acc, acc + w, 0.f);
-            for (int64_t p = 0; p < K; ++p) {
-                const float a = *A.at(i, p);
-                const float* b = B.at(p, j0);
-                for (int64_t j = 0; j < w; ++j) acc[j] += a * b[j * B.cs];
-            }
-            for (int64_t j = 0; j < w; ++j) {
-                float* c = C.at(i, j0 + j);
-                *c = update(acc[j], *c, alpha, beta);
-            }
+// Tiny products, where packing would cost as much as the arithmetic: the micro-kernel reads A
+// and B in place (B needs unit column stride), one MR×NR tile of C at a time.
+void gemm_direct(int64_t M, int64_t N, int64_t K, float alpha, Matrix A, Matrix B, float beta, OutMatrix C) {
+    for (int64_t i = 0; i < M; i += MR)
+        for (int64_t j = 0; j < N; j += NR) {
+            const int m = int(std::min<int64_t>(MR, M - i)), n = int(std::min<int64_t>(NR, N - j));
+            micro_kernel(K, DirectA{A.at(i, 0), A.rs, A.cs, m}, DirectB(B.at(0, j), B.rs, n),
+                         Tile{C.at(i, j), C.rs, C.cs, m, n, alpha, beta});
         }
 }
 
@@ -274,7 +268,7 @@ void gemm(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t 
     // Column-major C: compute Cᵀ = Bᵀ·Aᵀ instead, so the kernel writes contiguous rows.
     if (csc != 1 && rsc == 1)
         return gemm(N, M, K, alpha, B, csb, rsb, A, csa, rsa, beta, C, csc, rsc);
-    if (M * N * K <= kSmallWork) return gemm_small(M, N, K, alpha, {A, rsa, csa}, {B, rsb, csb}, beta, {C, rsc, csc});
+    if (M * N * K <= kSmallWork && csb == 1) return gemm_direct(M, N, K, alpha, {A, rsa, csa}, {B, rsb, csb}, beta, {C, rsc, csc});
     const int64_t passes = (K + KC - 1) / KC;
     const Problem pr{M, N, K, (K + passes - 1) / passes, alpha, beta, {A, rsa, csa}, {B, rsb, csb}, {C, rsc, csc}};
     gemm_blocked(pr, thread_count(M, N, K));
@@ -292,7 +286,7 @@ void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, c
                       " (M=", M, " N=", N, " K=", K, ")");
     // Small products: one whole product per thread (gemm is single-threaded inside the region).
     // Large ones: one at a time, each using every thread.
-    const bool across_batch = batch > 1 && thread_count(M, N, K) < thread_count(batch * M, N, K);
+    [[maybe_unused]] const bool across_batch = batch > 1 && thread_count(M, N, K) < thread_count(batch * M, N, K);
 #pragma omp parallel for schedule(static) if (across_batch)
     for (int64_t b = 0; b < batch; ++b) gemm(M, N, K, alpha, A[b], rsa, csa, B[b], rsb, csb, beta, C[b], rsc, csc);
 }
