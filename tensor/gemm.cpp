@@ -42,6 +42,7 @@ using gemm_detail::PackedB;
 using gemm_detail::MR;
 using gemm_detail::NR;
 using gemm_detail::Tile;
+using gemm_detail::update;
 
 constexpr int64_t KC = 256;      // K pass: an MR×KC panel of A (8 KiB) stays in L1 across a row of tiles
 constexpr int64_t NC = 512;      // B block of KC×NC floats (512 KiB) stays in L2 across the whole A block
@@ -233,6 +234,46 @@ void gemm_direct(int64_t M, int64_t N, int64_t K, float alpha, Matrix A, Matrix 
         }
 }
 
+// M == 1 with unit column stride in B (a row vector times a matrix): rows of B stream through
+// once, scaled and summed into a strip of W accumulators; the packed kernel would waste MR−1
+// of its MR rows here.
+void gemm_row(int64_t N, int64_t K, float alpha, Matrix A, Matrix B, float beta, OutMatrix C) {
+    constexpr int64_t W = 512;
+    float acc[W];
+    for (int64_t j0 = 0; j0 < N; j0 += W) {
+        const int64_t w = std::min(W, N - j0);
+        std::fill(acc, acc + w, 0.f);
+        for (int64_t p = 0; p < K; ++p) {
+            const float a = *A.at(0, p);
+            const float* b = B.at(p, j0);
+            for (int64_t j = 0; j < w; ++j) acc[j] += a * b[j];
+        }
+        for (int64_t j = 0; j < w; ++j) {
+            float* c = C.at(0, j0 + j);
+            *c = update(acc[j], *c, alpha, beta);
+        }
+    }
+}
+
+// N == 1 with contiguous rows of A and a contiguous column of B (a matrix times a vector):
+// one dot product per row, in L independent lanes summed in a fixed order at the end.
+void gemm_column(int64_t M, int64_t K, float alpha, Matrix A, Matrix B, float beta, OutMatrix C) {
+    constexpr int64_t L = 32;
+    for (int64_t i = 0; i < M; ++i) {
+        const float* a = A.at(i, 0);
+        const float* b = B.p;
+        float lane[L] = {};
+        int64_t p = 0;
+        for (; p + L <= K; p += L)
+            for (int64_t l = 0; l < L; ++l) lane[l] += a[p + l] * b[p + l];
+        for (; p < K; ++p) lane[p % L] += a[p] * b[p];
+        float sum = 0.f;
+        for (int64_t l = 0; l < L; ++l) sum += lane[l];
+        float* c = C.at(i, 0);
+        *c = update(sum, *c, alpha, beta);
+    }
+}
+
 void scale(int64_t M, int64_t N, float beta, OutMatrix C) {
     for (int64_t i = 0; i < M; ++i)
         for (int64_t j = 0; j < N; ++j) {
@@ -268,6 +309,8 @@ void gemm(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t 
     // Column-major C: compute Cᵀ = Bᵀ·Aᵀ instead, so the kernel writes contiguous rows.
     if (csc != 1 && rsc == 1)
         return gemm(N, M, K, alpha, B, csb, rsb, A, csa, rsa, beta, C, csc, rsc);
+    if (M == 1 && csb == 1) return gemm_row(N, K, alpha, {A, rsa, csa}, {B, rsb, csb}, beta, {C, rsc, csc});
+    if (N == 1 && csa == 1 && rsb == 1) return gemm_column(M, K, alpha, {A, rsa, csa}, {B, rsb, csb}, beta, {C, rsc, csc});
     if (M * N * K <= kSmallWork && csb == 1) return gemm_direct(M, N, K, alpha, {A, rsa, csa}, {B, rsb, csb}, beta, {C, rsc, csc});
     const int64_t passes = (K + KC - 1) / KC;
     const Problem pr{M, N, K, (K + passes - 1) / passes, alpha, beta, {A, rsa, csa}, {B, rsb, csb}, {C, rsc, csc}};
