@@ -189,10 +189,11 @@ int bench_gemm(int argc, char** argv) {
     if (args.has("m") || args.has("n") || args.has("k")) {
         SPLATLM_CHECK(args.has("m") && args.has("n") && args.has("k"), "bench gemm: give all of --m, --n and --k");
         const std::string t = args.get("trans", "NN");
-        SPLATLM_CHECK(t == "NN" || t == "TN" || t == "NT" || t == "TT", "bench gemm: --trans must be NN, TN, NT or TT, got '",
-                      t, "'");
+        SPLATLM_CHECK(t == "NN" || t == "TN" || t == "NT" || t == "TT",
+                      "bench gemm: --trans must be NN, TN, NT or TT, got '", t, "'");
         Shape s{args.get_int("m", 0), args.get_int("n", 0), args.get_int("k", 0), t[0] == 'T', t[1] == 'T', "custom"};
-        SPLATLM_CHECK(s.m > 0 && s.n > 0 && s.k > 0, "bench gemm: sizes must be positive, got ", s.m, "x", s.n, "x", s.k);
+        SPLATLM_CHECK(s.m > 0 && s.n > 0 && s.k > 0, "bench gemm: sizes must be positive, got ", s.m, "x", s.n, "x",
+                      s.k);
         shapes = {s};
     }
     const int repeats = int(args.get_int("repeats", 7));

@@ -17,8 +17,11 @@
 // are handed out dynamically, each run through the scheme above with no barrier in between (on
 // a shared, busy host a barrier can cost a whole time slice). K is never split, so every element
 // of C is summed in the same order whatever the thread count: results are bitwise independent
-// of it. Inside an active parallel region gemm runs single-threaded. Products too small for packing to pay off run the
-// micro-kernel on the operands in place (the choice depends only on shape and strides).
+// of it. Inside an active parallel region gemm runs single-threaded.
+//
+// Shortcuts, chosen by shape and strides only: tiny products run the micro-kernel on the
+// operands in place (packing would cost as much as the arithmetic), vector-shaped ones
+// (M == 1 or N == 1) stream their operands once, and a column-major C is computed as Cᵀ = Bᵀ·Aᵀ.
 #include "tensor/gemm.h"
 
 #include <algorithm>
@@ -47,7 +50,7 @@ using gemm_detail::update;
 constexpr int64_t KC = 256;      // K pass: an MR×KC panel of A (8 KiB) stays in L1 across a row of tiles
 constexpr int64_t NC = 512;      // B block of KC×NC floats (512 KiB) stays in L2 across the whole A block
 constexpr int64_t MC = 32 * MR;  // A block rows; a multiple of MR so only the last block has an edge
-constexpr int64_t kSmallWork = 64 * 64 * 64;  // M·N·K at or below which unpacked operands win
+constexpr int64_t kSmallWork = 40 * 40 * 40;  // M·N·K up to which unpacked operands win (crossover 32³..48³)
 constexpr int64_t kWorkPerThread = 64 * 64 * 64;  // fewer multiply-adds than this per thread: use fewer threads
 constexpr int64_t kChunksPerThread = 4;  // work pieces per thread when threaded (dynamic balance)
 constexpr int64_t kMinChunk = 64;        // ... but no piece narrower than this many rows or columns
@@ -309,12 +312,13 @@ void gemm(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t 
     // Column-major C: compute Cᵀ = Bᵀ·Aᵀ instead, so the kernel writes contiguous rows.
     if (csc != 1 && rsc == 1)
         return gemm(N, M, K, alpha, B, csb, rsb, A, csa, rsa, beta, C, csc, rsc);
-    if (M == 1 && csb == 1) return gemm_row(N, K, alpha, {A, rsa, csa}, {B, rsb, csb}, beta, {C, rsc, csc});
-    if (N == 1 && csa == 1 && rsb == 1) return gemm_column(M, K, alpha, {A, rsa, csa}, {B, rsb, csb}, beta, {C, rsc, csc});
-    if (M * N * K <= kSmallWork && csb == 1) return gemm_direct(M, N, K, alpha, {A, rsa, csa}, {B, rsb, csb}, beta, {C, rsc, csc});
+    const Matrix a{A, rsa, csa}, b{B, rsb, csb};
+    const OutMatrix c{C, rsc, csc};
+    if (M == 1 && csb == 1) return gemm_row(N, K, alpha, a, b, beta, c);
+    if (N == 1 && csa == 1 && rsb == 1) return gemm_column(M, K, alpha, a, b, beta, c);
+    if (M * N * K <= kSmallWork && csb == 1) return gemm_direct(M, N, K, alpha, a, b, beta, c);
     const int64_t passes = (K + KC - 1) / KC;
-    const Problem pr{M, N, K, (K + passes - 1) / passes, alpha, beta, {A, rsa, csa}, {B, rsb, csb}, {C, rsc, csc}};
-    gemm_blocked(pr, thread_count(M, N, K));
+    gemm_blocked({M, N, K, (K + passes - 1) / passes, alpha, beta, a, b, c}, thread_count(M, N, K));
 }
 
 void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const float* const* A, int64_t rsa,
@@ -330,7 +334,7 @@ void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, c
     // Small products: one whole product per thread (gemm is single-threaded inside the region).
     // Large ones: one at a time, each using every thread.
     [[maybe_unused]] const bool across_batch = batch > 1 && thread_count(M, N, K) < thread_count(batch * M, N, K);
-#pragma omp parallel for schedule(static) if (across_batch)
+#pragma omp parallel for schedule(dynamic) if (across_batch)
     for (int64_t b = 0; b < batch; ++b) gemm(M, N, K, alpha, A[b], rsa, csa, B[b], rsb, csb, beta, C[b], rsc, csc);
 }
 

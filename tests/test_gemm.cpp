@@ -258,9 +258,12 @@ TEST_CASE("gemm results are bitwise the same on 1 and 2 threads", "[gemm]") {
         for (int tr = 0; tr < 4; ++tr) {
             INFO(M << "x" << N << "x" << K << " transpose pair " << tr);
             const int64_t rsa = tr & 1 ? 1 : K, csa = tr & 1 ? M : 1, rsb = tr & 2 ? 1 : N, csb = tr & 2 ? K : 1;
+            auto run = [&](std::vector<float>& c) {
+                gemm(M, N, K, 0.7f, a.data(), rsa, csa, b.data(), rsb, csb, 0.5f, c.data(), N, 1);
+            };
             std::vector<float> one = c0, two = c0;
-            with_threads(1, [&] { gemm(M, N, K, 0.7f, a.data(), rsa, csa, b.data(), rsb, csb, 0.5f, one.data(), N, 1); });
-            with_threads(2, [&] { gemm(M, N, K, 0.7f, a.data(), rsa, csa, b.data(), rsb, csb, 0.5f, two.data(), N, 1); });
+            with_threads(1, [&] { run(one); });
+            with_threads(2, [&] { run(two); });
             CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
         }
     }
