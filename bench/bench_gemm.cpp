@@ -6,13 +6,16 @@
 //
 // --json: one object per shape and line:
 //   {"op":"gemm","m":..,"n":..,"k":..,"trans":"NN","threads":..,"ms":..,"gflops":..,
-//    "openblas_ms":..,"openblas_gflops":..,"ratio":..,"check":"openblas","max_rel_diff":..}
-// ratio = gflops / openblas_gflops; the openblas_* fields and ratio are null without OpenBLAS.
+//    "openblas_ms":..,"openblas_gflops":..,"ratio":..,"check":"openblas","max_rel_diff":..,"ok":true}
+// ratio = gflops / openblas_gflops; the openblas_* fields and ratio are null without OpenBLAS,
+// and check is then "sampled". ok is false when the result is off by more than rounding (the
+// command then also fails).
 #include <algorithm>
 #include <cfloat>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <thread>
@@ -37,8 +40,8 @@ struct Shape {
     const char* role;
 };
 
-// Squares, then the products of a small transformer (d_model 128, 4·d MLP, 512-token batches
-// of 8, 768-token batches of 6): forward x·W, the input gradient dY·Wᵀ, the weight gradient Xᵀ·dY.
+// Squares, then the products of a small transformer (width 128, MLP 512, fused QKV 384) on
+// batches of 4096 and 768 token rows: forward x·W, input gradient dY·Wᵀ, weight gradient Xᵀ·dY.
 const std::vector<Shape> kDefaultShapes = {
     {256, 256, 256, false, false, "square"},
     {512, 512, 512, false, false, "square"},
@@ -217,6 +220,13 @@ int bench_gemm(int argc, char** argv) {
             std::printf("reference: OpenBLAS cblas_sgemm (%s), same threads and operands\n", blas.config().c_str());
         else
             std::printf("reference column skipped: %s\n", blas.why().c_str());
+#ifdef _OPENMP
+        // libgomp's default waits spin; beside another busy process that costs ~8 ms per call
+        // (docs/BENCHMARKS.md), so say which policy this run had.
+        const char* policy = std::getenv("OMP_WAIT_POLICY");
+        std::printf("OMP_WAIT_POLICY=%s%s\n", policy ? policy : "(unset)",
+                    policy ? "" : "; on a shared, busy host use OMP_WAIT_POLICY=passive (docs/BENCHMARKS.md)");
+#endif
         std::printf("\n%-16s %-6s %-20s %9s %9s %9s %9s %7s %10s\n", "M×N×K", "op", "role", "GFLOP/s", "ms",
                     "BLAS GF/s", "BLAS ms", "ratio", "max rel Δ");
     }
