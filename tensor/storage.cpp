@@ -1,5 +1,7 @@
 #include "tensor/storage.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <new>
 
@@ -13,6 +15,17 @@ Device parse_device(const std::string& name) {
     if (name == "cuda") return Device::CUDA;
     fail("unknown device '", name, "' (expected cpu or cuda)");
 }
+
+namespace {
+// Training allocates and frees the same large activations every step. By default glibc serves
+// big blocks with fresh mmap()s and returns them on free, so every step page-faults (and zeroes)
+// all its activation memory again; keeping them in the heap makes reuse free.
+const bool kReuseLargeBlocks = [] {
+    mallopt(M_MMAP_THRESHOLD, 512 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    return true;
+}();
+}  // namespace
 
 Storage::Storage(int64_t size, Device device) : size_(size), device_(device) {
     SPLATLM_CHECK(size >= 0, "storage: negative size ", size);

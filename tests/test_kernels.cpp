@@ -175,3 +175,21 @@ TEST_CASE("kernels give bitwise-identical results on 1 and 2 threads", "[kernels
         REQUIRE(one[i] == two[i]);
     }
 }
+
+TEST_CASE("the vectorisable exp and tanh used by GELU match libm", "[kernels]") {
+    double worst_exp = 0, worst_tanh = 0, worst_gelu = 0;
+    for (float x = -87.f; x < 88.f; x += 0.0137f)
+        worst_exp = std::max(worst_exp, std::abs(exp_poly(x) - std::exp(double(x))) / std::exp(double(x)));
+    for (float x = -12.f; x < 12.f; x += 0.00071f) {
+        worst_tanh = std::max(worst_tanh, std::abs(tanh_poly(x) - std::tanh(double(x))));
+        const double c = std::sqrt(2.0 / M_PI), ref = 0.5 * x * (1 + std::tanh(c * (x + 0.044715 * x * x * x)));
+        worst_gelu = std::max(worst_gelu, std::abs(gelu(x) - ref) / (1.0 + std::abs(ref)));
+    }
+    REQUIRE(worst_exp < 5e-7);
+    REQUIRE(worst_tanh < 5e-7);
+    REQUIRE(worst_gelu < 1e-6);
+    REQUIRE(exp_poly(-1000.f) >= 0.f);
+    REQUIRE(std::isfinite(exp_poly(1000.f)));
+    REQUIRE(tanh_poly(50.f) == 1.f);
+    REQUIRE(tanh_poly(-50.f) == -1.f);
+}
