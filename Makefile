@@ -124,8 +124,13 @@ test: config
 bench: all
 	./$(BIN)/splatlm bench gemm
 
+# The main job: train the default model on the shipped corpus (or finish an interrupted run),
+# then continue a prompt with it.
+RUN_DIR := runs/main
 run: all
-	./$(BIN)/splatlm train --preset tiny --out runs/tiny
+	@if [ -f $(RUN_DIR)/model.safetensors ]; then ./$(BIN)/splatlm train --resume $(RUN_DIR); \
+	 else ./$(BIN)/splatlm train --preset small --out $(RUN_DIR); fi
+	./$(BIN)/splatlm generate --ckpt $(RUN_DIR) --prompt "And God said" --tokens 400
 
 clean:
 	rm -rf $(BUILD) $(BIN)

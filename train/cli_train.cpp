@@ -12,7 +12,7 @@ namespace splatlm {
 int cmd_train(int argc, char** argv) {
     Args args("train", train_options(), argc, argv, 2);
     if (args.help()) {
-        std::printf("%s\npresets: tiny (about a minute on 2 cores), small (the classic small config, 10-15 min)\n"
+        std::printf("%s\npresets: tiny (about a minute on 2 cores), small (the classic small config, about 10 minutes)\n"
                     "attention kinds:",
                     args.usage().c_str());
         for (const std::string& k : attention_kinds()) std::printf(" %s", k.c_str());
