@@ -3,7 +3,7 @@
 # Knobs: NO_OMP=1 (no OpenMP), CUDA=0 (skip nvcc), DEBUG=1 (-O0 -g), SANITIZE=1 (ASan+UBSan).
 
 # Build in parallel on every core unless told otherwise (make -jN still wins).
-ifeq ($(filter -j%,$(MAKEFLAGS)),)
+ifeq ($(MAKELEVEL)$(filter -j%,$(MAKEFLAGS)),0)
   MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 

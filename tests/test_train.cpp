@@ -114,6 +114,9 @@ TEST_CASE("checkpoint: save then load gives identical logits", "[train][checkpoi
     REQUIRE(f.metadata.count("config"));
     REQUIRE(f.metadata.count("tokenizer"));
     REQUIRE(f.tensors.size() == a.model->named_parameters().size());
+    // The run also leaves its training curves as a PNG.
+    const std::string png = read_file(dir + "/loss.png");
+    REQUIRE(png.substr(0, 8) == std::string("\x89PNG\r\n\x1a\n", 8));
 }
 
 TEST_CASE("resume gives bitwise-identical losses to an uninterrupted run", "[train][checkpoint][resume]") {

@@ -10,6 +10,7 @@
 #include "tensor/file_io.h"
 #include "train/batch.h"
 #include "train/checkpoint.h"
+#include "train/curves.h"
 #include "train/dataset.h"
 #include "train/evaluate.h"
 #include "train/metrics_log.h"
@@ -166,6 +167,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         }
         std::fflush(stdout);
     }
+    std::printf("loss curves: %s\n", draw_loss_curves(run.dir).c_str());
     std::printf("%s: step %lld of %lld after %s; checkpoint in %s\n", last == c.steps ? "done" : "stopped",
                 (long long)last, (long long)c.steps, clock_text(seconds_since(start)).c_str(), run.dir.c_str());
     return 0;
