@@ -165,6 +165,19 @@ TEST_CASE("bad checkpoints give one clear error", "[train][checkpoint][errors]")
     SECTION("missing") { REQUIRE_THROWS_WITH(load_model(dir + "/nope"), Contains("nope")); }
 }
 
+TEST_CASE("a NaN loss stops training with the last good checkpoint intact", "[train][checkpoint][errors]") {
+    const std::string dir = temp_dir("nan");
+    REQUIRE(run_training(tiny_config(dir), "", 6) == 0);
+    // Poison one weight: the next forward pass produces NaN.
+    SafetensorsFile f = load_safetensors(dir + "/model.safetensors");
+    f.tensors[0].second.data()[3] = NAN;
+    save_safetensors(dir + "/model.safetensors", f.tensors, f.metadata);
+    const std::string before = read_file(dir + "/model.safetensors");
+    REQUIRE(run_training(tiny_config(dir), dir) == 1);
+    REQUIRE(read_file(dir + "/model.safetensors") == before);  // nothing was overwritten
+    REQUIRE(load_model(dir).step == 6);
+}
+
 TEST_CASE("sampling: greedy, top-k, top-p", "[train][sampling]") {
     const float logits[5] = {1.f, 3.f, 2.f, -1.f, 2.9f};
     Rng rng(1);
