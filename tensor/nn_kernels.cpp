@@ -36,64 +36,64 @@ float row_logsumexp(const float* x, int64_t n) {
     return m + std::log(s);
 }
 
+// Runs f(row of x, row of out, C) over every row of the last axis, rows in parallel.
+template <class F>
+Tensor map_rows(const Tensor& x, const char* op, F f) {
+    const int64_t C = row_length(x, op), rows = x.numel() / C;
+    Tensor src = contiguous(x), out = Tensor::empty(x.shape());
+    const float* p = src.data();
+    float* o = out.data();
+#pragma omp parallel for schedule(static) if (rows * C > 16384)
+    for (int64_t r = 0; r < rows; ++r) f(p + r * C, o + r * C, C);
+    return out;
+}
+
+// The same for backward rules that read the forward output y and the upstream gradient g.
+template <class F>
+Tensor map_rows_backward(const Tensor& y, const Tensor& grad_y, const char* op, F f) {
+    check_same_shape(op, y, grad_y);
+    const int64_t C = row_length(y, op), rows = y.numel() / C;
+    Tensor ys = contiguous(y), gs = contiguous(grad_y), dx = Tensor::empty(y.shape());
+    const float *py = ys.data(), *pg = gs.data();
+    float* d = dx.data();
+#pragma omp parallel for schedule(static) if (rows * C > 16384)
+    for (int64_t r = 0; r < rows; ++r) f(py + r * C, pg + r * C, d + r * C, C);
+    return dx;
+}
+
 }  // namespace
 
 // ---- softmax: y_i = exp(x_i − lse(x));  dx = y ⊙ (g − Σ g⊙y) ----
 Tensor softmax(const Tensor& x) {
-    const int64_t C = row_length(x, "softmax"), rows = x.numel() / C;
-    Tensor src = contiguous(x), out = Tensor::empty(x.shape());
-    const float* p = src.data();
-    float* o = out.data();
-#pragma omp parallel for schedule(static) if (rows * C > 16384)
-    for (int64_t r = 0; r < rows; ++r) {
-        const float lse = row_logsumexp(p + r * C, C);
-        for (int64_t i = 0; i < C; ++i) o[r * C + i] = std::exp(p[r * C + i] - lse);
-    }
-    return out;
+    return map_rows(x, "softmax", [](const float* in, float* out, int64_t C) {
+        const float lse = row_logsumexp(in, C);
+        for (int64_t i = 0; i < C; ++i) out[i] = std::exp(in[i] - lse);
+    });
 }
 
 Tensor softmax_backward(const Tensor& y, const Tensor& grad_y) {
-    check_same_shape("softmax_backward", y, grad_y);
-    const int64_t C = row_length(y, "softmax_backward"), rows = y.numel() / C;
-    Tensor ys = contiguous(y), gs = contiguous(grad_y), dx = Tensor::empty(y.shape());
-    const float *py = ys.data(), *pg = gs.data();
-    float* d = dx.data();
-#pragma omp parallel for schedule(static) if (rows * C > 16384)
-    for (int64_t r = 0; r < rows; ++r) {
+    return map_rows_backward(y, grad_y, "softmax_backward", [](const float* y, const float* g, float* d, int64_t C) {
         double dot = 0;
-        for (int64_t i = 0; i < C; ++i) dot += double(py[r * C + i]) * pg[r * C + i];
-        for (int64_t i = 0; i < C; ++i) d[r * C + i] = py[r * C + i] * (pg[r * C + i] - float(dot));
-    }
-    return dx;
+        for (int64_t i = 0; i < C; ++i) dot += double(y[i]) * g[i];
+        for (int64_t i = 0; i < C; ++i) d[i] = y[i] * (g[i] - float(dot));
+    });
 }
 
 // ---- log-softmax: y_i = x_i − lse(x);  dx = g − exp(y) · Σ g ----
 Tensor log_softmax(const Tensor& x) {
-    const int64_t C = row_length(x, "log_softmax"), rows = x.numel() / C;
-    Tensor src = contiguous(x), out = Tensor::empty(x.shape());
-    const float* p = src.data();
-    float* o = out.data();
-#pragma omp parallel for schedule(static) if (rows * C > 16384)
-    for (int64_t r = 0; r < rows; ++r) {
-        const float lse = row_logsumexp(p + r * C, C);
-        for (int64_t i = 0; i < C; ++i) o[r * C + i] = p[r * C + i] - lse;
-    }
-    return out;
+    return map_rows(x, "log_softmax", [](const float* in, float* out, int64_t C) {
+        const float lse = row_logsumexp(in, C);
+        for (int64_t i = 0; i < C; ++i) out[i] = in[i] - lse;
+    });
 }
 
 Tensor log_softmax_backward(const Tensor& y, const Tensor& grad_y) {
-    check_same_shape("log_softmax_backward", y, grad_y);
-    const int64_t C = row_length(y, "log_softmax_backward"), rows = y.numel() / C;
-    Tensor ys = contiguous(y), gs = contiguous(grad_y), dx = Tensor::empty(y.shape());
-    const float *py = ys.data(), *pg = gs.data();
-    float* d = dx.data();
-#pragma omp parallel for schedule(static) if (rows * C > 16384)
-    for (int64_t r = 0; r < rows; ++r) {
-        double gsum = 0;
-        for (int64_t i = 0; i < C; ++i) gsum += pg[r * C + i];
-        for (int64_t i = 0; i < C; ++i) d[r * C + i] = pg[r * C + i] - std::exp(py[r * C + i]) * float(gsum);
-    }
-    return dx;
+    return map_rows_backward(y, grad_y, "log_softmax_backward",
+                             [](const float* y, const float* g, float* d, int64_t C) {
+                                 double gsum = 0;
+                                 for (int64_t i = 0; i < C; ++i) gsum += g[i];
+                                 for (int64_t i = 0; i < C; ++i) d[i] = g[i] - std::exp(y[i]) * float(gsum);
+                             });
 }
 
 // ---- layer norm: n = (x − μ)·rstd, y = n ⊙ w + b, rstd = 1/√(var + eps) ----
