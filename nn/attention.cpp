@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "nn/linear_attention.h"
 #include "nn/softmax_attention.h"
 #include "tensor/error.h"
 
@@ -16,6 +17,9 @@ std::map<std::string, AttentionFactory>& registry() {
          }},
         {"local", [](const GPTConfig& c, int64_t layer, Rng& rng) {
              return std::make_unique<SoftmaxAttention>(c, layer, rng, c.window);
+         }},
+        {"linear", [](const GPTConfig& c, int64_t layer, Rng& rng) {
+             return std::make_unique<LinearAttention>(c, layer, rng);
          }},
     };
     return kinds;

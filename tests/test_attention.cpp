@@ -1,4 +1,5 @@
-// The fused causal softmax attention op (full and windowed): reference equality, gradients,
+// The baseline attentions: the fused causal softmax op (full and windowed) against its reference and
+// gradients, and for every baseline kind (softmax, local, linear) causality and recurrent == parallel.
 // causality, and the KV-cache step against the parallel form.
 #include "nn/causal_attention.h"
 #include "nn/softmax_attention.h"
@@ -52,8 +53,8 @@ TEST_CASE("gradients stay correct across query blocks (T > block size)", "[atten
     require_close(fused[2], v.grad(), 1e-3, 1e-5);
 }
 
-TEST_CASE("softmax and local attention never see the future", "[attention][softmax][causality]") {
-    const std::string kind = GENERATE("softmax", "local");
+TEST_CASE("baseline attentions never see the future", "[attention][causality]") {
+    const std::string kind = GENERATE("softmax", "local", "linear");
     GPTConfig config{.vocab = 10, .context = 40, .layers = 1, .heads = 2, .width = 8, .attention = kind, .window = 5};
     Rng rng(9);
     std::unique_ptr<Attention> attn = make_attention(config, 0, rng);
@@ -69,8 +70,8 @@ TEST_CASE("softmax and local attention never see the future", "[attention][softm
     REQUIRE(y2.at({1, t + 1, 0}) != y.at({1, t + 1, 0}));
 }
 
-TEST_CASE("KV-cache steps equal the parallel form token by token", "[attention][softmax][recurrent]") {
-    const std::string kind = GENERATE("softmax", "local");
+TEST_CASE("recurrent steps (KV cache or running state) equal the parallel form token by token", "[attention][recurrent]") {
+    const std::string kind = GENERATE("softmax", "local", "linear");
     GPTConfig config{.vocab = 10, .context = 30, .layers = 1, .heads = 2, .width = 12, .attention = kind, .window = 4};
     Rng rng(11);
     std::unique_ptr<Attention> attn = make_attention(config, 0, rng);

@@ -1,0 +1,207 @@
+#include "nn/linear_attention.h"
+
+#include <cmath>
+#include <vector>
+
+#include "nn/softmax_attention.h"
+#include "tensor/elementwise_math.h"
+#include "tensor/error.h"
+#include "tensor/ops.h"
+
+namespace splatlm {
+
+namespace {
+
+constexpr float kEps = 1e-6f;
+
+inline float phi(float x) { return apply_unary<Unary::EluPlusOne>(x); }
+inline float phi_grad(float x) { return x > 0.f ? 1.f : std::exp(x); }
+
+// Element (b, h, t, d) of a [B, H, T, D] operand with any strides.
+struct Heads {
+    const float* base;
+    int64_t sb, sh, st, sd;
+    explicit Heads(const Tensor& x)
+        : base(x.data()), sb(x.strides()[0]), sh(x.strides()[1]), st(x.strides()[2]), sd(x.strides()[3]) {}
+    float operator()(int64_t b, int64_t h, int64_t t, int64_t d) const { return base[b * sb + h * sh + t * st + d * sd]; }
+};
+
+// The running state of one head: S (D×D, row i = feature i) and z (D).
+struct LinearState {
+    std::vector<float> S, z;
+    explicit LinearState(int64_t D) : S(D * D, 0.f), z(D, 0.f) {}
+    void add(const float* fk, const float* v, int64_t D) {  // S += φ(k)vᵀ, z += φ(k)
+        for (int64_t i = 0; i < D; ++i) {
+            z[i] += fk[i];
+            for (int64_t j = 0; j < D; ++j) S[i * D + j] += fk[i] * v[j];
+        }
+    }
+    // y = φ(q)ᵀS / (φ(q)ᵀz + ε); returns the denominator.
+    float read(const float* fq, float* y, int64_t D) const {
+        float den = kEps;
+        for (int64_t j = 0; j < D; ++j) y[j] = 0.f;
+        for (int64_t i = 0; i < D; ++i) {
+            den += fq[i] * z[i];
+            for (int64_t j = 0; j < D; ++j) y[j] += fq[i] * S[i * D + j];
+        }
+        for (int64_t j = 0; j < D; ++j) y[j] /= den;
+        return den;
+    }
+};
+
+void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v) {
+    for (const Tensor* t : {&q, &k, &v}) check_device("causal_linear_attention", *t, Device::CPU);
+    SPLATLM_CHECK(q.dim() == 4 && q.shape() == k.shape() && q.shape() == v.shape(),
+                  "causal_linear_attention: q, k, v must share one [B, H, T, D] shape, got ", shape_str(q.shape()),
+                  ", ", shape_str(k.shape()), ", ", shape_str(v.shape()));
+}
+
+// Gathers φ(x_t) (or x_t) for one head into a contiguous T×D buffer.
+void gather(const Heads& x, int64_t b, int64_t h, int64_t T, int64_t D, bool features, float* out) {
+    for (int64_t t = 0; t < T; ++t)
+        for (int64_t d = 0; d < D; ++d) out[t * D + d] = features ? phi(x(b, h, t, d)) : x(b, h, t, d);
+}
+
+}  // namespace
+
+Tensor causal_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v) {
+    check_qkv(q, k, v);
+    const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+    Tensor y = Tensor::empty({B, H, T, D}), den = Tensor::empty({B, H, T});
+    const Heads Q(q), K(k), V(v);
+#pragma omp parallel for collapse(2) schedule(dynamic)
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < H; ++h) {
+            std::vector<float> fq(T * D), fk(T * D), vv(T * D);
+            gather(Q, b, h, T, D, true, fq.data());
+            gather(K, b, h, T, D, true, fk.data());
+            gather(V, b, h, T, D, false, vv.data());
+            LinearState state(D);
+            float* yh = y.data() + (b * H + h) * T * D;
+            for (int64_t t = 0; t < T; ++t) {
+                state.add(&fk[t * D], &vv[t * D], D);
+                den.data()[(b * H + h) * T + t] = state.read(&fq[t * D], yh + t * D, D);
+            }
+        }
+    Tensor y_saved = y.detach();
+    // Backward. With q̃ = φ(q), k̃ = φ(k), a_t = g_t / den_t and c_t = −(g_t·y_t) / den_t:
+    //   dq̃_t = S_t a_t + z_t c_t                     (forward scan, S_t and z_t recomputed)
+    //   dk̃_u = R_u v_u + r_u,   dv_u = R_uᵀ k̃_u       (reverse scan, R_u = Σ_{t≥u} q̃_t a_tᵀ, r_u = Σ_{t≥u} c_t q̃_t)
+    // and dq = dq̃ ⊙ φ'(q), dk = dk̃ ⊙ φ'(k).
+    return record(y, "causal_linear_attention", {q, k, v}, [q, k, v, y_saved, den](const Tensor& grad) {
+        const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+        Tensor dq = Tensor::empty({B, H, T, D}), dk = Tensor::empty({B, H, T, D}), dv = Tensor::empty({B, H, T, D});
+        const Heads Q(q), K(k), V(v), G(grad);
+#pragma omp parallel for collapse(2) schedule(dynamic)
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t h = 0; h < H; ++h) {
+                const int64_t head = (b * H + h) * T;
+                std::vector<float> fq(T * D), fk(T * D), vv(T * D), a(T * D), c(T);
+                gather(Q, b, h, T, D, true, fq.data());
+                gather(K, b, h, T, D, true, fk.data());
+                gather(V, b, h, T, D, false, vv.data());
+                const float* yh = y_saved.data() + head * D;
+                for (int64_t t = 0; t < T; ++t) {
+                    const float d_t = den.data()[head + t];
+                    float gy = 0.f;
+                    for (int64_t j = 0; j < D; ++j) {
+                        a[t * D + j] = G(b, h, t, j) / d_t;
+                        gy += G(b, h, t, j) * yh[t * D + j];
+                    }
+                    c[t] = -gy / d_t;
+                }
+                LinearState state(D);
+                for (int64_t t = 0; t < T; ++t) {
+                    state.add(&fk[t * D], &vv[t * D], D);
+                    for (int64_t i = 0; i < D; ++i) {
+                        float acc = state.z[i] * c[t];
+                        for (int64_t j = 0; j < D; ++j) acc += state.S[i * D + j] * a[t * D + j];
+                        dq.data()[(head + t) * D + i] = acc * phi_grad(Q(b, h, t, i));
+                    }
+                }
+                std::vector<float> R(D * D, 0.f), r(D, 0.f);
+                for (int64_t u = T - 1; u >= 0; --u) {
+                    for (int64_t i = 0; i < D; ++i) {
+                        r[i] += c[u] * fq[u * D + i];
+                        for (int64_t j = 0; j < D; ++j) R[i * D + j] += fq[u * D + i] * a[u * D + j];
+                    }
+                    for (int64_t i = 0; i < D; ++i) {
+                        float acc = r[i];
+                        for (int64_t j = 0; j < D; ++j) acc += R[i * D + j] * vv[u * D + j];
+                        dk.data()[(head + u) * D + i] = acc * phi_grad(K(b, h, u, i));
+                    }
+                    for (int64_t j = 0; j < D; ++j) {
+                        float acc = 0.f;
+                        for (int64_t i = 0; i < D; ++i) acc += R[i * D + j] * fk[u * D + i];
+                        dv.data()[(head + u) * D + j] = acc;
+                    }
+                }
+            }
+        return std::vector<Tensor>{dq, dk, dv};
+    });
+}
+
+Tensor causal_linear_attention_reference(const Tensor& q, const Tensor& k, const Tensor& v) {
+    check_qkv(q, k, v);
+    const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+    Tensor y = Tensor::empty({B, H, T, D});
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < H; ++h)
+            for (int64_t t = 0; t < T; ++t) {
+                std::vector<double> w(t + 1);
+                double total = kEps;
+                for (int64_t u = 0; u <= t; ++u) {
+                    w[u] = 0;
+                    for (int64_t d = 0; d < D; ++d) w[u] += double(phi(q.at({b, h, t, d}))) * phi(k.at({b, h, u, d}));
+                    total += w[u];
+                }
+                for (int64_t d = 0; d < D; ++d) {
+                    double acc = 0;
+                    for (int64_t u = 0; u <= t; ++u) acc += w[u] * v.at({b, h, u, d});
+                    y.data()[((b * H + h) * T + t) * D + d] = float(acc / total);
+                }
+            }
+    return y;
+}
+
+LinearAttention::LinearAttention(const GPTConfig& c, int64_t layer, Rng& rng)
+    : heads_(c.heads),
+      qkv_(add_module("qkv", std::make_unique<Linear>(c.width, 3 * c.width, true, rng))),
+      proj_(add_module("proj", std::make_unique<Linear>(c.width, c.width, true, rng,
+                                                        0.02f / std::sqrt(2.f * c.layers)))) {}
+
+Tensor LinearAttention::forward(const Tensor& x) {
+    QKV h = split_heads(qkv_.forward(x), heads_);
+    return proj_.forward(merge_heads(causal_linear_attention(h.q, h.k, h.v)));
+}
+
+namespace {
+struct LinearCache : AttentionCache {
+    std::vector<LinearState> heads;  // batch × heads
+};
+}  // namespace
+
+std::unique_ptr<AttentionCache> LinearAttention::new_cache(int64_t batch, int64_t) const {
+    auto cache = std::make_unique<LinearCache>();
+    cache->heads.assign(batch * heads_, LinearState(qkv_.weight.size(0) / (3 * heads_)));
+    return cache;
+}
+
+Tensor LinearAttention::step(const Tensor& x_t, AttentionCache& base) {
+    LinearCache& cache = dynamic_cast<LinearCache&>(base);
+    const int64_t B = x_t.size(0), H = heads_, C = x_t.size(1), D = C / H;
+    Tensor qkv = raw::contiguous(qkv_.forward(x_t));  // [B, 3C]
+    Tensor y = Tensor::empty({B, C});
+    std::vector<float> fq(D), fk(D);
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < H; ++h) {
+            const float* row = qkv.data() + b * 3 * C;
+            for (int64_t d = 0; d < D; ++d) fq[d] = phi(row[h * D + d]), fk[d] = phi(row[C + h * D + d]);
+            LinearState& s = cache.heads[b * H + h];
+            s.add(fk.data(), row + 2 * C + h * D, D);
+            s.read(fq.data(), y.data() + b * C + h * D, D);
+        }
+    return proj_.forward(y);
+}
+
+}  // namespace splatlm
