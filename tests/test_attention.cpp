@@ -1,6 +1,5 @@
 // The baseline attentions: the fused causal softmax op (full and windowed) against its reference and
 // gradients, and for every baseline kind (softmax, local, linear) causality and recurrent == parallel.
-// causality, and the KV-cache step against the parallel form.
 #include "nn/causal_attention.h"
 #include "nn/softmax_attention.h"
 #include "tests/helpers.h"
