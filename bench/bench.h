@@ -7,5 +7,6 @@ namespace splatlm {
 int run_bench(int argc, char** argv);  // argv[1] == "bench", argv[2] == kind
 int bench_gemm(int argc, char** argv);
 int bench_train(int argc, char** argv);
+int bench_attention(int argc, char** argv);
 
 }  // namespace splatlm

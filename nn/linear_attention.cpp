@@ -130,11 +130,10 @@ Tensor causal_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v
                         for (int64_t j = 0; j < D; ++j) acc += R[i * D + j] * vv[u * D + j];
                         dk.data()[(head + u) * D + i] = acc * phi_grad(K(b, h, u, i));
                     }
-                    for (int64_t j = 0; j < D; ++j) {
-                        float acc = 0.f;
-                        for (int64_t i = 0; i < D; ++i) acc += R[i * D + j] * fk[u * D + i];
-                        dv.data()[(head + u) * D + j] = acc;
-                    }
+                    float* dv_u = dv.data() + (head + u) * D;  // dv_u = Rᵀ k̃_u, rows of R in order
+                    for (int64_t j = 0; j < D; ++j) dv_u[j] = 0.f;
+                    for (int64_t i = 0; i < D; ++i)
+                        for (int64_t j = 0; j < D; ++j) dv_u[j] += R[i * D + j] * fk[u * D + i];
                 }
             }
         return std::vector<Tensor>{dq, dk, dv};

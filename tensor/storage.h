@@ -28,4 +28,12 @@ class Storage {
 
 using StoragePtr = std::shared_ptr<Storage>;
 
+// Bytes of tensor storage alive on the CPU now, and the most alive at once since the last reset:
+// how benchmarks measure the memory an operation really needs (activations, saved tensors).
+struct MemoryStats {
+    int64_t live_bytes, peak_bytes;
+};
+MemoryStats cpu_memory_stats();
+void reset_cpu_peak_memory();  // peak := live
+
 }  // namespace splatlm

@@ -1,0 +1,121 @@
+// bench_attention.cpp — `splatlm bench attention`: forward and forward+backward time and peak
+// memory of each attention op on [1, H, n, D] inputs (the op alone, without the q/k/v and output
+// projections every kind shares), for n from 256 up. Peak memory counts tensor storage alive
+// during the call (inputs excluded): outputs, saved activations and gradients.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "bench/bench.h"
+#include "nn/causal_attention.h"
+#include "nn/linear_attention.h"
+#include "tensor/error.h"
+#include "train/args.h"
+
+namespace splatlm {
+
+namespace {
+
+using AttentionOp = std::function<Tensor(const Tensor& q, const Tensor& k, const Tensor& v)>;
+
+struct Kind {
+    std::string name;
+    AttentionOp op;
+    int64_t max_n;  // beyond this the O(n²) kinds take minutes: skipped, and the table says so
+};
+
+std::vector<Kind> kinds(int64_t window) {
+    return {
+        {"softmax", [](const Tensor& q, const Tensor& k, const Tensor& v) { return causal_softmax_attention(q, k, v); },
+         16384},
+        {"local", [window](const Tensor& q, const Tensor& k, const Tensor& v) {
+             return causal_softmax_attention(q, k, v, window);
+         }, int64_t(1) << 40},
+        {"linear", [](const Tensor& q, const Tensor& k, const Tensor& v) { return causal_linear_attention(q, k, v); },
+         int64_t(1) << 40},
+    };
+}
+
+double median(std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+}
+
+struct Measurement {
+    double fwd_ms, fwdbwd_ms, peak_mb;
+};
+
+Measurement measure(const AttentionOp& op, int64_t n, int64_t d, int64_t heads, int repeats) {
+    Rng rng(3);
+    Tensor q = Tensor::randn({1, heads, n, d}, rng), k = Tensor::randn({1, heads, n, d}, rng),
+           v = Tensor::randn({1, heads, n, d}, rng), g = Tensor::randn({1, heads, n, d}, rng);
+    for (Tensor* t : {&q, &k, &v}) t->set_requires_grad();
+    std::vector<double> fwd, both;
+    double peak = 0;
+    for (int r = 0; r < repeats + 1; ++r) {  // the first round warms up
+        {
+            NoGradGuard no_grad;
+            const auto t0 = std::chrono::steady_clock::now();
+            Tensor y = op(q, k, v);
+            if (r > 0) fwd.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        }
+        for (Tensor* t : {&q, &k, &v}) t->zero_grad();
+        reset_cpu_peak_memory();
+        const int64_t base = cpu_memory_stats().live_bytes;
+        const auto t0 = std::chrono::steady_clock::now();
+        backward(op(q, k, v), g);
+        if (r > 0) both.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        peak = std::max(peak, (cpu_memory_stats().peak_bytes - base) / 1048576.0);
+    }
+    return {median(fwd), median(both), peak};
+}
+
+}  // namespace
+
+int bench_attention(int argc, char** argv) {
+    Args args("bench attention",
+              {{"n", true, "one sequence length (default: 256, 1024, 4096, 16384, 65536)"},
+               {"d", true, "head dimension (default 64)"},
+               {"heads", true, "heads (default 1)"},
+               {"window", true, "window of `local` (default 32)"},
+               {"kinds", true, "comma-separated kinds (default: all)"},
+               {"repeats", true, "measured repeats (default 3)"},
+               {"json", false, "one JSON object per line"}},
+              argc, argv, 3);
+    if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
+    const int64_t d = args.get_int("d", 64), heads = args.get_int("heads", 1), window = args.get_int("window", 32);
+    const int repeats = int(args.get_int("repeats", 3));
+    SPLATLM_CHECK(d > 0 && heads > 0 && window > 0 && repeats > 0, "bench attention: sizes must be positive");
+    std::vector<int64_t> lengths = {256, 1024, 4096, 16384, 65536};
+    if (args.has("n")) lengths = {args.get_int("n", 0)};
+    const std::string wanted = "," + args.get("kinds", "softmax,local,linear") + ",";
+    const bool json = args.flag("json");
+    if (!json) std::printf("attention op, D=%lld, heads=%lld, median of %d\n%-8s %8s %12s %12s %10s\n", (long long)d,
+                           (long long)heads, repeats, "kind", "n", "fwd ms", "fwd+bwd ms", "peak MB");
+    for (const Kind& kind : kinds(window)) {
+        if (wanted.find("," + kind.name + ",") == std::string::npos) continue;
+        for (int64_t n : lengths) {
+            if (n > kind.max_n) {
+                if (!json) std::printf("%-8s %8lld   skipped: O(n²) time, minutes per call\n", kind.name.c_str(), (long long)n);
+                continue;
+            }
+            Measurement m = measure(kind.op, n, d, heads, repeats);
+            if (json)
+                std::printf("{\"kind\":\"%s\",\"n\":%lld,\"k\":0,\"d\":%lld,\"heads\":%lld,\"fwd_ms\":%.3f,"
+                            "\"fwdbwd_ms\":%.3f,\"peak_mb\":%.2f}\n",
+                            kind.name.c_str(), (long long)n, (long long)d, (long long)heads, m.fwd_ms, m.fwdbwd_ms, m.peak_mb);
+            else
+                std::printf("%-8s %8lld %12.2f %12.2f %10.2f\n", kind.name.c_str(), (long long)n, m.fwd_ms, m.fwdbwd_ms,
+                            m.peak_mb);
+            std::fflush(stdout);
+        }
+    }
+    return 0;
+}
+
+}  // namespace splatlm
