@@ -315,3 +315,15 @@ TEST_CASE("splat attention rejects bad shapes", "[splat][errors]") {
                                    p.log_scale, p.log_amp, state),
                         Catch::Contains("state"));
 }
+
+TEST_CASE("splat_count reads GPTConfig::splats once that field exists", "[splat]") {
+    struct WithSplats {
+        int64_t splats = 5;
+    };
+    struct WithoutSplats {
+        int64_t heads = 2;
+    };
+    REQUIRE(splat_count(WithSplats{}) == 5);
+    REQUIRE(splat_count(WithoutSplats{}) == 16);
+    REQUIRE(splat_count(WithoutSplats{}, 7) == 7);
+}
