@@ -253,7 +253,8 @@ TEST_CASE("splat step() token by token equals forward()", "[splat][recurrent]") 
 
 TEST_CASE("splat GPT: causality, generation steps, gradients", "[splat][gpt]") {
     register_splat_attentions();
-    REQUIRE(attention_kinds() == std::vector<std::string>{"local", "softmax", "splat"});
+    const std::vector<std::string> kinds = attention_kinds();
+    REQUIRE(std::find(kinds.begin(), kinds.end(), "splat") != kinds.end());
 
     SECTION("logits at positions <= t ignore tokens after t") {
         GPTConfig config{.vocab = 20, .context = 32, .layers = 2, .heads = 2, .width = 16, .attention = "splat"};
