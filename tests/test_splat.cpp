@@ -89,9 +89,17 @@ TEST_CASE("splat attention accepts any strides for q, k, v", "[splat]") {
 TEST_CASE("splat attention results do not depend on the thread count", "[splat]") {
     QKV h = random_qkv(2, 3, 50, 8, 7);
     SplatParams p = random_splats(3, 5, 8, 8);
-    Tensor y1 = with_threads(1, [&] { return run(h, p, 16); });
-    Tensor y2 = with_threads(2, [&] { return run(h, p, 16); });
-    require_close(y1, y2, 0, 0);
+    Tensor g = random({2, 3, 50, 8}, 33);
+    auto grads = [&] {  // y and the centres' gradient (summed over the batch after the parallel loop)
+        p.centres.zero_grad();
+        p.centres.set_requires_grad();
+        Tensor y = run(h, p, 16);
+        backward(y, g);
+        return std::vector<Tensor>{y.detach(), p.centres.grad()};
+    };
+    std::vector<Tensor> one = with_threads(1, grads), two = with_threads(2, grads);
+    require_close(one[0], two[0], 0, 0);
+    require_close(one[1], two[1], 0, 0);
 }
 
 TEST_CASE("splat attention never sees the future (op)", "[splat][causality]") {
