@@ -1,0 +1,13 @@
+// register.h — puts the splat attention kinds into the attention registry (nn/attention.h).
+// nn/ cannot know about splat/ (layering), so whoever builds models from names — the CLI, tests —
+// calls register_splat_attentions() once before make_attention()/GPT. Calling it again is harmless.
+#pragma once
+#include "splat/splat_attention.h"
+
+namespace splatlm {
+
+// Registers "splat": SplatAttention with K = splat_count(config) (GPTConfig::splats when present,
+// else `options.splats`) and the scan chunk `options.chunk`.
+void register_splat_attentions(SplatOptions options = {});
+
+}  // namespace splatlm

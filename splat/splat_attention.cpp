@@ -1,0 +1,63 @@
+#include "splat/splat_attention.h"
+
+#include <cmath>
+
+#include "nn/softmax_attention.h"
+#include "tensor/error.h"
+#include "tensor/ops.h"
+
+namespace splatlm {
+
+namespace {
+Tensor init_centres(int64_t H, int64_t K, int64_t D, Rng& rng) { return Tensor::randn({H, K, D}, rng, 0.5f); }
+}  // namespace
+
+// qkv and proj draw from the layer's rng exactly as in SoftmaxAttention, then the centres do.
+SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng, SplatOptions options)
+    : heads_(c.heads),
+      head_dim_(c.head_dim()),
+      options_(options),
+      qkv_(add_module("qkv", std::make_unique<Linear>(c.width, 3 * c.width, true, rng))),
+      proj_(add_module("proj", std::make_unique<Linear>(c.width, c.width, true, rng,
+                                                        0.02f / std::sqrt(2.f * c.layers)))),
+      centres(add_parameter("centres", init_centres(c.heads, options.splats, c.head_dim(), rng))),
+      log_scale(add_parameter("log_scale",
+                              Tensor::full({c.heads, options.splats}, 0.5f * std::log(float(c.head_dim()))))),
+      log_amp(add_parameter("log_amp", Tensor::zeros({c.heads, options.splats}))) {
+    SPLATLM_CHECK(options.splats > 0, "splat attention: the number of splats must be positive, got ", options.splats);
+    SPLATLM_CHECK(options.chunk > 0, "splat attention: chunk must be positive, got ", options.chunk);
+}
+
+Tensor SplatAttention::forward(const Tensor& x) {
+    QKV h = split_heads(qkv_.forward(x), heads_);
+    return proj_.forward(
+        merge_heads(splat_attention(h.q, h.k, h.v, centres, log_scale, log_amp, options_.chunk)));
+}
+
+namespace {
+struct SplatCache : AttentionCache {
+    SplatState state;
+    int64_t max_len = 0;
+};
+}  // namespace
+
+std::unique_ptr<AttentionCache> SplatAttention::new_cache(int64_t batch, int64_t max_len) const {
+    auto cache = std::make_unique<SplatCache>();
+    cache->state = SplatState(batch, heads_, options_.splats, head_dim_);
+    cache->max_len = max_len;
+    return cache;
+}
+
+// One position: O(H·K·D) work and state, independent of how many positions came before.
+Tensor SplatAttention::step(const Tensor& x_t, AttentionCache& base) {
+    SplatCache& cache = dynamic_cast<SplatCache&>(base);
+    SPLATLM_CHECK(cache.state.length < cache.max_len, "splat attention: cache full at ", cache.max_len,
+                  " positions");
+    const int64_t B = x_t.size(0), H = heads_, D = head_dim_;
+    Tensor qkv = raw::reshape(raw::contiguous(qkv_.forward(x_t)), {B, 3, H, D});
+    Tensor y = splat_step(raw::select(qkv, 1, 0), raw::select(qkv, 1, 1), raw::select(qkv, 1, 2), centres,
+                          log_scale, log_amp, cache.state);
+    return proj_.forward(raw::reshape(y, {B, H * D}));
+}
+
+}  // namespace splatlm

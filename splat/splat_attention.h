@@ -1,0 +1,52 @@
+// splat_attention.h — the `splat` attention kind: multi-head attention in which tokens talk only
+// through K learned Gaussian splats per head (splat/splat_op.h has the op and its math).
+//
+//   q, k, v = split(x·W_qkvᵀ + b);  y = merge_heads(splat_attention(q, k, v, μ, log s, log a))·W_projᵀ + b
+//
+// Generation keeps, per layer, the O(H·K·D) splat state instead of a KV cache: step() costs
+// O(K·D) per head and token whatever the position.
+#pragma once
+#include "nn/attention.h"
+#include "nn/layers.h"
+#include "splat/splat_op.h"
+
+namespace splatlm {
+
+// Hyper-parameters of the splat kind. `splats` is meant to become GPTConfig::splats (see
+// splat_count()); `chunk` only trades backward memory for replay granularity, not results.
+struct SplatOptions {
+    int64_t splats = 16;  // K, splats per head
+    int64_t chunk = 64;   // scan chunk length
+};
+
+// K for a config: GPTConfig::splats once that field exists, the default (16) until then.
+template <class Config>
+int64_t splat_count(const Config& config, int64_t fallback = SplatOptions{}.splats) {
+    if constexpr (requires { config.splats; })
+        return config.splats;
+    else
+        return fallback;
+}
+
+class SplatAttention : public Attention {
+  public:
+    SplatAttention(const GPTConfig& config, int64_t layer, Rng& rng, SplatOptions options = {});
+    Tensor forward(const Tensor& x) override;
+    std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const override;
+    Tensor step(const Tensor& x_t, AttentionCache& cache) override;
+
+    int64_t splats() const { return options_.splats; }
+
+  private:  // declared first: qkv and proj draw from the layer's rng before the splats do
+    int64_t heads_, head_dim_;
+    SplatOptions options_;
+    Linear& qkv_;   // x → [q | k | v], each `width` wide, heads side by side
+    Linear& proj_;
+
+  public:  // per-head splat parameters (no weight decay)
+    Tensor& centres;    // [H, K, D], init N(0, 0.5²)
+    Tensor& log_scale;  // [H, K], init log √D
+    Tensor& log_amp;    // [H, K], init 0
+};
+
+}  // namespace splatlm

@@ -1,0 +1,61 @@
+// splat_op.h — Gaussian splat attention as one fused autograd op, its O(T²) reference, and the
+// O(K·D)-per-token recurrent step used for generation. The math (and the backward's derivation)
+// is in docs/SPLAT.md; tests are `./bin/tests "[splat]"`.
+//
+// Per head, K splats j with centre μ_j ∈ R^D, scale s_j = exp(log_scale_j), amplitude
+// a_j = exp(log_amp_j). With c_j = 1 / (2 s_j²):
+//
+//   lk[t,j] = log a_j − c_j·‖k_t − μ_j‖²            (how strongly token t writes into splat j)
+//   lq[t,j] =         − c_j·‖q_t − μ_j‖²            (how strongly token t reads from splat j)
+//   z_t[j]  = Σ_{u≤t} exp(lk[u,j]),   S_t[j] = Σ_{u≤t} exp(lk[u,j])·v_u        (causal splat state)
+//   y_t     = Σ_j exp(lq[t,j])·S_t[j] / (Σ_j exp(lq[t,j])·z_t[j] + ε·exp(M_t)),
+//             M_t = max_j (lq[t,j] + log z_t[j]),  ε = kSplatEps
+//
+// i.e. each splat keeps the running (exp lk-weighted) mean of past values, and each token mixes
+// those means with softmax weights over splats of lq + log z. The implied token-to-token weights
+// are ≥ 0, zero for u > t, of rank ≤ K, and each row sums to 1/(1 + ε/Σ_j exp(ℓ_j − M_t)) ≤ 1.
+//
+// Cost: O(T·K·D) time per head (forward and backward), memory linear in T. Nothing ever sums a
+// splat's state over the whole sequence, and no T×T matrix exists outside the reference.
+#pragma once
+#include <cstdint>
+
+#include "tensor/tensor.h"
+
+namespace splatlm {
+
+// The ε of the read-out, relative to the largest splat term (see the header comment and SPLAT.md).
+constexpr float kSplatEps = 1e-6f;
+
+// q, k, v: [B, H, T, D] (any strides); centres: [H, K, D]; log_scale, log_amp: [H, K].
+// Returns y: [B, H, T, D] (a view of a [B, T, H, D] buffer, so merging heads afterwards is free).
+// `chunk` is the scan's chunk length: the backward keeps the splat state at every chunk start and
+// recomputes the rest chunk by chunk, so activation memory is O(T·K + T/chunk·K·D + chunk·K·D).
+Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
+                       const Tensor& log_scale, const Tensor& log_amp, int64_t chunk = 64);
+
+// The O(T²·K) reference in float64: builds every weight w[t,u] explicitly and returns Σ_u w[t,u]·v_u.
+Tensor splat_attention_reference(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
+                                 const Tensor& log_scale, const Tensor& log_amp);
+
+// The implied token-to-token weights of one (batch b, head h), computed in float64 as in the
+// reference: [T, T] with w[t,u] = Σ_j π_tj·exp(lk[u,j]) / z_t[j] for u ≤ t, 0 above the diagonal.
+Tensor splat_weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
+                               const Tensor& log_amp, int64_t b, int64_t h);
+
+// ---- generation: the recurrent form (no KV cache) ----
+// Per (batch, head, splat): running max m of lk, z̃ = Σ exp(lk − m), S̃ = Σ exp(lk − m)·v.
+// So z = exp(m)·z̃ and S = exp(m)·S̃ exactly; m starts at −∞ and z̃, S̃ at 0.
+struct SplatState {
+    int64_t batch = 0, heads = 0, splats = 0, dim = 0, length = 0;  // length: tokens absorbed so far
+    Tensor m, z, S;  // [B, H, K], [B, H, K], [B, H, K, D]
+    SplatState() = default;
+    SplatState(int64_t batch, int64_t heads, int64_t splats, int64_t dim);
+};
+
+// One position: q_t, k_t, v_t: [B, H, D] (any strides) → y_t: [B, H, D]; absorbs k_t, v_t into
+// `state` first (position t sees itself), exactly as the parallel form does. No autograd.
+Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const Tensor& centres,
+                  const Tensor& log_scale, const Tensor& log_amp, SplatState& state);
+
+}  // namespace splatlm
