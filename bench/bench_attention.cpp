@@ -3,6 +3,7 @@
 // projections every kind shares), for n from 256 up. Peak memory counts tensor storage alive
 // during the call (inputs excluded): outputs, saved activations and gradients.
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -14,6 +15,7 @@
 #include "bench/bench.h"
 #include "nn/causal_attention.h"
 #include "nn/linear_attention.h"
+#include "splat/splat_op.h"
 #include "tensor/error.h"
 #include "train/args.h"
 
@@ -29,8 +31,16 @@ struct Kind {
     int64_t max_n;  // beyond this the O(n²) kinds take minutes: skipped, and the table says so
 };
 
-std::vector<Kind> kinds(int64_t window) {
+std::vector<Kind> kinds(int64_t window, int64_t splats, int64_t heads, int64_t d) {
+    // Splat parameters as a model initialises them: centres ~ N(0, 0.5²), scale √d, amplitude 1.
+    Rng rng(11);
+    Tensor centres = Tensor::randn({heads, splats, d}, rng, 0.5f);
+    Tensor log_scale = Tensor::full({heads, splats}, 0.5f * std::log(float(d))), log_amp = Tensor::zeros({heads, splats});
+    for (Tensor* t : {&centres, &log_scale, &log_amp}) t->set_requires_grad();
     return {
+        {"splat", [=](const Tensor& q, const Tensor& k, const Tensor& v) {
+             return splat_attention(q, k, v, centres, log_scale, log_amp);
+         }, int64_t(1) << 40},
         {"softmax", [](const Tensor& q, const Tensor& k, const Tensor& v) { return causal_softmax_attention(q, k, v); },
          16384},
         {"local", [window](const Tensor& q, const Tensor& k, const Tensor& v) {
@@ -83,21 +93,23 @@ int bench_attention(int argc, char** argv) {
                {"d", true, "head dimension (default 64)"},
                {"heads", true, "heads (default 1)"},
                {"window", true, "window of `local` (default 32)"},
+               {"k", true, "splats per head of `splat` (default 16)"},
                {"kinds", true, "comma-separated kinds (default: all)"},
                {"repeats", true, "measured repeats (default 3)"},
                {"json", false, "one JSON object per line"}},
               argc, argv, 3);
     if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
-    const int64_t d = args.get_int("d", 64), heads = args.get_int("heads", 1), window = args.get_int("window", 32);
+    const int64_t d = args.get_int("d", 64), heads = args.get_int("heads", 1), window = args.get_int("window", 32),
+                  splats = args.get_int("k", 16);
     const int repeats = int(args.get_int("repeats", 3));
-    SPLATLM_CHECK(d > 0 && heads > 0 && window > 0 && repeats > 0, "bench attention: sizes must be positive");
+    SPLATLM_CHECK(d > 0 && heads > 0 && window > 0 && splats > 0 && repeats > 0, "bench attention: sizes must be positive");
     std::vector<int64_t> lengths = {256, 1024, 4096, 16384, 65536};
     if (args.has("n")) lengths = {args.get_int("n", 0)};
-    const std::string wanted = "," + args.get("kinds", "softmax,local,linear") + ",";
+    const std::string wanted = "," + args.get("kinds", "splat,softmax,local,linear") + ",";
     const bool json = args.flag("json");
     if (!json) std::printf("attention op, D=%lld, heads=%lld, median of %d\n%-8s %8s %12s %12s %10s\n", (long long)d,
                            (long long)heads, repeats, "kind", "n", "fwd ms", "fwd+bwd ms", "peak MB");
-    for (const Kind& kind : kinds(window)) {
+    for (const Kind& kind : kinds(window, splats, heads, d)) {
         if (wanted.find("," + kind.name + ",") == std::string::npos) continue;
         for (int64_t n : lengths) {
             if (n > kind.max_n) {
@@ -106,9 +118,10 @@ int bench_attention(int argc, char** argv) {
             }
             Measurement m = measure(kind.op, n, d, heads, repeats);
             if (json)
-                std::printf("{\"kind\":\"%s\",\"n\":%lld,\"k\":0,\"d\":%lld,\"heads\":%lld,\"fwd_ms\":%.3f,"
+                std::printf("{\"kind\":\"%s\",\"n\":%lld,\"k\":%lld,\"d\":%lld,\"heads\":%lld,\"fwd_ms\":%.3f,"
                             "\"fwdbwd_ms\":%.3f,\"peak_mb\":%.2f}\n",
-                            kind.name.c_str(), (long long)n, (long long)d, (long long)heads, m.fwd_ms, m.fwdbwd_ms, m.peak_mb);
+                            kind.name.c_str(), (long long)n, (long long)(kind.name == "splat" ? splats : 0), (long long)d,
+                            (long long)heads, m.fwd_ms, m.fwdbwd_ms, m.peak_mb);
             else
                 std::printf("%-8s %8lld %12.2f %12.2f %10.2f\n", kind.name.c_str(), (long long)n, m.fwd_ms, m.fwdbwd_ms,
                             m.peak_mb);

@@ -14,6 +14,7 @@ struct GPTConfig {
     std::string attention = "softmax";  // a name in the attention registry (nn/attention.h)
     float dropout = 0.f;
     int64_t window = 32;      // sliding-window size for `local` (and the local part of hybrids)
+    int64_t splats = 16;      // Gaussian splats per head for `splat`
 
     int64_t head_dim() const { return width / heads; }
     void validate() const;    // clear errors for impossible shapes

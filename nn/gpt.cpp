@@ -13,6 +13,7 @@ void GPTConfig::validate() const {
     SPLATLM_CHECK(width % heads == 0, "model config: width ", width, " is not divisible by heads ", heads);
     SPLATLM_CHECK(dropout >= 0.f && dropout < 1.f, "model config: dropout ", dropout, " outside [0, 1)");
     SPLATLM_CHECK(window > 0, "model config: window must be positive, got ", window);
+    SPLATLM_CHECK(splats > 0, "model config: splats must be positive, got ", splats);
 }
 
 Block::Block(const GPTConfig& c, int64_t layer, Rng& rng)

@@ -4,9 +4,7 @@ namespace splatlm {
 
 void register_splat_attentions(SplatOptions options) {
     register_attention("splat", [options](const GPTConfig& c, int64_t layer, Rng& rng) {
-        SplatOptions o = options;
-        o.splats = splat_count(c, options.splats);
-        return std::make_unique<SplatAttention>(c, layer, rng, o);
+        return std::make_unique<SplatAttention>(c, layer, rng, options);
     });
 }
 

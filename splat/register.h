@@ -6,8 +6,7 @@
 
 namespace splatlm {
 
-// Registers "splat": SplatAttention with K = splat_count(config) (GPTConfig::splats when present,
-// else `options.splats`) and the scan chunk `options.chunk`.
+// Registers "splat": SplatAttention with K = GPTConfig::splats and the scan chunk `options.chunk`.
 void register_splat_attentions(SplatOptions options = {});
 
 }  // namespace splatlm

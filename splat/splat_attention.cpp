@@ -20,11 +20,10 @@ SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng, Spla
       qkv_(add_module("qkv", std::make_unique<Linear>(c.width, 3 * c.width, true, rng))),
       proj_(add_module("proj", std::make_unique<Linear>(c.width, c.width, true, rng,
                                                         0.02f / std::sqrt(2.f * c.layers)))),
-      centres(add_parameter("centres", init_centres(c.heads, options.splats, c.head_dim(), rng))),
-      log_scale(add_parameter("log_scale",
-                              Tensor::full({c.heads, options.splats}, 0.5f * std::log(float(c.head_dim()))))),
-      log_amp(add_parameter("log_amp", Tensor::zeros({c.heads, options.splats}))) {
-    SPLATLM_CHECK(options.splats > 0, "splat attention: the number of splats must be positive, got ", options.splats);
+      centres(add_parameter("centres", init_centres(c.heads, c.splats, c.head_dim(), rng))),
+      log_scale(add_parameter("log_scale", Tensor::full({c.heads, c.splats}, 0.5f * std::log(float(c.head_dim()))))),
+      log_amp(add_parameter("log_amp", Tensor::zeros({c.heads, c.splats}))) {
+    SPLATLM_CHECK(c.splats > 0, "splat attention: the number of splats must be positive, got ", c.splats);
     SPLATLM_CHECK(options.chunk > 0, "splat attention: chunk must be positive, got ", options.chunk);
 }
 
@@ -43,7 +42,7 @@ struct SplatCache : AttentionCache {
 
 std::unique_ptr<AttentionCache> SplatAttention::new_cache(int64_t batch, int64_t max_len) const {
     auto cache = std::make_unique<SplatCache>();
-    cache->state = SplatState(batch, heads_, options_.splats, head_dim_);
+    cache->state = SplatState(batch, heads_, splats(), head_dim_);
     cache->max_len = max_len;
     return cache;
 }

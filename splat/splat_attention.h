@@ -12,21 +12,11 @@
 
 namespace splatlm {
 
-// Hyper-parameters of the splat kind. `splats` is meant to become GPTConfig::splats (see
-// splat_count()); `chunk` only trades backward memory for replay granularity, not results.
+// Options of the splat kind beyond GPTConfig (which holds K, `splats`): `chunk` only trades
+// backward memory for replay granularity, never results.
 struct SplatOptions {
-    int64_t splats = 16;  // K, splats per head
-    int64_t chunk = 64;   // scan chunk length
+    int64_t chunk = 64;  // scan chunk length
 };
-
-// K for a config: GPTConfig::splats once that field exists, the default (16) until then.
-template <class Config>
-int64_t splat_count(const Config& config, int64_t fallback = SplatOptions{}.splats) {
-    if constexpr (requires { config.splats; })
-        return config.splats;
-    else
-        return fallback;
-}
 
 class SplatAttention : public Attention {
   public:
@@ -35,7 +25,7 @@ class SplatAttention : public Attention {
     std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const override;
     Tensor step(const Tensor& x_t, AttentionCache& cache) override;
 
-    int64_t splats() const { return options_.splats; }
+    int64_t splats() const { return centres.size(1); }
 
   private:  // declared first: qkv and proj draw from the layer's rng before the splats do
     int64_t heads_, head_dim_;

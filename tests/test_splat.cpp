@@ -240,9 +240,9 @@ TEST_CASE("implied splat weights are causal, non-negative, rows sum <= 1", "[spl
 
 TEST_CASE("splat step() token by token equals forward()", "[splat][recurrent]") {
     register_splat_attentions();
-    GPTConfig config{.vocab = 10, .context = 30, .layers = 1, .heads = 2, .width = 12, .attention = "splat"};
+    GPTConfig config{.vocab = 10, .context = 30, .layers = 1, .heads = 2, .width = 12, .attention = "splat", .splats = 5};
     Rng rng(27);
-    SplatAttention attn(config, 0, rng, SplatOptions{.splats = 5, .chunk = 8});
+    SplatAttention attn(config, 0, rng, SplatOptions{.chunk = 8});
     {  // spread q and k so the splats disagree (the 0.02 init makes every affinity nearly equal)
         NoGradGuard ng;
         Rng init(28);
@@ -325,14 +325,13 @@ TEST_CASE("splat attention rejects bad shapes", "[splat][errors]") {
                         Catch::Contains("state"));
 }
 
-TEST_CASE("splat_count reads GPTConfig::splats once that field exists", "[splat]") {
-    struct WithSplats {
-        int64_t splats = 5;
-    };
-    struct WithoutSplats {
-        int64_t heads = 2;
-    };
-    REQUIRE(splat_count(WithSplats{}) == 5);
-    REQUIRE(splat_count(WithoutSplats{}) == 16);
-    REQUIRE(splat_count(WithoutSplats{}, 7) == 7);
+TEST_CASE("the number of splats comes from GPTConfig::splats", "[splat]") {
+    register_splat_attentions();
+    GPTConfig config{.vocab = 10, .context = 8, .layers = 1, .heads = 2, .width = 8, .attention = "splat", .splats = 5};
+    Rng rng(1);
+    std::unique_ptr<Attention> attn = make_attention(config, 0, rng);
+    REQUIRE(dynamic_cast<SplatAttention&>(*attn).splats() == 5);
+    REQUIRE(dynamic_cast<SplatAttention&>(*attn).centres.shape() == Shape{2, 5, 4});
+    config.splats = 0;
+    REQUIRE_THROWS_WITH(GPT(config, 1), Catch::Contains("splats must be positive"));
 }

@@ -5,10 +5,12 @@
 #include <exception>
 #include <string>
 
+#include "splat/register.h"
 #include "train/commands.h"
 
 int main(int argc, char** argv) {
     using namespace splatlm;
+    register_splat_attentions();  // nn/ cannot name splat/: the top of the program adds its kinds
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
         std::printf("usage: splatlm <command> [options]   (splatlm <command> --help for its options)\n\ncommands:\n");
         for (const Command& c : commands()) std::printf("  %-10s %s\n", c.name, c.summary);

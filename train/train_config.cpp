@@ -52,6 +52,7 @@ const std::vector<Key>& keys() {
         key("attention", "attention kind (softmax, local, ...)", FIELD(model.attention)),
         key("dropout", "dropout probability", FIELD(model.dropout)),
         key("window", "sliding-window size of local attention", FIELD(model.window)),
+        key("splats", "Gaussian splats per head of splat attention", FIELD(model.splats)),
         key("batch", "sequences per step", FIELD(batch)),
         key("steps", "optimiser steps", FIELD(steps)),
         key("lr", "peak learning rate", FIELD(lr)),
