@@ -1,9 +1,9 @@
 // Tests of splatlm::gemm and gemm_batched against gemm_reference (double accumulation).
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cfloat>
 #include <cmath>
-#include <array>
 #include <cstring>
 #include <limits>
 #include <vector>
