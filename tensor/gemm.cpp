@@ -25,10 +25,13 @@
 #include "tensor/gemm.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 
 #include "tensor/error.h"
+#include "tensor/gemm_internal.h"
 #include "tensor/gemm_kernel.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -84,9 +87,23 @@ float* scratch(size_t floats) {
     return buffer.p.get();
 }
 
+// Busy-host guard. When a threaded call's helper threads did none of its chunks, they never got
+// a core while the caller computed (another process holds it), and the region still has to
+// wait for them to check in: with libgomp's default spinning waits that costs ~8 ms per call
+// (docs/BENCHMARKS.md). Such a call switches the following kSoloNs of calls, from any thread,
+// to one thread; then threads are tried again. Results are bitwise the same either way.
+constexpr int64_t kSoloNs = 100'000'000;
+std::atomic<int64_t> solo_until_ns{0};
+std::atomic<bool> guard_enabled{true};
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 int thread_count(int64_t M, int64_t N, int64_t K) {
 #ifdef _OPENMP
-    if (omp_in_parallel()) return 1;
+    if (omp_in_parallel() || now_ns() < solo_until_ns.load(std::memory_order_relaxed)) return 1;
     int64_t by_work = std::max<int64_t>(1, M * N * K / kWorkPerThread);
     return static_cast<int>(std::min<int64_t>(omp_get_max_threads(), by_work));
 #else
@@ -211,12 +228,14 @@ void gemm_blocked(const Problem& pr, int threads) {
     float* buf = scratch(pre + per_thread * size_t(threads));
     float* pre_packed = buf + per_thread * size_t(threads);
     split_m ? pack_all_b(pr, pre_packed) : pack_all_a(pr, pre_packed);
+    std::atomic<bool> helped{false};
 #pragma omp parallel for schedule(dynamic) num_threads(threads)
     for (int64_t c = 0; c < chunks; ++c) {
         int tid = 0;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
+        if (tid != 0) helped.store(true, std::memory_order_relaxed);
         float* work = buf + per_thread * size_t(tid);
         const int64_t lo = c * chunk, hi = std::min(lo + chunk, extent);
         if (split_m)
@@ -224,6 +243,8 @@ void gemm_blocked(const Problem& pr, int threads) {
         else
             gemm_region(pr, 0, pr.M, lo, hi, pre_packed, nullptr, work);
     }
+    if (!helped.load() && guard_enabled.load(std::memory_order_relaxed))
+        solo_until_ns.store(now_ns() + kSoloNs, std::memory_order_relaxed);
 }
 
 // Tiny products, where packing would cost as much as the arithmetic: the micro-kernel reads A
@@ -290,6 +311,11 @@ void check_sizes(const char* op, int64_t M, int64_t N, int64_t K) {
 }
 
 }  // namespace
+
+bool gemm_detail::set_busy_host_guard(bool enabled) {
+    solo_until_ns.store(0);
+    return guard_enabled.exchange(enabled);
+}
 
 void gemm_reference(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t rsa, int64_t csa,
                     const float* B, int64_t rsb, int64_t csb, float beta, float* C, int64_t rsc, int64_t csc) {
