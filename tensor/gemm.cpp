@@ -87,11 +87,12 @@ float* scratch(size_t floats) {
     return buffer.p.get();
 }
 
-// Busy-host guard. When a threaded call's helper threads did none of its chunks, they never got
-// a core while the caller computed (another process holds it), and the region still has to
-// wait for them to check in: with libgomp's default spinning waits that costs ~8 ms per call
-// (docs/BENCHMARKS.md). Such a call switches the following kSoloNs of calls, from any thread,
-// to one thread; then threads are tried again. Results are bitwise the same either way.
+// Busy-host guard. A parallel region ends only when every thread has checked in; if a helper
+// thread is kept off the cores (another process holds one) the caller waits for it — with
+// libgomp's default spinning waits about 8 ms a call, whatever its size (docs/BENCHMARKS.md).
+// When the caller waited longer at the end of a call than half the time it spent computing,
+// the next kSoloNs of calls, from any thread, run single-threaded; then threads are tried
+// again. Results are bitwise the same either way.
 constexpr int64_t kSoloNs = 100'000'000;
 std::atomic<int64_t> solo_until_ns{0};
 std::atomic<bool> guard_enabled{true};
@@ -228,23 +229,28 @@ void gemm_blocked(const Problem& pr, int threads) {
     float* buf = scratch(pre + per_thread * size_t(threads));
     float* pre_packed = buf + per_thread * size_t(threads);
     split_m ? pack_all_b(pr, pre_packed) : pack_all_a(pr, pre_packed);
-    std::atomic<bool> helped{false};
-#pragma omp parallel for schedule(dynamic) num_threads(threads)
-    for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t start = now_ns();
+    int64_t caller_done = start;
+#pragma omp parallel num_threads(threads)
+    {
         int tid = 0;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        if (tid != 0) helped.store(true, std::memory_order_relaxed);
         float* work = buf + per_thread * size_t(tid);
-        const int64_t lo = c * chunk, hi = std::min(lo + chunk, extent);
-        if (split_m)
-            gemm_region(pr, lo, hi, 0, pr.N, nullptr, pre_packed, work);
-        else
-            gemm_region(pr, 0, pr.M, lo, hi, pre_packed, nullptr, work);
+#pragma omp for schedule(dynamic) nowait
+        for (int64_t c = 0; c < chunks; ++c) {
+            const int64_t lo = c * chunk, hi = std::min(lo + chunk, extent);
+            if (split_m)
+                gemm_region(pr, lo, hi, 0, pr.N, nullptr, pre_packed, work);
+            else
+                gemm_region(pr, 0, pr.M, lo, hi, pre_packed, nullptr, work);
+        }
+        if (tid == 0) caller_done = now_ns();
     }
-    if (!helped.load() && guard_enabled.load(std::memory_order_relaxed))
-        solo_until_ns.store(now_ns() + kSoloNs, std::memory_order_relaxed);
+    const int64_t end = now_ns();
+    if (guard_enabled.load(std::memory_order_relaxed) && end - caller_done > (caller_done - start) / 2)
+        solo_until_ns.store(end + kSoloNs, std::memory_order_relaxed);
 }
 
 // Tiny products, where packing would cost as much as the arithmetic: the micro-kernel reads A
