@@ -90,9 +90,11 @@ float* scratch(size_t floats) {
 // Busy-host guard. A parallel region ends only when every thread has checked in; if a helper
 // thread is kept off the cores (another process holds one) the caller waits for it — with
 // libgomp's default spinning waits about 8 ms a call, whatever its size (docs/BENCHMARKS.md).
-// When the caller waited longer at the end of a call than half the time it spent computing,
-// the next kSoloNs of calls, from any thread, run single-threaded; then threads are tried
-// again. Results are bitwise the same either way.
+// When the caller waited at the end of a call longer than a scheduler-scale delay and than half
+// the time it spent computing (a healthy wait is one chunk at most, microseconds unless the
+// product is huge), the next kSoloNs of calls, from any thread, run single-threaded; then
+// threads are tried again. Results are bitwise the same either way.
+constexpr int64_t kStallNs = 1'000'000;
 constexpr int64_t kSoloNs = 100'000'000;
 std::atomic<int64_t> solo_until_ns{0};
 std::atomic<bool> guard_enabled{true};
@@ -248,8 +250,8 @@ void gemm_blocked(const Problem& pr, int threads) {
         }
         if (tid == 0) caller_done = now_ns();
     }
-    const int64_t end = now_ns();
-    if (guard_enabled.load(std::memory_order_relaxed) && end - caller_done > (caller_done - start) / 2)
+    const int64_t end = now_ns(), waited = end - caller_done;
+    if (guard_enabled.load(std::memory_order_relaxed) && waited > std::max(kStallNs, (caller_done - start) / 2))
         solo_until_ns.store(end + kSoloNs, std::memory_order_relaxed);
 }
 
