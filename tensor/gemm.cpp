@@ -28,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 
 #include "tensor/error.h"
@@ -87,21 +88,38 @@ float* scratch(size_t floats) {
     return buffer.p.get();
 }
 
-// Busy-host guard. A parallel region ends only when every thread has checked in; if a helper
-// thread is kept off the cores (another process holds one) the caller waits for it — with
-// libgomp's default spinning waits about 8 ms a call, whatever its size (docs/BENCHMARKS.md).
-// When the caller waited at the end of a call longer than a scheduler-scale delay and than half
-// the time it spent computing (a healthy wait is one chunk at most, microseconds unless the
-// product is huge), the next kSoloNs of calls, from any thread, run single-threaded; then
-// threads are tried again. Results are bitwise the same either way.
+// Busy-host guard. With two threads on two cores and another process wanting one of them,
+// the team loses time twice: the caller is preempted (often by its own helper, spinning in
+// libgomp's default wait), and the region cannot end before a preempted helper checks in.
+// Measured: ~8 ms per call whatever its size (docs/BENCHMARKS.md), where one thread needs
+// well under 1 ms. So each threaded call measures how much of its wall time the calling
+// thread spent neither running nor computing: preempted (wall minus its CPU time while it
+// had chunks) plus waiting at the end. Above half the call and above a scheduler-scale
+// kStallNs, the next kSoloNs of calls from any thread run single-threaded; then threads are
+// tried again. Results are bitwise the same either way.
 constexpr int64_t kStallNs = 1'000'000;
-constexpr int64_t kSoloNs = 100'000'000;
+constexpr int64_t kSoloNs = 1'000'000'000;
 std::atomic<int64_t> solo_until_ns{0};
 std::atomic<bool> guard_enabled{true};
 
 int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
+}
+
+// CPU time consumed by the calling thread (0 where the clock is missing: then only waits count).
+int64_t thread_cpu_ns() {
+#ifdef CLOCK_THREAD_CPUTIME_ID
+    timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+#endif
+    return 0;
+}
+
+void note_threaded_call(int64_t start, int64_t start_cpu, int64_t done, int64_t done_cpu, int64_t end) {
+    if (!guard_enabled.load(std::memory_order_relaxed)) return;
+    const int64_t lost = (done - start) - (done_cpu - start_cpu) + (end - done);
+    if (lost > std::max(kStallNs, (end - start) / 2)) solo_until_ns.store(end + kSoloNs, std::memory_order_relaxed);
 }
 
 int thread_count(int64_t M, int64_t N, int64_t K) {
@@ -231,8 +249,8 @@ void gemm_blocked(const Problem& pr, int threads) {
     float* buf = scratch(pre + per_thread * size_t(threads));
     float* pre_packed = buf + per_thread * size_t(threads);
     split_m ? pack_all_b(pr, pre_packed) : pack_all_a(pr, pre_packed);
-    const int64_t start = now_ns();
-    int64_t caller_done = start;
+    const int64_t start = now_ns(), start_cpu = thread_cpu_ns();
+    int64_t done = start, done_cpu = start_cpu;
 #pragma omp parallel num_threads(threads)
     {
         int tid = 0;
@@ -248,11 +266,9 @@ void gemm_blocked(const Problem& pr, int threads) {
             else
                 gemm_region(pr, 0, pr.M, lo, hi, pre_packed, nullptr, work);
         }
-        if (tid == 0) caller_done = now_ns();
+        if (tid == 0) done = now_ns(), done_cpu = thread_cpu_ns();
     }
-    const int64_t end = now_ns(), waited = end - caller_done;
-    if (guard_enabled.load(std::memory_order_relaxed) && waited > std::max(kStallNs, (caller_done - start) / 2))
-        solo_until_ns.store(end + kSoloNs, std::memory_order_relaxed);
+    note_threaded_call(start, start_cpu, done, done_cpu, now_ns());
 }
 
 // Tiny products, where packing would cost as much as the arithmetic: the micro-kernel reads A
