@@ -98,7 +98,7 @@ float* scratch(size_t floats) {
 // kStallNs, the next kSoloNs of calls from any thread run single-threaded; then threads are
 // tried again. Results are bitwise the same either way.
 constexpr int64_t kStallNs = 1'000'000;
-constexpr int64_t kSoloNs = 1'000'000'000;
+constexpr int64_t kSoloNs = 250'000'000;
 std::atomic<int64_t> solo_until_ns{0};
 std::atomic<bool> guard_enabled{true};
 
