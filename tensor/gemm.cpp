@@ -17,7 +17,9 @@
 // are handed out dynamically, each run through the scheme above with no barrier in between (on
 // a shared, busy host a barrier can cost a whole time slice). K is never split, so every element
 // of C is summed in the same order whatever the thread count: results are bitwise independent
-// of it. Inside an active parallel region gemm runs single-threaded.
+// of it. Inside an active parallel region gemm runs single-threaded, and when the host is too
+// busy for two threads to help each other (the busy-host guard below) it runs single-threaded
+// for a while.
 //
 // Shortcuts, chosen by shape and strides only: tiny products run the micro-kernel on the
 // operands in place (packing would cost as much as the arithmetic), vector-shaped ones
@@ -237,7 +239,8 @@ size_t block_floats(const Problem& pr) { return size_t(pr.kc * (NC + MC)); }
 // Threads: the smaller operand (B when splitting rows of C, A when splitting columns) is packed
 // once up front; the other dimension is cut into chunks that threads take dynamically, each
 // packing its own blocks of the larger operand. No barrier until the end, and a thread that the
-// OS parks for a while (the host is shared) just takes fewer chunks.
+// OS parks for a while (the host is shared) just takes fewer chunks; the call also reports the
+// time its caller lost to the busy-host guard above.
 void gemm_blocked(const Problem& pr, int threads) {
     const size_t per_thread = block_floats(pr);
     if (threads <= 1) return gemm_region(pr, 0, pr.M, 0, pr.N, nullptr, nullptr, scratch(per_thread));
