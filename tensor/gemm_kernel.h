@@ -42,20 +42,16 @@ inline float update(float x, float c, float alpha, float beta) {
 #endif
 }
 
-template <int MR, int NR>
-inline void write_back_scalar(const float* acc, const Tile& t) {
-    for (int i = 0; i < t.m; ++i)
-        for (int j = 0; j < t.n; ++j) {
-            float& c = t.c[i * t.rsc + j * t.csc];
-            c = update(acc[i * NR + j], c, t.alpha, t.beta);
-        }
-}
-
 #if defined(__AVX512F__)
-
 constexpr int MR = 8, NR = 32;
+#elif defined(__AVX2__) && defined(__FMA__)
+constexpr int MR = 6, NR = 16;
+#else
+constexpr int MR = 4, NR = 16;
+#endif
 
-// Panel sources shared by all builds (the B sources below are per build: they load vectors).
+// Panel sources of A, and the packed one of B (the in-place B source is per build: it loads
+// vectors under a mask).
 struct PackedA {
     const float* p;
     float operator()(int64_t k, int i) const { return p[k * MR + i]; }
@@ -69,6 +65,18 @@ struct DirectA {
 struct PackedB {
     const float* p;
 };
+
+inline void write_back_scalar(const float* acc, const Tile& t) {
+    for (int i = 0; i < t.m; ++i)
+        for (int j = 0; j < t.n; ++j) {
+            float& c = t.c[i * t.rsc + j * t.csc];
+            c = update(acc[i * NR + j], c, t.alpha, t.beta);
+        }
+}
+
+#if defined(__AVX512F__)
+
+
 // Which of a tile's columns 0..15 (lo) and 16..31 (hi) exist when it is n wide.
 struct ColumnMask {
     __mmask16 lo, hi;
@@ -88,7 +96,7 @@ inline void load_b(const DirectB& b, int64_t k, __m512& b0, __m512& b1) {
     b0 = _mm512_maskz_loadu_ps(b.cols.lo, b.p + k * b.rs), b1 = _mm512_maskz_loadu_ps(b.cols.hi, b.p + k * b.rs + 16);
 }
 
-// The first `mask` lanes of c = alpha·x + beta·c (same operations as update()).
+// The lanes of c selected by `mask` = alpha·x + beta·c (same operations as update()).
 inline void update_row(float* c, __m512 x, __mmask16 mask, __m512 alpha, __m512 beta, bool read_c) {
     const __m512 r = read_c ? _mm512_fmadd_ps(alpha, x, _mm512_mul_ps(beta, _mm512_maskz_loadu_ps(mask, c)))
                             : _mm512_mul_ps(alpha, x);
@@ -129,27 +137,12 @@ inline void micro_kernel(int64_t kc, const APanel a, const BPanel b, const Tile&
         _mm512_store_ps(acc + i * NR, lo[i]);
         _mm512_store_ps(acc + i * NR + 16, hi[i]);
     }
-    write_back_scalar<MR, NR>(acc, t);
+    write_back_scalar(acc, t);
 }
 
 #elif defined(__AVX2__) && defined(__FMA__)
 
-constexpr int MR = 6, NR = 16;
 
-// Panel sources shared by all builds (the B sources below are per build: they load vectors).
-struct PackedA {
-    const float* p;
-    float operator()(int64_t k, int i) const { return p[k * MR + i]; }
-};
-struct DirectA {
-    const float* p;
-    int64_t rs, cs;
-    int m;
-    float operator()(int64_t k, int i) const { return p[std::min(i, m - 1) * rs + k * cs]; }
-};
-struct PackedB {
-    const float* p;
-};
 // Which of a tile's columns 0..7 (lo) and 8..15 (hi) exist when it is n wide (as load/store masks).
 struct ColumnMask {
     __m256i lo, hi;
@@ -212,27 +205,12 @@ inline void micro_kernel(int64_t kc, const APanel a, const BPanel b, const Tile&
         _mm256_store_ps(acc + i * NR, lo[i]);
         _mm256_store_ps(acc + i * NR + 8, hi[i]);
     }
-    write_back_scalar<MR, NR>(acc, t);
+    write_back_scalar(acc, t);
 }
 
 #else
 
-constexpr int MR = 4, NR = 16;
 
-// Panel sources shared by all builds (the B sources below are per build: they load vectors).
-struct PackedA {
-    const float* p;
-    float operator()(int64_t k, int i) const { return p[k * MR + i]; }
-};
-struct DirectA {
-    const float* p;
-    int64_t rs, cs;
-    int m;
-    float operator()(int64_t k, int i) const { return p[std::min(i, m - 1) * rs + k * cs]; }
-};
-struct PackedB {
-    const float* p;
-};
 struct DirectB {
     const float* p;
     int64_t rs;
@@ -248,7 +226,7 @@ inline void micro_kernel(int64_t kc, const APanel a, const BPanel b, const Tile&
     for (int64_t p = 0; p < kc; ++p)
         for (int i = 0; i < MR; ++i)
             for (int j = 0; j < NR; ++j) acc[i * NR + j] += a(p, i) * load_b(b, p, j);
-    write_back_scalar<MR, NR>(acc, t);
+    write_back_scalar(acc, t);
 }
 
 #endif
