@@ -91,14 +91,14 @@ float* scratch(size_t floats) {
 }
 
 // Busy-host guard. With two threads on two cores and another process wanting one of them,
-// the team loses time twice: the caller is preempted (often by its own helper, spinning in
-// libgomp's default wait), and the region cannot end before a preempted helper checks in.
-// Measured: ~8 ms per call whatever its size (docs/BENCHMARKS.md), where one thread needs
-// well under 1 ms. So each threaded call measures how much of its wall time the calling
-// thread spent neither running nor computing: preempted (wall minus its CPU time while it
-// had chunks) plus waiting at the end. Above half the call and above a scheduler-scale
-// kStallNs, the next kSoloNs of calls from any thread run single-threaded; then threads are
-// tried again. Results are bitwise the same either way.
+// a threaded call can take far longer than one thread would: the region cannot end before a
+// preempted helper checks in, and a helper spinning in libgomp's default wait takes the
+// caller's core. Measured: ~8 ms per call whatever its size (docs/BENCHMARKS.md), where one
+// thread needs well under 1 ms. So every thread of a threaded call adds up the CPU time it
+// spent on chunks; that sum is what one unimpeded thread would have taken. When the call's
+// wall time exceeds it by more than a scheduler-scale kStallNs, threads made this call slower
+// than one thread, and the next kSoloNs of calls from any thread run single-threaded; then
+// threads are tried again. Results are bitwise the same either way.
 constexpr int64_t kStallNs = 1'000'000;
 constexpr int64_t kSoloNs = 250'000'000;
 std::atomic<int64_t> solo_until_ns{0};
@@ -109,19 +109,13 @@ int64_t now_ns() {
         .count();
 }
 
-// CPU time consumed by the calling thread (0 where the clock is missing: then only waits count).
+// CPU time consumed so far by the calling thread; -1 where there is no such clock.
 int64_t thread_cpu_ns() {
 #ifdef CLOCK_THREAD_CPUTIME_ID
     timespec ts;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 #endif
-    return 0;
-}
-
-void note_threaded_call(int64_t start, int64_t start_cpu, int64_t done, int64_t done_cpu, int64_t end) {
-    if (!guard_enabled.load(std::memory_order_relaxed)) return;
-    const int64_t lost = (done - start) - (done_cpu - start_cpu) + (end - done);
-    if (lost > std::max(kStallNs, (end - start) / 2)) solo_until_ns.store(end + kSoloNs, std::memory_order_relaxed);
+    return -1;
 }
 
 int thread_count(int64_t M, int64_t N, int64_t K) {
@@ -239,8 +233,8 @@ size_t block_floats(const Problem& pr) { return size_t(pr.kc * (NC + MC)); }
 // Threads: the smaller operand (B when splitting rows of C, A when splitting columns) is packed
 // once up front; the other dimension is cut into chunks that threads take dynamically, each
 // packing its own blocks of the larger operand. No barrier until the end, and a thread that the
-// OS parks for a while (the host is shared) just takes fewer chunks; the call also reports the
-// time its caller lost to the busy-host guard above.
+// OS parks for a while (the host is shared) just takes fewer chunks; the busy-host guard above
+// compares the call's wall time with the CPU time its threads spent on chunks.
 void gemm_blocked(const Problem& pr, int threads) {
     const size_t per_thread = block_floats(pr);
     if (threads <= 1) return gemm_region(pr, 0, pr.M, 0, pr.N, nullptr, nullptr, scratch(per_thread));
@@ -252,8 +246,8 @@ void gemm_blocked(const Problem& pr, int threads) {
     float* buf = scratch(pre + per_thread * size_t(threads));
     float* pre_packed = buf + per_thread * size_t(threads);
     split_m ? pack_all_b(pr, pre_packed) : pack_all_a(pr, pre_packed);
-    const int64_t start = now_ns(), start_cpu = thread_cpu_ns();
-    int64_t done = start, done_cpu = start_cpu;
+    const int64_t start = now_ns();
+    std::atomic<int64_t> chunk_cpu{0};  // CPU time all threads spent on chunks (-1: not measurable)
 #pragma omp parallel num_threads(threads)
     {
         int tid = 0;
@@ -261,6 +255,7 @@ void gemm_blocked(const Problem& pr, int threads) {
         tid = omp_get_thread_num();
 #endif
         float* work = buf + per_thread * size_t(tid);
+        const int64_t cpu0 = thread_cpu_ns();
 #pragma omp for schedule(dynamic) nowait
         for (int64_t c = 0; c < chunks; ++c) {
             const int64_t lo = c * chunk, hi = std::min(lo + chunk, extent);
@@ -269,9 +264,13 @@ void gemm_blocked(const Problem& pr, int threads) {
             else
                 gemm_region(pr, 0, pr.M, lo, hi, pre_packed, nullptr, work);
         }
-        if (tid == 0) done = now_ns(), done_cpu = thread_cpu_ns();
+        const int64_t cpu1 = thread_cpu_ns();
+        if (cpu0 < 0 || cpu1 < 0) chunk_cpu.store(-1);
+        else if (chunk_cpu.load() >= 0) chunk_cpu.fetch_add(cpu1 - cpu0);
     }
-    note_threaded_call(start, start_cpu, done, done_cpu, now_ns());
+    const int64_t end = now_ns(), cpu = chunk_cpu.load();
+    if (guard_enabled.load(std::memory_order_relaxed) && cpu >= 0 && end - start - cpu > kStallNs)
+        solo_until_ns.store(end + kSoloNs, std::memory_order_relaxed);
 }
 
 // Tiny products, where packing would cost as much as the arithmetic: the micro-kernel reads A
