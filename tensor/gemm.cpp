@@ -96,10 +96,11 @@ float* scratch(size_t floats) {
 // caller's core. Measured: ~8 ms per call whatever its size (docs/BENCHMARKS.md), where one
 // thread needs well under 1 ms. So every thread of a threaded call adds up the CPU time it
 // spent on chunks; that sum is what one unimpeded thread would have taken. When the call's
-// wall time exceeds it by more than a scheduler-scale kStallNs, threads made this call slower
-// than one thread, and the next kSoloNs of calls from any thread run single-threaded; then
+// wall time exceeds it (by more than kStallNs, a margin for clock and fork/join noise; a
+// healthy two-thread call takes about half of it), threads made this call slower than one
+// thread would have, and the next kSoloNs of calls from any thread run single-threaded; then
 // threads are tried again. Results are bitwise the same either way.
-constexpr int64_t kStallNs = 1'000'000;
+constexpr int64_t kStallNs = 100'000;
 constexpr int64_t kSoloNs = 250'000'000;
 std::atomic<int64_t> solo_until_ns{0};
 std::atomic<bool> guard_enabled{true};
