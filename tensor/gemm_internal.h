@@ -3,9 +3,9 @@
 
 namespace splatlm::gemm_detail {
 
-// Enables or disables the busy-host guard (gemm.cpp: after a threaded call that had to wait
-// for a helper thread kept off the cores, calls run single-threaded for a while) and clears
-// its state. Returns the previous setting. Tests that must see two threads at work turn it off.
+// Enables or disables the busy-host guard (gemm.cpp: after a threaded call that took longer
+// than one thread would have, calls run single-threaded for a while) and clears its state.
+// Returns the previous setting. Tests that must see two threads at work turn it off.
 bool set_busy_host_guard(bool enabled);
 
 }  // namespace splatlm::gemm_detail
