@@ -213,6 +213,8 @@ int bench_gemm(int argc, char** argv) {
 
     OpenBlasRef blas;
     blas.set_threads(threads);
+    if (json && !blas.available())  // keep stdout pure JSON
+        std::fprintf(stderr, "reference column skipped: %s\n", blas.why().c_str());
     if (!json) {
         std::printf("GEMM fp32, C = alpha·op(A)·op(B), %d thread%s, median of %d repeats\n", threads,
                     threads == 1 ? "" : "s", repeats);

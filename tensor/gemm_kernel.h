@@ -11,9 +11,9 @@
 // Three builds, picked at compile time: AVX-512 (MR×NR = 8×32, 16 zmm accumulators),
 // AVX2+FMA (6×16, 12 ymm accumulators) and portable C++ (4×16, left to the auto-vectoriser).
 // Each step p broadcasts MR values of A and multiply-adds them into rows of B vectors.
-// The scalar write-back below is shared by edge tiles and by full tiles whose C columns are
-// not contiguous; it rounds exactly like the vector write-back, so a given element of C gets
-// the same bits whether it sat in a full or in an edge tile.
+// When C's columns are contiguous the write-back is vector loads and stores, masked to the
+// tile's n columns; otherwise (a C with no unit stride, and the portable build) it is the
+// scalar loop below, which rounds exactly like the vector one.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -42,20 +42,16 @@ inline float update(float x, float c, float alpha, float beta) {
 #endif
 }
 
-template <int MR, int NR>
-inline void write_back_scalar(const float* acc, const Tile& t) {
-    for (int i = 0; i < t.m; ++i)
-        for (int j = 0; j < t.n; ++j) {
-            float& c = t.c[i * t.rsc + j * t.csc];
-            c = update(acc[i * NR + j], c, t.alpha, t.beta);
-        }
-}
-
 #if defined(__AVX512F__)
-
 constexpr int MR = 8, NR = 32;
+#elif defined(__AVX2__) && defined(__FMA__)
+constexpr int MR = 6, NR = 16;
+#else
+constexpr int MR = 4, NR = 16;
+#endif
 
-// Panel sources shared by all builds (the B sources below are per build: they load vectors).
+// Panel sources of A, and the packed one of B (the in-place B source is per build: it loads
+// vectors under a mask).
 struct PackedA {
     const float* p;
     float operator()(int64_t k, int i) const { return p[k * MR + i]; }
@@ -69,22 +65,42 @@ struct DirectA {
 struct PackedB {
     const float* p;
 };
+
+inline void write_back_scalar(const float* acc, const Tile& t) {
+    for (int i = 0; i < t.m; ++i)
+        for (int j = 0; j < t.n; ++j) {
+            float& c = t.c[i * t.rsc + j * t.csc];
+            c = update(acc[i * NR + j], c, t.alpha, t.beta);
+        }
+}
+
+#if defined(__AVX512F__)
+
+
+// Which of a tile's columns 0..15 (lo) and 16..31 (hi) exist when it is n wide.
+struct ColumnMask {
+    __mmask16 lo, hi;
+    explicit ColumnMask(int n)
+        : lo(__mmask16((1u << std::min(n, 16)) - 1)), hi(__mmask16((1u << std::max(n - 16, 0)) - 1)) {}
+};
 struct DirectB {
     const float* p;
     int64_t rs;
-    __mmask16 lo, hi;  // which of columns 0..15 and 16..31 exist
-    DirectB(const float* p_, int64_t rs_, int n)
-        : p(p_), rs(rs_), lo(__mmask16((1u << std::min(n, 16)) - 1)), hi(__mmask16((1u << std::max(n - 16, 0)) - 1)) {}
+    ColumnMask cols;
+    DirectB(const float* p_, int64_t rs_, int n) : p(p_), rs(rs_), cols(n) {}
 };
 inline void load_b(const PackedB& b, int64_t k, __m512& b0, __m512& b1) {
     b0 = _mm512_load_ps(b.p + k * NR), b1 = _mm512_load_ps(b.p + k * NR + 16);
 }
 inline void load_b(const DirectB& b, int64_t k, __m512& b0, __m512& b1) {
-    b0 = _mm512_maskz_loadu_ps(b.lo, b.p + k * b.rs), b1 = _mm512_maskz_loadu_ps(b.hi, b.p + k * b.rs + 16);
+    b0 = _mm512_maskz_loadu_ps(b.cols.lo, b.p + k * b.rs), b1 = _mm512_maskz_loadu_ps(b.cols.hi, b.p + k * b.rs + 16);
 }
 
-inline __m512 update_vec(__m512 x, const float* c, __m512 alpha, __m512 beta, bool read_c) {
-    return read_c ? _mm512_fmadd_ps(alpha, x, _mm512_mul_ps(beta, _mm512_loadu_ps(c))) : _mm512_mul_ps(alpha, x);
+// The lanes of c selected by `mask` = alpha·x + beta·c (same operations as update()).
+inline void update_row(float* c, __m512 x, __mmask16 mask, __m512 alpha, __m512 beta, bool read_c) {
+    const __m512 r = read_c ? _mm512_fmadd_ps(alpha, x, _mm512_mul_ps(beta, _mm512_maskz_loadu_ps(mask, c)))
+                            : _mm512_mul_ps(alpha, x);
+    _mm512_mask_storeu_ps(c, mask, r);
 }
 
 template <class APanel, class BPanel>
@@ -103,15 +119,16 @@ inline void micro_kernel(int64_t kc, const APanel a, const BPanel b, const Tile&
             hi[i] = _mm512_fmadd_ps(ai, b1, hi[i]);
         }
     }
-    if (t.m == MR && t.n == NR && t.csc == 1) {
+    if (t.csc == 1) {  // rows of C are contiguous: masked vector write-back, edges included
         const __m512 alpha = _mm512_set1_ps(t.alpha), beta = _mm512_set1_ps(t.beta);
         const bool read_c = t.beta != 0.f;
+        const ColumnMask cols(t.n);
 #pragma GCC unroll 8
-        for (int i = 0; i < MR; ++i) {
-            float* c = t.c + i * t.rsc;
-            _mm512_storeu_ps(c, update_vec(lo[i], c, alpha, beta, read_c));
-            _mm512_storeu_ps(c + 16, update_vec(hi[i], c + 16, alpha, beta, read_c));
-        }
+        for (int i = 0; i < MR; ++i)
+            if (i < t.m) {
+                update_row(t.c + i * t.rsc, lo[i], cols.lo, alpha, beta, read_c);
+                update_row(t.c + i * t.rsc + 16, hi[i], cols.hi, alpha, beta, read_c);
+            }
         return;
     }
     alignas(64) float acc[MR * NR];
@@ -120,46 +137,39 @@ inline void micro_kernel(int64_t kc, const APanel a, const BPanel b, const Tile&
         _mm512_store_ps(acc + i * NR, lo[i]);
         _mm512_store_ps(acc + i * NR + 16, hi[i]);
     }
-    write_back_scalar<MR, NR>(acc, t);
+    write_back_scalar(acc, t);
 }
 
 #elif defined(__AVX2__) && defined(__FMA__)
 
-constexpr int MR = 6, NR = 16;
 
-// Panel sources shared by all builds (the B sources below are per build: they load vectors).
-struct PackedA {
-    const float* p;
-    float operator()(int64_t k, int i) const { return p[k * MR + i]; }
-};
-struct DirectA {
-    const float* p;
-    int64_t rs, cs;
-    int m;
-    float operator()(int64_t k, int i) const { return p[std::min(i, m - 1) * rs + k * cs]; }
-};
-struct PackedB {
-    const float* p;
-};
-struct DirectB {
-    const float* p;
-    int64_t rs;
-    __m256i lo, hi;  // load masks: which of columns 0..7 and 8..15 exist
-    DirectB(const float* p_, int64_t rs_, int n) : p(p_), rs(rs_) {
+// Which of a tile's columns 0..7 (lo) and 8..15 (hi) exist when it is n wide (as load/store masks).
+struct ColumnMask {
+    __m256i lo, hi;
+    explicit ColumnMask(int n) {
         const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         lo = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), index);
         hi = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), index);
     }
 };
+struct DirectB {
+    const float* p;
+    int64_t rs;
+    ColumnMask cols;
+    DirectB(const float* p_, int64_t rs_, int n) : p(p_), rs(rs_), cols(n) {}
+};
 inline void load_b(const PackedB& b, int64_t k, __m256& b0, __m256& b1) {
     b0 = _mm256_load_ps(b.p + k * NR), b1 = _mm256_load_ps(b.p + k * NR + 8);
 }
 inline void load_b(const DirectB& b, int64_t k, __m256& b0, __m256& b1) {
-    b0 = _mm256_maskload_ps(b.p + k * b.rs, b.lo), b1 = _mm256_maskload_ps(b.p + k * b.rs + 8, b.hi);
+    b0 = _mm256_maskload_ps(b.p + k * b.rs, b.cols.lo), b1 = _mm256_maskload_ps(b.p + k * b.rs + 8, b.cols.hi);
 }
 
-inline __m256 update_vec(__m256 x, const float* c, __m256 alpha, __m256 beta, bool read_c) {
-    return read_c ? _mm256_fmadd_ps(alpha, x, _mm256_mul_ps(beta, _mm256_loadu_ps(c))) : _mm256_mul_ps(alpha, x);
+// The lanes of c selected by `mask` = alpha·x + beta·c (same operations as update()).
+inline void update_row(float* c, __m256 x, __m256i mask, __m256 alpha, __m256 beta, bool read_c) {
+    const __m256 r = read_c ? _mm256_fmadd_ps(alpha, x, _mm256_mul_ps(beta, _mm256_maskload_ps(c, mask)))
+                            : _mm256_mul_ps(alpha, x);
+    _mm256_maskstore_ps(c, mask, r);
 }
 
 template <class APanel, class BPanel>
@@ -177,15 +187,16 @@ inline void micro_kernel(int64_t kc, const APanel a, const BPanel b, const Tile&
             hi[i] = _mm256_fmadd_ps(ai, b1, hi[i]);
         }
     }
-    if (t.m == MR && t.n == NR && t.csc == 1) {
+    if (t.csc == 1) {  // rows of C are contiguous: masked vector write-back, edges included
         const __m256 alpha = _mm256_set1_ps(t.alpha), beta = _mm256_set1_ps(t.beta);
         const bool read_c = t.beta != 0.f;
+        const ColumnMask cols(t.n);
 #pragma GCC unroll 6
-        for (int i = 0; i < MR; ++i) {
-            float* c = t.c + i * t.rsc;
-            _mm256_storeu_ps(c, update_vec(lo[i], c, alpha, beta, read_c));
-            _mm256_storeu_ps(c + 8, update_vec(hi[i], c + 8, alpha, beta, read_c));
-        }
+        for (int i = 0; i < MR; ++i)
+            if (i < t.m) {
+                update_row(t.c + i * t.rsc, lo[i], cols.lo, alpha, beta, read_c);
+                update_row(t.c + i * t.rsc + 8, hi[i], cols.hi, alpha, beta, read_c);
+            }
         return;
     }
     alignas(32) float acc[MR * NR];
@@ -194,27 +205,12 @@ inline void micro_kernel(int64_t kc, const APanel a, const BPanel b, const Tile&
         _mm256_store_ps(acc + i * NR, lo[i]);
         _mm256_store_ps(acc + i * NR + 8, hi[i]);
     }
-    write_back_scalar<MR, NR>(acc, t);
+    write_back_scalar(acc, t);
 }
 
 #else
 
-constexpr int MR = 4, NR = 16;
 
-// Panel sources shared by all builds (the B sources below are per build: they load vectors).
-struct PackedA {
-    const float* p;
-    float operator()(int64_t k, int i) const { return p[k * MR + i]; }
-};
-struct DirectA {
-    const float* p;
-    int64_t rs, cs;
-    int m;
-    float operator()(int64_t k, int i) const { return p[std::min(i, m - 1) * rs + k * cs]; }
-};
-struct PackedB {
-    const float* p;
-};
 struct DirectB {
     const float* p;
     int64_t rs;
@@ -230,7 +226,7 @@ inline void micro_kernel(int64_t kc, const APanel a, const BPanel b, const Tile&
     for (int64_t p = 0; p < kc; ++p)
         for (int i = 0; i < MR; ++i)
             for (int j = 0; j < NR; ++j) acc[i * NR + j] += a(p, i) * load_b(b, p, j);
-    write_back_scalar<MR, NR>(acc, t);
+    write_back_scalar(acc, t);
 }
 
 #endif
