@@ -22,8 +22,8 @@ struct TrainConfig {
     std::string tokenizer = "char";  // char | bpe
     int64_t bpe_vocab = 4096;
     double val_fraction = 0.1;
-    // model (vocab comes from the tokenizer)
-    GPTConfig model;
+    // model (vocab comes from the tokenizer); splat attention is the product's default
+    GPTConfig model{.attention = "splat"};
     // optimisation
     int64_t batch = 12;
     int64_t steps = 2000;
