@@ -53,7 +53,7 @@ def linear(fan_in, fan_out, std):
 
 
 def naive_causal_attention(q, k, v, mask):
-    """softmax(q·kᵀ/√D with the future masked to −∞) · v, step by step."""
+    """softmax(q·kᵀ/√D, future masked to −∞) · v, the textbook way: the [T, T] scores are materialised."""
     scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1))
     return scores.masked_fill(mask, float("-inf")).softmax(dim=-1) @ v
 
