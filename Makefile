@@ -30,10 +30,6 @@ ifeq ($(SANITIZE),1)
 endif
 
 # ---- OpenMP -----------------------------------------------------------------
-# libgomp's default wait spins; on a machine shared with other work a spinning helper thread can
-# stall every parallel region for a whole time slice (docs/BENCHMARKS.md), so the jobs run from
-# here sleep instead, unless OMP_WAIT_POLICY is already set.
-export OMP_WAIT_POLICY ?= passive
 HAVE_OMP := $(if $(filter 1,$(NO_OMP)),no,$(shell echo 'int main(){}' | $(CXX) -fopenmp -x c++ - -o /dev/null >/dev/null 2>&1 && echo yes || echo no))
 ifeq ($(HAVE_OMP),yes)
   CXXFLAGS += -fopenmp

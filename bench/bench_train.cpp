@@ -4,6 +4,7 @@
 // the ratio (PyTorch is only a reference on the developer's machine, never a dependency).
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -53,14 +54,16 @@ TrainBenchResult measure(const GPTConfig& config, int64_t batch, int steps, int 
     return {batch * T / (median / 1000.0), median, model.parameter_count()};
 }
 
-// Runs the PyTorch reference; returns its JSON line, or a null Json when it is unavailable.
+// Runs the PyTorch reference with $SPLATLM_PYTHON (default python3, e.g. a virtualenv's python
+// that has torch); returns its JSON line, or a null Json when it is unavailable.
 Json run_pytorch(const GPTConfig& c, int64_t batch, int steps, int threads) {
-    char cmd[512];
+    const char* python = std::getenv("SPLATLM_PYTHON");
+    char cmd[1024];
     std::snprintf(cmd, sizeof cmd,
-                  "python3 bench/pytorch_reference.py --json --threads %d --steps %d --batch %lld --context %lld "
+                  "%s bench/pytorch_reference.py --json --threads %d --steps %d --batch %lld --context %lld "
                   "--layers %lld --heads %lld --width %lld --vocab %lld",
-                  threads, steps, (long long)batch, (long long)c.context, (long long)c.layers, (long long)c.heads,
-                  (long long)c.width, (long long)c.vocab);
+                  python && *python ? python : "python3", threads, steps, (long long)batch, (long long)c.context,
+                  (long long)c.layers, (long long)c.heads, (long long)c.width, (long long)c.vocab);
     FILE* p = popen(cmd, "r");
     if (!p) return Json();
     std::string out;
@@ -112,7 +115,7 @@ int bench_train(int argc, char** argv) {
                 ours.tokens_per_s, ours.ms_per_step, (long long)ours.params);
     if (args.flag("compare")) {
         if (ref.is_null())
-            std::printf("  PyTorch: not available (pip install torch) — reference skipped\n");
+            std::printf("  PyTorch: not available (pip install torch, or point SPLATLM_PYTHON at a python that has it) — reference skipped\n");
         else
             std::printf("  PyTorch %s (%s): %9.0f tokens/s  %8.2f ms/step  → splatlm/PyTorch = %.2fx\n",
                         ref.at("torch").as_string().c_str(), ref.at("impl").as_string().c_str(),
