@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "tensor/elementwise_math.h"
 #include "tensor/error.h"
 #include "tensor/gemm.h"
 #include "tensor/ops.h"
@@ -74,7 +75,8 @@ Tensor causal_softmax_attention(const Tensor& q, const Tensor& k, const Tensor& 
                     for (int64_t r = 0; r < t1 - t0; ++r) {  // row softmax, remembering log Σ exp
                         float* s = S.data() + r * cols;
                         float m = *std::max_element(s, s + cols), sum = 0.f;
-                        for (int64_t c = 0; c < cols; ++c) sum += s[c] = std::exp(s[c] - m);
+                        for (int64_t c = 0; c < cols; ++c) s[c] = exp_poly(s[c] - m);
+                        for (int64_t c = 0; c < cols; ++c) sum += s[c];
                         for (int64_t c = 0; c < cols; ++c) s[c] /= sum;
                         L[(b * H + h) * T + t0 + r] = m + std::log(sum);
                     }
@@ -103,7 +105,7 @@ Tensor causal_softmax_attention(const Tensor& q, const Tensor& k, const Tensor& 
                         block_scores(Q, K, b, h, t0, t1, k0, D, scale, window, P.data());
                         for (int64_t r = 0; r < rows; ++r)
                             for (int64_t c = 0; c < cols; ++c)
-                                P[r * cols + c] = std::exp(P[r * cols + c] - L[(b * H + h) * T + t0 + r]);
+                                P[r * cols + c] = exp_poly(P[r * cols + c] - L[(b * H + h) * T + t0 + r]);
                         // dP = dY·Vᵀ;  dS = P ⊙ (dP − rowsum(dY ⊙ Y)) · scale.
                         gemm(rows, cols, D, 1.f, G.at(b, h, t0), G.st, G.sd, V.at(b, h, k0), V.sd, V.st, 0.f,
                              dS.data(), cols, 1);

@@ -27,9 +27,10 @@ enum class Binary {
 
 // exp(x) in plain arithmetic, so loops that call it vectorise (libm's expf is a scalar call):
 // x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln2), e^r by its degree-6 Taylor polynomial
-// (relative error < 2e-7 on that interval), and 2^n built directly in the float's exponent bits.
-SPLATLM_HD inline float exp_poly(float x) {
-    x = x < -87.f ? -87.f : (x > 88.f ? 88.f : x);
+// (relative error < 2.5e-7 on that interval), and 2^n built directly in the float's exponent bits.
+// Below −87 (where float exp is denormal or 0) it returns exactly 0, so exp(−∞) masks stay masked.
+SPLATLM_HD inline float exp_poly(float x_in) {
+    const float x = x_in < -87.f ? -87.f : (x_in > 88.f ? 88.f : x_in);
     const float n = (x * 1.44269504f + 12582912.f) - 12582912.f;  // round to nearest: 1.5·2^23 trick
     const float r = (x - n * 0.693145752f) - n * 1.42860677e-6f;  // ln2 = 0.693145752 + 1.42860677e-6
     float p = 1.f / 720.f;
@@ -41,12 +42,12 @@ SPLATLM_HD inline float exp_poly(float x) {
     p = p * r + 1.f;
     const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;  // 2^n
 #ifdef __CUDA_ARCH__
-    return p * __int_as_float(bits);
+    const float two_n = __int_as_float(bits);
 #else
     float two_n;
     __builtin_memcpy(&two_n, &bits, sizeof two_n);
-    return p * two_n;
 #endif
+    return x_in < -87.f ? 0.f : p * two_n;
 }
 
 // tanh(u) = 1 − 2/(e^{2u} + 1): accurate to ~1e-7 absolute, which is what GELU needs (it adds 1).

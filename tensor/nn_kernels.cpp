@@ -32,7 +32,8 @@ float row_logsumexp(const float* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i]);
     if (std::isinf(m)) return m;
     float s = 0.f;
-    for (int64_t i = 0; i < n; ++i) s += std::exp(x[i] - m);
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; ++i) s += exp_poly(x[i] - m);
     return m + std::log(s);
 }
 
@@ -67,7 +68,7 @@ Tensor map_rows_backward(const Tensor& y, const Tensor& grad_y, const char* op, 
 Tensor softmax(const Tensor& x) {
     return map_rows(x, "softmax", [](const float* in, float* out, int64_t C) {
         const float lse = row_logsumexp(in, C);
-        for (int64_t i = 0; i < C; ++i) out[i] = std::exp(in[i] - lse);
+        for (int64_t i = 0; i < C; ++i) out[i] = exp_poly(in[i] - lse);
     });
 }
 
@@ -92,7 +93,7 @@ Tensor log_softmax_backward(const Tensor& y, const Tensor& grad_y) {
                              [](const float* y, const float* g, float* d, int64_t C) {
                                  double gsum = 0;
                                  for (int64_t i = 0; i < C; ++i) gsum += g[i];
-                                 for (int64_t i = 0; i < C; ++i) d[i] = g[i] - std::exp(y[i]) * float(gsum);
+                                 for (int64_t i = 0; i < C; ++i) d[i] = g[i] - exp_poly(y[i]) * float(gsum);
                              });
 }
 
@@ -243,7 +244,7 @@ Tensor cross_entropy_backward(const Tensor& logits, const Indices& targets, cons
 #pragma omp parallel for schedule(static) if (N * V > 16384)
     for (int64_t i = 0; i < N; ++i) {
         const bool ignored = targets.ids[i] == ignore_index;
-        for (int64_t j = 0; j < V; ++j) d[i * V + j] = ignored ? 0.f : std::exp(p[i * V + j] - lse[i]) * scale;
+        for (int64_t j = 0; j < V; ++j) d[i * V + j] = ignored ? 0.f : exp_poly(p[i * V + j] - lse[i]) * scale;
         if (!ignored) d[i * V + targets.ids[i]] -= scale;
     }
     return dx;
