@@ -24,6 +24,22 @@ inline Tensor random(const Shape& shape, uint64_t seed, float scale = 1.f) {
     return Tensor::randn(shape, rng, scale);
 }
 
+// B×T token ids, uniform in [0, vocab).
+inline Indices random_ids(int64_t B, int64_t T, int64_t vocab, uint64_t seed) {
+    Rng rng(seed);
+    Indices ids{{B, T}, std::vector<int32_t>(B * T)};
+    for (auto& id : ids.ids) id = static_cast<int32_t>(rng.next_u64() % vocab);
+    return ids;
+}
+
+// Redraws every parameter from N(0, stddev²): trained-looking weights, larger than the 0.02 init,
+// so every path of a model carries signal in a test.
+inline void spread_parameters(const std::vector<Tensor>& params, uint64_t seed, float stddev = 0.3f) {
+    NoGradGuard no_grad;
+    Rng rng(seed);
+    for (Tensor p : params) rng.normal(p.data(), p.numel(), 0.f, stddev);
+}
+
 // The same values as random(shape, seed) but stored transposed: a non-contiguous leaf view.
 // Requires rank >= 2; the last two axes are swapped in memory.
 inline Tensor random_transposed(const Shape& shape, uint64_t seed, float scale = 1.f) {

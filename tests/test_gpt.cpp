@@ -1,30 +1,20 @@
-// The whole GPT: gradients against finite differences, causality, generation steps vs forward.
+// The whole GPT, for every attention kind: gradients against finite differences, causality,
+// generation steps vs forward.
 #include "nn/gpt.h"
+#include "splat/register.h"
 #include "tests/helpers.h"
 
 using namespace splatlm;
 using namespace splatlm::test;
 
-namespace {
-Indices random_ids(int64_t B, int64_t T, int64_t vocab, uint64_t seed) {
-    Rng rng(seed);
-    Indices ids{{B, T}, std::vector<int32_t>(B * T)};
-    for (auto& id : ids.ids) id = static_cast<int32_t>(rng.next_u64() % vocab);
-    return ids;
-}
-}  // namespace
 
 TEST_CASE("tiny GPT: every parameter's gradient matches finite differences", "[gpt][gradcheck]") {
-    const std::string kind = GENERATE("softmax", "local", "linear");
+    register_splat_attentions();
+    const std::string kind = GENERATE("softmax", "local", "linear", "splat");
     GPTConfig config{.vocab = 7, .context = 6, .layers = 2, .heads = 2, .width = 8, .attention = kind, .window = 3};
     GPT model(config, 1);
     Indices ids = random_ids(2, 6, 7, 2), targets = random_ids(2, 6, 7, 3);
-    // Larger weights than the 0.02 init so every path carries signal.
-    {
-        NoGradGuard ng;
-        Rng rng(4);
-        for (Tensor p : model.parameters()) rng.normal(p.data(), p.numel(), 0.f, 0.3f);
-    }
+    spread_parameters(model.parameters(), 4);
     GradCheckResult r = gradcheck([&](const std::vector<Tensor>&) { return model.loss(ids, targets); },
                                   model.parameters(), {.eps = 1e-2, .atol = 1e-3, .rtol = 3e-2});
     INFO(r.message);
@@ -32,7 +22,8 @@ TEST_CASE("tiny GPT: every parameter's gradient matches finite differences", "[g
 }
 
 TEST_CASE("GPT logits at positions <= t ignore tokens after t", "[gpt][causality]") {
-    const std::string kind = GENERATE("softmax", "local", "linear");
+    register_splat_attentions();
+    const std::string kind = GENERATE("softmax", "local", "linear", "splat");
     GPTConfig config{.vocab = 20, .context = 32, .layers = 2, .heads = 2, .width = 16, .attention = kind, .window = 4};
     GPT model(config, 5);
     Indices ids = random_ids(1, 32, 20, 6);
@@ -47,9 +38,11 @@ TEST_CASE("GPT logits at positions <= t ignore tokens after t", "[gpt][causality
 }
 
 TEST_CASE("GPT generation steps reproduce the parallel logits", "[gpt][recurrent]") {
-    const std::string kind = GENERATE("softmax", "local", "linear");
+    register_splat_attentions();
+    const std::string kind = GENERATE("softmax", "local", "linear", "splat");
     GPTConfig config{.vocab = 20, .context = 24, .layers = 2, .heads = 4, .width = 16, .attention = kind, .window = 5};
     GPT model(config, 7);
+    spread_parameters(model.parameters(), 30);
     Indices ids = random_ids(2, 24, 20, 8);
     Tensor logits = model.forward(ids);
     GPT::Cache cache = model.new_cache(2);

@@ -46,12 +46,6 @@ void require_finite(const Tensor& t) {
     for (float x : t.to_vector()) REQUIRE(std::isfinite(x));
 }
 
-Indices random_ids(int64_t B, int64_t T, int64_t vocab, uint64_t seed) {
-    Rng rng(seed);
-    Indices ids{{B, T}, std::vector<int32_t>(B * T)};
-    for (auto& id : ids.ids) id = static_cast<int32_t>(rng.next_u64() % vocab);
-    return ids;
-}
 
 }  // namespace
 
@@ -243,11 +237,7 @@ TEST_CASE("splat step() token by token equals forward()", "[splat][recurrent]") 
     GPTConfig config{.vocab = 10, .context = 30, .layers = 1, .heads = 2, .width = 12, .attention = "splat", .splats = 5};
     Rng rng(27);
     SplatAttention attn(config, 0, rng, SplatOptions{.chunk = 8});
-    {  // spread q and k so the splats disagree (the 0.02 init makes every affinity nearly equal)
-        NoGradGuard ng;
-        Rng init(28);
-        for (Tensor t : attn.parameters()) init.normal(t.data(), t.numel(), 0.f, 0.4f);
-    }
+    spread_parameters(attn.parameters(), 28, 0.4f);  // so the splats disagree (at init all affinities are close)
     Tensor x = random({3, 30, 12}, 29);
     Tensor parallel = attn.forward(x);
     NoGradGuard no_grad;
@@ -259,57 +249,6 @@ TEST_CASE("splat step() token by token equals forward()", "[splat][recurrent]") 
     REQUIRE_THROWS_WITH(attn.step(raw::contiguous(raw::select(x, 1, 0)), *cache), Catch::Contains("full"));
 }
 
-TEST_CASE("splat GPT: causality, generation steps, gradients", "[splat][gpt]") {
-    register_splat_attentions();
-    const std::vector<std::string> kinds = attention_kinds();
-    REQUIRE(std::find(kinds.begin(), kinds.end(), "splat") != kinds.end());
-
-    SECTION("logits at positions <= t ignore tokens after t") {
-        GPTConfig config{.vocab = 20, .context = 32, .layers = 2, .heads = 2, .width = 16, .attention = "splat"};
-        GPT model(config, 5);
-        Indices ids = random_ids(1, 32, 20, 6);
-        Tensor logits = model.forward(ids);
-        for (int64_t t : {0, 9, 30}) {
-            Indices changed = ids;
-            for (int64_t u = t + 1; u < 32; ++u) changed.ids[u] = (changed.ids[u] + 7) % 20;
-            Tensor after = model.forward(changed);
-            for (int64_t u = 0; u <= t; ++u)
-                for (int64_t v = 0; v < 20; ++v) REQUIRE(after.at({0, u, v}) == logits.at({0, u, v}));
-        }
-    }
-    SECTION("generation steps reproduce the parallel logits") {
-        GPTConfig config{.vocab = 20, .context = 24, .layers = 2, .heads = 4, .width = 16, .attention = "splat"};
-        GPT model(config, 7);
-        {
-            NoGradGuard ng;
-            Rng rng(30);
-            for (Tensor p : model.parameters()) rng.normal(p.data(), p.numel(), 0.f, 0.3f);
-        }
-        Indices ids = random_ids(2, 24, 20, 8);
-        Tensor logits = model.forward(ids);
-        GPT::Cache cache = model.new_cache(2);
-        for (int64_t t = 0; t < 24; ++t) {
-            Tensor step = model.step({ids.ids[t], ids.ids[24 + t]}, cache);
-            require_close(step, raw::select(logits, 1, t), 1e-4, 1e-4);
-        }
-    }
-    SECTION("every parameter's gradient matches finite differences") {
-        GPTConfig config{.vocab = 7, .context = 6, .layers = 2, .heads = 2, .width = 8, .attention = "splat"};
-        GPT model(config, 1);
-        Indices ids = random_ids(2, 6, 7, 2), targets = random_ids(2, 6, 7, 3);
-        {
-            NoGradGuard ng;
-            Rng rng(4);
-            for (Tensor p : model.parameters()) rng.normal(p.data(), p.numel(), 0.f, 0.3f);
-        }
-        NamedTensors named = model.named_parameters();
-        REQUIRE(std::count_if(named.begin(), named.end(), [](auto& p) { return p.first == "blocks.1.attn.centres"; }) == 1);
-        GradCheckResult r = gradcheck([&](const std::vector<Tensor>&) { return model.loss(ids, targets); },
-                                      model.parameters(), {.eps = 1e-2, .atol = 1e-3, .rtol = 3e-2});
-        INFO(r.message);
-        REQUIRE(r.ok);
-    }
-}
 
 TEST_CASE("splat attention rejects bad shapes", "[splat][errors]") {
     QKV h = random_qkv(1, 2, 5, 4, 31);
@@ -332,6 +271,9 @@ TEST_CASE("the number of splats comes from GPTConfig::splats", "[splat]") {
     std::unique_ptr<Attention> attn = make_attention(config, 0, rng);
     REQUIRE(dynamic_cast<SplatAttention&>(*attn).splats() == 5);
     REQUIRE(dynamic_cast<SplatAttention&>(*attn).centres.shape() == Shape{2, 5, 4});
+    // The whole-model tests (causality, steps, gradients) run for splat in tests/test_gpt.cpp.
+    NamedTensors named = GPT(config, 1).named_parameters();
+    REQUIRE(std::count_if(named.begin(), named.end(), [](auto& p) { return p.first == "blocks.0.attn.centres"; }) == 1);
     config.splats = 0;
     REQUIRE_THROWS_WITH(GPT(config, 1), Catch::Contains("splats must be positive"));
 }
