@@ -95,6 +95,10 @@ TEST_CASE("config layering: defaults, preset, file, flags; unknown keys rejected
     REQUIRE_THROWS_WITH(apply_config_text(c, read_file(dir + "/bad.cfg"), "bad.cfg"),
                         Contains("bad.cfg:2") && Contains("unknown config key 'layerz'"));
     REQUIRE_THROWS_WITH(set_config_key(c, "steps", "12x"), Contains("steps") && Contains("12x"));
+    set_config_key(c, "decay_all", "true");
+    REQUIRE(c.decay_all);
+    REQUIRE(TrainConfig::from_json(c.to_json()).decay_all);
+    REQUIRE_THROWS_WITH(set_config_key(c, "decay_all", "maybe"), Contains("true or false"));
     REQUIRE_THROWS_WITH(apply_preset(c, "huge"), Contains("unknown preset 'huge'"));
     REQUIRE_THROWS_WITH(Args("train", train_options(), std::vector<std::string>{"--stepz", "3"}),
                         Contains("unknown option --stepz"));
@@ -121,10 +125,15 @@ TEST_CASE("checkpoint: save then load gives identical logits", "[train][checkpoi
 
 TEST_CASE("resume gives bitwise-identical losses to an uninterrupted run", "[train][checkpoint][resume]") {
     const std::string straight = temp_dir("straight"), split = temp_dir("split");
-    REQUIRE(run_training(tiny_config(straight), "") == 0);
-    REQUIRE(run_training(tiny_config(split), "", 6) == 0);  // a session that stops after step 6
+    auto config = [](const std::string& out) {
+        TrainConfig c = tiny_config(out);
+        c.model.dropout = 0.1f;  // the dropout stream must resume exactly too
+        return c;
+    };
+    REQUIRE(run_training(config(straight), "") == 0);
+    REQUIRE(run_training(config(split), "", 6) == 0);  // a session that stops after step 6
     REQUIRE(load_model(split).step == 6);
-    REQUIRE(run_training(tiny_config(split), split) == 0);  // ...and one that resumes
+    REQUIRE(run_training(config(split), split) == 0);  // ...and one that resumes
     std::vector<std::string> a = training_lines(straight), b = training_lines(split);
     REQUIRE(a.size() == 12);
     REQUIRE(a == b);

@@ -25,6 +25,11 @@ Key key(const char* name, const char* help, T& (*field)(TrainConfig&)) {
         const std::string what = std::string("config key '") + name + "'";
         if constexpr (std::is_same_v<T, std::string>)
             field(c) = text;
+        else if constexpr (std::is_same_v<T, bool>) {
+            SPLATLM_CHECK(text == "true" || text == "false" || text == "1" || text == "0", what,
+                          ": expected true or false, got '", text, "'");
+            field(c) = text == "true" || text == "1";
+        }
         else if constexpr (std::is_floating_point_v<T>)
             field(c) = static_cast<T>(parse_double(text, what));
         else {
@@ -59,6 +64,7 @@ const std::vector<Key>& keys() {
         key("min_lr", "final learning rate of the cosine decay", FIELD(min_lr)),
         key("warmup", "linear warm-up steps", FIELD(warmup)),
         key("weight_decay", "AdamW decoupled weight decay", FIELD(weight_decay)),
+        key("decay_all", "true: decay biases, norms and embeddings too", FIELD(decay_all)),
         key("grad_clip", "global gradient-norm limit", FIELD(grad_clip)),
         key("beta1", "AdamW beta1", FIELD(beta1)),
         key("beta2", "AdamW beta2", FIELD(beta2)),

@@ -31,6 +31,7 @@ struct TrainConfig {
     double min_lr = 1e-4;
     int64_t warmup = 100;
     double weight_decay = 0.1;
+    bool decay_all = false;  // also decay biases, norms and embeddings (off: matrices only)
     double grad_clip = 1.0;
     double beta1 = 0.9, beta2 = 0.95;
     uint64_t seed = 1337;

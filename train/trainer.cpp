@@ -72,7 +72,7 @@ Run set_up(const TrainConfig& requested, const std::string& resume_dir) {
     run.data = std::make_unique<Dataset>(corpus, *run.tokenizer, static_cast<int>(run.config.model.context));
     run.flat = std::make_unique<FlatParameters>(*run.model);
     AdamWOptions opt{.beta1 = float(run.config.beta1), .beta2 = float(run.config.beta2), .eps = 1e-8f,
-                     .weight_decay = float(run.config.weight_decay)};
+                     .weight_decay = float(run.config.weight_decay), .decay_everything = run.config.decay_all};
     run.adam = std::make_unique<AdamW>(*run.flat, opt);
     if (!resume_dir.empty()) {
         run.progress = load_optimizer_state(resume_dir, *run.model, *run.adam, run.progress.step);
