@@ -31,7 +31,7 @@ int cmd_viz(int argc, char** argv) {
     SPLATLM_CHECK(std::filesystem::exists(ckpt + "/model.safetensors"), "viz: no checkpoint at ", ckpt,
                   " (expected ", ckpt, "/model.safetensors)");
     LoadedModel loaded = load_model(ckpt);
-    SPLATLM_CHECK(viz::has_splat_attention(*loaded.model),
+    SPLATLM_CHECK(viz::first_splat_layer(*loaded.model) >= 0,
                   "viz: splat pictures need a model trained with attention=splat; ", ckpt, " uses attention=",
                   loaded.config.model.attention);
     const std::string out = args.get("out", "");

@@ -8,10 +8,10 @@
 
 namespace splatlm::viz {
 
-bool has_splat_attention(GPT& model) {
+int64_t first_splat_layer(GPT& model) {
     for (int64_t i = 0; i < model.config().layers; ++i)
-        if (dynamic_cast<SplatAttention*>(&model.block(i).attention())) return true;
-    return false;
+        if (dynamic_cast<SplatAttention*>(&model.block(i).attention())) return i;
+    return -1;
 }
 
 SplatPictureFiles write_splat_pictures(GPT& model, const Tokenizer& tokenizer, const std::string& text,

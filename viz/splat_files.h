@@ -19,8 +19,8 @@ namespace splatlm::viz {
 // A fixed sample for runs that name none: short enough to label every token.
 inline constexpr const char* kDefaultSplatText = "In the beginning God created the heaven and the earth.";
 
-// Whether any layer of the model uses splat attention (the pictures apply).
-bool has_splat_attention(GPT& model);
+// The first layer of the model with splat attention (0 for a splat model), or -1 if none has it.
+int64_t first_splat_layer(GPT& model);
 
 struct SplatPictureFiles {
     std::vector<std::string> paths;       // in the order listed above
