@@ -26,7 +26,8 @@ SplatPictureFiles write_splat_pictures(GPT& model, const Tokenizer& tokenizer, c
     for (int32_t id : ids) labels.push_back(token_label(tokenizer.token_text(id)));
     const SplatSample sample = inspect_splats(model, ids, std::move(labels), layer);
 
-    const std::string where = "layer " + std::to_string(layer) + ", " + std::to_string(files.tokens_used) + " tokens";
+    const std::string where = "layer " + std::to_string(layer) + ", " + std::to_string(files.tokens_used) +
+                              (files.tokens_used == 1 ? " token" : " tokens");
     auto save = [&](const Canvas& picture, const std::string& name) {
         files.paths.push_back(dir + "/" + name);
         picture.save_png(files.paths.back());
