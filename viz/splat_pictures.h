@@ -32,7 +32,9 @@ namespace splatlm::viz {
 inline constexpr int64_t kMaxHeatmapTokens = 64;
 inline constexpr int64_t kMaxLabelledTokens = 64;  // key dots get character labels up to this many tokens
 
+// One head's splat-field panel (labels: one per token, or empty for none).
 Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::string>& labels);
+// Dashboards of every head of the sample, under `title`.
 Canvas draw_splat_field(const SplatSample& sample, const std::string& title);
 Canvas draw_splat_affinities(const SplatSample& sample, const std::string& title);
 Canvas draw_effective_attention(const SplatSample& sample, const std::string& title);
