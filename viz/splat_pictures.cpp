@@ -105,12 +105,19 @@ Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::strin
         }
     canvas.stroke_rect(0, 0, kFieldPx, kFieldPx, 1, style::kAxis);
 
-    // Splats: scale circle, cross, number.
+    // Splats: scale circle, cross, number. A number that would land on one already drawn is left
+    // out (its cross stays), so a tight cluster of centres reads as crosses rather than a black smear.
+    std::vector<std::pair<double, double>> numbered;
     for (int64_t j = 0; j < K; ++j) {
         const double x = to_x(cu[j]), y = to_y(cv[j]);
         canvas.stroke_circle(x, y, std::exp(double(head.log_scale[j])) * px_per_unit, 1.0, with_alpha(style::kAxis, 70));
         canvas.line(x - 5, y - 5, x + 5, y + 5, 2.0, kBlack);
         canvas.line(x - 5, y + 5, x + 5, y - 5, 2.0, kBlack);
+        const bool crowded = std::any_of(numbered.begin(), numbered.end(), [&](const auto& p) {
+            return std::abs(p.first - x) < 14 && std::abs(p.second - y) < kLineHeight;
+        });
+        if (crowded) continue;
+        numbered.emplace_back(x, y);
         draw_text(canvas, int(x) + 6, int(y) - kGlyphHeight - 2, std::to_string(j), kBlack);
     }
     // Tokens: queries (rings) under keys (dots), coloured by position.
@@ -194,6 +201,11 @@ Canvas draw_effective_attention(const SplatSample& sample, const std::string& ti
         o.col_labels = o.row_labels;
         o.lower_triangular = true;
         o.vmin = 0.0;
+        // Row 0 is always a lone 1 (the first token sees only itself); scaling colours to the
+        // largest weight of the later rows keeps their pattern visible (row 0 shows at the top colour).
+        float later_max = 0.f;
+        for (int64_t i = T; i < T * T; ++i) later_max = std::max(later_max, w[size_t(i)]);
+        if (later_max > 0.f) o.vmax = later_max;
         panels.push_back({"head " + std::to_string(h), plot_heatmap(w, size_t(T), size_t(T), o)});
     }
     SPLATLM_CHECK(!panels.empty(), "effective attention: the sample has no heads");

@@ -17,7 +17,8 @@
 // π_tj = softmax_j (lq[t,j] + log z_t[j]), the mixing weight token t reads splat j with.
 //
 // effective attention, one heatmap per head: the implied token-to-token weights w[t,u] (row =
-// query t, column = key u; the future is hatched), computed by splat_weights_reference.
+// query t, column = key u; the future is hatched), computed by splat_weights_reference. Colours
+// run from 0 to the largest weight below row 0, whose lone w[0,0] = 1 would otherwise flatten the rest.
 //
 // Heatmaps show at most the first kMaxHeatmapTokens tokens; because attention is causal, that
 // prefix is exact, not an approximation. All three return a composed dashboard Canvas.
