@@ -8,6 +8,7 @@
 #pragma once
 #include "nn/attention.h"
 #include "nn/layers.h"
+#include "nn/softmax_attention.h"
 #include "splat/splat_op.h"
 
 namespace splatlm {
@@ -26,6 +27,9 @@ class SplatAttention : public Attention {
     Tensor step(const Tensor& x_t, AttentionCache& cache) override;
 
     int64_t splats() const { return centres.size(1); }
+    // Read-only inspection (pictures, probes): the per-head q, k, v this layer would use for the
+    // attention input x (the block's LayerNorm output), each [B, H, T, D]; forward() is unchanged.
+    QKV head_views(const Tensor& x) const { return split_heads(qkv_.forward(x), heads_); }
 
   private:  // declared first: qkv and proj draw from the layer's rng before the splats do
     int64_t heads_, head_dim_;

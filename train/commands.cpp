@@ -10,6 +10,7 @@ const std::vector<Command>& commands() {
         {"generate", "continue a prompt with a trained model", cmd_generate},
         {"eval", "validation loss and bits per byte of a checkpoint", cmd_eval},
         {"info", "config and parameter counts of a checkpoint", cmd_info},
+        {"viz", "pictures of a splat model's splats on a text sample", cmd_viz},
         {"bench", "benchmarks: gemm, train", run_bench},
     };
     return table;

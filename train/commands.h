@@ -17,5 +17,6 @@ int cmd_train(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_info(int argc, char** argv);
+int cmd_viz(int argc, char** argv);
 
 }  // namespace splatlm

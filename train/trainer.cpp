@@ -16,6 +16,7 @@
 #include "train/metrics_log.h"
 #include "train/sampler.h"
 #include "train/utf8.h"
+#include "viz/splat_files.h"
 
 namespace splatlm {
 
@@ -168,6 +169,9 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         std::fflush(stdout);
     }
     std::printf("loss curves: %s\n", draw_loss_curves(run.dir).c_str());
+    if (const int64_t layer = viz::first_splat_layer(*run.model); layer >= 0)  // `make run` draws its splats
+        std::printf("splat field: %s\n", viz::write_splat_pictures(*run.model, *run.tokenizer, viz::kDefaultSplatText,
+                                                                      layer, run.dir, true).paths[0].c_str());
     std::printf("%s: step %lld of %lld after %s; checkpoint in %s\n", last == c.steps ? "done" : "stopped",
                 (long long)last, (long long)c.steps, clock_text(seconds_since(start)).c_str(), run.dir.c_str());
     return 0;

@@ -1,0 +1,191 @@
+// test_viz_splat.cpp — the splat pictures (viz/splat_pictures.h) and what feeds them: the PCA plane
+// (viz/pca.h), the layer inspection of a real in-memory splat GPT (viz/splat_inspect.h) and the
+// PNG files of `splatlm viz` / the trainer (viz/splat_files.h). Every picture must decode as a PNG
+// of its canvas's size, not be blank, and come out byte-identical from the same input; degenerate
+// input (one token, one splat, a cloud with no variance) must still draw, and bad requests (empty
+// text, a layer out of range, a softmax model) must throw splatlm::Error with a clear message.
+#include <stb_image.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "splat/register.h"
+#include "tensor/error.h"
+#include "train/tokenizer_char.h"
+#include "viz/pca.h"
+#include "viz/splat_files.h"
+#include "viz/splat_pictures.h"
+
+using namespace splatlm;
+using namespace splatlm::viz;
+
+namespace {
+
+// A tiny splat GPT: 2 layers, 2 heads of dimension 8, `splats` splats per head, context 24,
+// with its parameters spread out so keys, queries and centres are not all near zero.
+std::unique_ptr<GPT> tiny_model(int64_t splats = 3, const std::string& attention = "splat") {
+    register_splat_attentions();
+    GPTConfig c;
+    c.vocab = CharTokenizer::kVocabSize, c.context = 24, c.layers = 2, c.heads = 2, c.width = 16;
+    c.attention = attention, c.splats = splats;
+    auto model = std::make_unique<GPT>(c, 7);
+    NoGradGuard no_grad;
+    Rng rng(11);
+    for (Tensor p : model->parameters()) rng.normal(p.data(), p.numel(), 0.f, 0.4f);
+    return model;
+}
+
+SplatSample inspect_text(GPT& model, const std::string& text, int64_t layer = 0) {
+    const CharTokenizer tokenizer;
+    const std::vector<int32_t> ids = tokenizer.encode(text);
+    std::vector<std::string> labels;
+    for (int32_t id : ids) labels.push_back(token_label(tokenizer.token_text(id)));
+    return inspect_splats(model, ids, labels, layer);
+}
+
+// Decodes the picture's PNG bytes: they must start with the PNG signature and decode to a
+// width x height RGBA image equal to the canvas, whose brightness is not one flat value.
+void require_good_png(const Canvas& picture) {
+    const std::vector<std::uint8_t> bytes = picture.encode_png();
+    static const std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    REQUIRE(bytes.size() > 8);
+    REQUIRE(std::equal(signature, signature + 8, bytes.begin()));
+    int w = 0, h = 0, channels = 0;
+    unsigned char* pixels = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &channels, 4);
+    REQUIRE(pixels != nullptr);
+    REQUIRE(w == picture.width());
+    REQUIRE(h == picture.height());
+    double sum = 0, sum2 = 0;
+    const double n = double(w) * h;
+    for (std::size_t i = 0; i < std::size_t(n) * 4; i += 4) {
+        const double v = (pixels[i] + pixels[i + 1] + pixels[i + 2]) / 3.0;
+        sum += v, sum2 += v * v;
+    }
+    stbi_image_free(pixels);
+    REQUIRE(sum2 / n - (sum / n) * (sum / n) > 100.0);
+}
+
+// Every picture kind of a sample, each checked and compared byte for byte with a fresh redraw.
+void require_good_pictures(GPT& model, const std::string& text) {
+    const SplatSample a = inspect_text(model, text), b = inspect_text(model, text);
+    const Canvas pictures[3] = {draw_splat_field(a, "field"), draw_splat_affinities(a, "affinity"),
+                                draw_effective_attention(a, "attention")};
+    const Canvas again[3] = {draw_splat_field(b, "field"), draw_splat_affinities(b, "affinity"),
+                             draw_effective_attention(b, "attention")};
+    for (int i = 0; i < 3; ++i) {
+        require_good_png(pictures[i]);
+        REQUIRE(pictures[i].encode_png() == again[i].encode_png());
+    }
+}
+
+}  // namespace
+
+TEST_CASE("principal plane: finds the spread directions, and survives clouds with none", "[viz]") {
+    SECTION("points spread along x (variance 4) and y (variance 1) in R^3") {
+        const std::vector<float> pts = {2, 0, 5, -2, 0, 5, 0, 1, 5, 0, -1, 5};
+        const Plane p = principal_plane(pts, 4, 3);
+        REQUIRE(p.variance[0] == Approx(2.0));  // (4 + 4 + 0 + 0) / 4
+        REQUIRE(p.variance[1] == Approx(0.5));
+        REQUIRE(std::abs(p.axis[0][0]) == Approx(1.0));
+        REQUIRE(std::abs(p.axis[1][1]) == Approx(1.0));
+        REQUIRE(p.mean[2] == Approx(5.0));
+        REQUIRE(p.residual_variance == Approx(0.0).margin(1e-9));
+        const std::vector<float> off = {0, 0, 8};
+        REQUIRE(p.off_plane_sq(off) == Approx(9.0));
+    }
+    SECTION("identical points: zero variance, still an orthonormal pair of axes") {
+        const std::vector<float> pts = {1, 2, 3, 1, 2, 3};
+        const Plane p = principal_plane(pts, 2, 3);
+        REQUIRE(p.variance[0] == 0.0);
+        REQUIRE(p.variance[1] == 0.0);
+        double d00 = 0, d11 = 0, d01 = 0;
+        for (int i = 0; i < 3; ++i)
+            d00 += p.axis[0][i] * p.axis[0][i], d11 += p.axis[1][i] * p.axis[1][i], d01 += p.axis[0][i] * p.axis[1][i];
+        REQUIRE(d00 == Approx(1.0));
+        REQUIRE(d11 == Approx(1.0));
+        REQUIRE(d01 == Approx(0.0).margin(1e-12));
+    }
+    SECTION("points on a line: the second axis is degenerate and orthogonal to the first") {
+        const std::vector<float> pts = {0, 0, 1, 1, 2, 2};
+        const Plane p = principal_plane(pts, 3, 2);
+        REQUIRE(p.variance[0] == Approx(4.0 / 3.0));
+        REQUIRE(p.variance[1] == Approx(0.0).margin(1e-9));
+        REQUIRE(p.axis[0][0] * p.axis[1][0] + p.axis[0][1] * p.axis[1][1] == Approx(0.0).margin(1e-9));
+    }
+    REQUIRE_THROWS_AS(principal_plane({}, 0, 3), Error);
+}
+
+TEST_CASE("splat pictures of a tiny splat GPT are valid, non-blank and deterministic", "[viz]") {
+    auto holder = tiny_model();
+    GPT& model = *holder;
+    require_good_pictures(model, "In the beginning God");
+    const SplatSample s = inspect_text(model, "abc", 1);
+    REQUIRE(s.heads.size() == 2);
+    REQUIRE(s.heads[0].tokens == 3);
+    REQUIRE(s.labels == std::vector<std::string>{"a", "b", "c"});
+    // The implied weights are causal: nothing above the diagonal, the first token sees only itself.
+    REQUIRE(s.heads[1].weights[1] == 0.f);
+    REQUIRE(s.heads[1].weights[0] == Approx(1.0).epsilon(1e-4));
+    // The heatmaps show one row per token: more tokens, a taller picture.
+    REQUIRE(draw_effective_attention(inspect_text(model, "abcdefgh"), "").height() >
+            draw_effective_attention(inspect_text(model, "ab"), "").height());
+}
+
+TEST_CASE("splat pictures: one token, one splat, and a cloud with no variance still draw", "[viz]") {
+    auto one_splat_holder = tiny_model(1);
+    GPT& one_splat = *one_splat_holder;
+    require_good_pictures(one_splat, "x");
+    require_good_pictures(one_splat, "hello");
+
+    // Every key and query the same point: the PCA plane is degenerate, the splats still show.
+    SplatHead h;
+    h.tokens = 4, h.dim = 3, h.splats = 2;
+    h.q = h.k = std::vector<float>(12, 0.5f);
+    h.centres = {0.5f, 0.5f, 0.5f, 2.f, -1.f, 0.f};
+    h.log_scale = {0.f, -0.5f};
+    h.log_amp = {0.f, 1.f};
+    const Canvas flat = draw_splat_field_head(h, {"a", "a", "a", "a"});
+    require_good_png(flat);
+    REQUIRE(flat.encode_png() == draw_splat_field_head(h, {"a", "a", "a", "a"}).encode_png());
+}
+
+TEST_CASE("splat pictures: bad requests fail with a clear splatlm::Error", "[viz]") {
+    auto holder = tiny_model();
+    GPT& model = *holder;
+    REQUIRE_THROWS_WITH(inspect_text(model, ""), Catch::Contains("empty"));
+    REQUIRE_THROWS_WITH(inspect_text(model, "abc", 2), Catch::Contains("layer 2 is out of range"));
+    REQUIRE_THROWS_WITH(inspect_text(model, "abc", -1), Catch::Contains("out of range"));
+    REQUIRE_THROWS_WITH(inspect_text(model, std::string(25, 'a')), Catch::Contains("context length"));
+    auto softmax_holder = tiny_model(3, "softmax");
+    GPT& softmax = *softmax_holder;
+    REQUIRE(first_splat_layer(softmax) == -1);
+    REQUIRE(first_splat_layer(model) == 0);
+    REQUIRE_THROWS_WITH(inspect_text(softmax, "abc"), Catch::Contains("attention=splat"));
+    REQUIRE_THROWS_AS(write_splat_pictures(model, CharTokenizer(), "", 0, "."), Error);
+}
+
+TEST_CASE("write_splat_pictures writes the three PNGs and truncates text to the context", "[viz]") {
+    auto holder = tiny_model();
+    GPT& model = *holder;
+    const auto dir = std::filesystem::temp_directory_path() / ("splatlm_viz_splat_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const SplatPictureFiles files = write_splat_pictures(model, CharTokenizer(), std::string(30, 'z'), 1, dir.string());
+    REQUIRE(files.tokens_given == 30);
+    REQUIRE(files.tokens_used == 24);
+    REQUIRE(files.paths == std::vector<std::string>{(dir / "splat_field.png").string(),
+                                                    (dir / "splat_affinity.png").string(),
+                                                    (dir / "splat_attention.png").string()});
+    for (const std::string& path : files.paths) {
+        std::ifstream in(path, std::ios::binary);
+        const std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
+        REQUIRE(bytes.size() > 1000);
+        REQUIRE(std::string(bytes.begin() + 1, bytes.begin() + 4) == "PNG");
+    }
+    const SplatPictureFiles field = write_splat_pictures(model, CharTokenizer(), "ab", 0, dir.string(), true);
+    REQUIRE(field.paths.size() == 1);
+    std::filesystem::remove_all(dir);
+}

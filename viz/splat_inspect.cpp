@@ -1,0 +1,68 @@
+#include "viz/splat_inspect.h"
+
+#include "autograd/graph.h"
+#include "splat/splat_attention.h"
+#include "tensor/error.h"
+
+namespace splatlm::viz {
+
+std::string token_label(const std::string& text) {
+    std::string out;
+    for (char c : text) out += c == ' ' ? '_' : c == '\n' ? '\\' : (unsigned char)c < 32 ? '?' : c;
+    return out;
+}
+
+namespace {
+const Tensor& parameter(const NamedTensors& named, const std::string& name) {
+    for (const auto& [n, t] : named)
+        if (n == name) return t;
+    throw Error("inspect_splats: the model has no parameter " + name);
+}
+}  // namespace
+
+SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vector<std::string> labels,
+                           int64_t layer) {
+    const GPTConfig& c = model.config();
+    const int64_t T = int64_t(ids.size());
+    SPLATLM_CHECK(T >= 1, "splat pictures: the text sample is empty");
+    SPLATLM_CHECK(T <= c.context, "splat pictures: ", T, " tokens exceed the context length ", c.context);
+    SPLATLM_CHECK(labels.size() == ids.size(), "splat pictures: ", labels.size(), " labels for ", T, " tokens");
+    SPLATLM_CHECK(layer >= 0 && layer < c.layers, "splat pictures: layer ", layer, " is out of range (the model has ",
+                  c.layers, " layers, 0..", c.layers - 1, ")");
+    auto* attn = dynamic_cast<SplatAttention*>(&model.block(layer).attention());
+    SPLATLM_CHECK(attn, "splat pictures need a model trained with attention=splat; this one uses attention=",
+                  c.attention);
+
+    // The residual stream entering block `layer`, exactly as GPT::forward builds it (dropout off):
+    // token + position embeddings, then the earlier blocks; then that block's first LayerNorm.
+    NoGradGuard no_grad;
+    const NamedTensors named = model.named_parameters();
+    Indices tokens{{1, T}, ids}, positions{{T}, std::vector<int32_t>(T)};
+    for (int64_t t = 0; t < T; ++t) positions.ids[t] = int32_t(t);
+    Tensor x = embedding(parameter(named, "wte.weight"), tokens) + embedding(parameter(named, "wpe.weight"), positions);
+    Rng unused(0);
+    for (int64_t i = 0; i < layer; ++i) x = model.block(i).forward(x, 0.f, unused);
+    const std::string ln = "blocks." + std::to_string(layer) + ".ln1.";
+    x = layernorm(x, parameter(named, ln + "weight"), parameter(named, ln + "bias"));
+    const QKV h = attn->head_views(x);
+
+    SplatSample sample;
+    sample.layer = layer;
+    sample.labels = std::move(labels);
+    const int64_t K = attn->splats(), D = c.head_dim();
+    for (int64_t head = 0; head < c.heads; ++head) {
+        SplatHead s;
+        s.tokens = T, s.dim = D, s.splats = K;
+        s.q = select(select(h.q, 0, 0), 0, head).to_vector();
+        s.k = select(select(h.k, 0, 0), 0, head).to_vector();
+        s.centres = select(attn->centres, 0, head).to_vector();
+        s.log_scale = select(attn->log_scale, 0, head).to_vector();
+        s.log_amp = select(attn->log_amp, 0, head).to_vector();
+        s.weights = splat_weights_reference(h.q, h.k, attn->centres, attn->log_scale, attn->log_amp, 0, head)
+                        .to_vector();
+        sample.heads.push_back(std::move(s));
+    }
+    return sample;
+}
+
+}  // namespace splatlm::viz

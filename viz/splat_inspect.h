@@ -1,0 +1,40 @@
+// splat_inspect.h — what one layer's splats see on one text sample, as plain numbers for pictures.
+//
+// This is the only viz/ file that knows about models: it runs a splat GPT on a sample up to the
+// chosen layer and copies out, per head, the keys and queries the splats actually meet, the splat
+// parameters, and the implied T×T token-to-token weights (splat_weights_reference). The picture
+// code (splat_pictures.h) then works on these numbers alone, so it can be tested without a model.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nn/gpt.h"
+
+namespace splatlm::viz {
+
+struct SplatHead {
+    int64_t tokens = 0, dim = 0, splats = 0;
+    std::vector<float> q, k;                // [tokens, dim]: the head's queries and keys
+    std::vector<float> centres;             // [splats, dim]
+    std::vector<float> log_scale, log_amp;  // [splats]
+    std::vector<float> weights;             // [tokens, tokens], lower-triangular, rows sum to ≤ 1
+};
+
+struct SplatSample {
+    int64_t layer = 0;
+    std::vector<std::string> labels;  // one per token, readable in the bitmap font (token_label)
+    std::vector<SplatHead> heads;
+};
+
+// A token's text as a short label for the pictures: space → "_", newline → "\", other control
+// bytes → "?", so every token leaves a visible mark.
+std::string token_label(const std::string& text);
+
+// Runs `model` on ids (1 ≤ count ≤ context) with no dropout and no gradients and reads layer
+// `layer`. Throws splatlm::Error if the layer is out of range, ids are empty or too long, or the
+// layer's attention is not splat attention. labels: one per id.
+SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vector<std::string> labels,
+                           int64_t layer);
+
+}  // namespace splatlm::viz

@@ -1,0 +1,215 @@
+#include "viz/splat_pictures.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <span>
+
+#include "tensor/error.h"
+#include "viz/colormap.h"
+#include "viz/font.h"
+#include "viz/layout.h"
+#include "viz/pca.h"
+#include "viz/plot_heatmap.h"
+#include "viz/style.h"
+
+namespace splatlm::viz {
+
+namespace {
+
+constexpr int kFieldPx = 400;  // side of a splat-field plot area
+
+std::span<const float> row(const std::vector<float>& m, int64_t r, int64_t dim) {
+    return std::span<const float>(m).subspan(size_t(r * dim), size_t(dim));
+}
+
+double squared_distance(std::span<const float> a, std::span<const float> b) {
+    double s = 0;
+    for (size_t i = 0; i < a.size(); ++i) s += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    return s;
+}
+
+// log Σ exp over a vector; −inf for an empty or all −inf vector.
+double log_sum_exp(const std::vector<double>& x) {
+    const double m = *std::max_element(x.begin(), x.end());
+    if (!std::isfinite(m)) return m;
+    double s = 0;
+    for (double v : x) s += std::exp(v - m);
+    return m + std::log(s);
+}
+
+// In place: x ← softmax(x).
+void softmax(std::vector<double>& x) {
+    const double l = log_sum_exp(x);
+    for (double& v : x) v = std::exp(v - l);
+}
+
+int columns_for(size_t panels) { return panels >= 4 ? 2 : int(panels); }
+
+}  // namespace
+
+Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::string>& labels) {
+    const int64_t T = head.tokens, D = head.dim, K = head.splats;
+    SPLATLM_CHECK(T >= 1 && K >= 1 && D >= 2, "splat field: need tokens, splats and dimension >= 2");
+    // The plane: PCA of the keys and queries together, the cloud the splats work in.
+    std::vector<float> cloud(head.k);
+    cloud.insert(cloud.end(), head.q.begin(), head.q.end());
+    const Plane plane = principal_plane(cloud, size_t(2 * T), size_t(D));
+
+    std::vector<double> ku(T), kv(T), qu(T), qv(T), cu(K), cv(K), off(K), c(K), la(K);
+    for (int64_t t = 0; t < T; ++t) {
+        plane.project(row(head.k, t, D), ku[t], kv[t]);
+        plane.project(row(head.q, t, D), qu[t], qv[t]);
+    }
+    for (int64_t j = 0; j < K; ++j) {
+        plane.project(row(head.centres, j, D), cu[j], cv[j]);
+        off[j] = plane.off_plane_sq(row(head.centres, j, D));
+        c[j] = 0.5 * std::exp(-2.0 * head.log_scale[j]);  // 1 / (2 s²)
+        la[j] = head.log_amp[j];
+    }
+    // View: a square around every token and centre, 8% margin; a single point gets a unit square.
+    double lo_u = ku[0], hi_u = ku[0], lo_v = kv[0], hi_v = kv[0];
+    auto include = [&](double u, double v) {
+        lo_u = std::min(lo_u, u), hi_u = std::max(hi_u, u), lo_v = std::min(lo_v, v), hi_v = std::max(hi_v, v);
+    };
+    for (int64_t t = 0; t < T; ++t) include(ku[t], kv[t]), include(qu[t], qv[t]);
+    for (int64_t j = 0; j < K; ++j) include(cu[j], cv[j]);
+    double span = std::max(hi_u - lo_u, hi_v - lo_v);
+    if (!(span > 1e-9)) span = 1.0;
+    span *= 1.16;
+    const double mid_u = 0.5 * (lo_u + hi_u), mid_v = 0.5 * (lo_v + hi_v);
+    const double px_per_unit = kFieldPx / span;
+    auto to_x = [&](double u) { return kFieldPx * 0.5 + (u - mid_u) * px_per_unit; };
+    auto to_y = [&](double v) { return kFieldPx * 0.5 - (v - mid_v) * px_per_unit; };  // v up
+
+    // Mixture density, in logs so it never underflows to a blank field, scaled to its maximum.
+    std::vector<double> field(size_t(kFieldPx) * kFieldPx), terms(K);
+    double field_max = -std::numeric_limits<double>::infinity();
+    for (int y = 0; y < kFieldPx; ++y)
+        for (int x = 0; x < kFieldPx; ++x) {
+            const double u = mid_u + (x + 0.5 - kFieldPx * 0.5) / px_per_unit;
+            const double v = mid_v - (y + 0.5 - kFieldPx * 0.5) / px_per_unit;
+            for (int64_t j = 0; j < K; ++j)
+                terms[j] = la[j] - c[j] * ((u - cu[j]) * (u - cu[j]) + (v - cv[j]) * (v - cv[j]) + off[j]);
+            field[size_t(y) * kFieldPx + x] = log_sum_exp(terms);
+            field_max = std::max(field_max, field[size_t(y) * kFieldPx + x]);
+        }
+
+    const int caption = 3 * kLineHeight + style::kPad;
+    Canvas canvas(kFieldPx, kFieldPx + caption);
+    for (int y = 0; y < kFieldPx; ++y)
+        for (int x = 0; x < kFieldPx; ++x) {
+            const double t = std::isfinite(field_max) ? std::exp(field[size_t(y) * kFieldPx + x] - field_max) : 0.0;
+            canvas.fill_rect(x, y, 1, 1, map_color(Colormap::diverging, 0.5 - 0.45 * t));  // white → blue
+        }
+    canvas.stroke_rect(0, 0, kFieldPx, kFieldPx, 1, style::kAxis);
+
+    // Splats: scale circle, cross, number. A number that would land on one already drawn is left
+    // out (its cross stays), so a tight cluster of centres reads as crosses rather than a black smear.
+    std::vector<std::pair<double, double>> numbered;
+    for (int64_t j = 0; j < K; ++j) {
+        const double x = to_x(cu[j]), y = to_y(cv[j]);
+        canvas.stroke_circle(x, y, std::exp(double(head.log_scale[j])) * px_per_unit, 1.0, with_alpha(style::kAxis, 70));
+        canvas.line(x - 5, y - 5, x + 5, y + 5, 2.0, kBlack);
+        canvas.line(x - 5, y + 5, x + 5, y - 5, 2.0, kBlack);
+        const bool crowded = std::any_of(numbered.begin(), numbered.end(), [&](const auto& p) {
+            return std::abs(p.first - x) < 14 && std::abs(p.second - y) < kLineHeight;
+        });
+        if (crowded) continue;
+        numbered.emplace_back(x, y);
+        draw_text(canvas, int(x) + 6, int(y) - kGlyphHeight - 2, std::to_string(j), kBlack);
+    }
+    // Tokens: queries (rings) under keys (dots), coloured by position.
+    auto position_colour = [&](int64_t t) { return map_color(Colormap::viridis, T > 1 ? 0.9 * t / double(T - 1) : 0.0); };
+    for (int64_t t = 0; t < T; ++t) canvas.stroke_circle(to_x(qu[t]), to_y(qv[t]), 4.0, 1.5, position_colour(t));
+    for (int64_t t = 0; t < T; ++t) {
+        canvas.fill_circle(to_x(ku[t]), to_y(kv[t]), 3.5, position_colour(t));
+        canvas.stroke_circle(to_x(ku[t]), to_y(kv[t]), 3.5, 0.8, kWhite);
+    }
+    if (T <= kMaxLabelledTokens && labels.size() == size_t(T))
+        for (int64_t t = 0; t < T; ++t)
+            draw_text(canvas, int(to_x(ku[t])) + 5, int(to_y(kv[t])) + 2, labels[t], style::kText);
+
+    // Caption: how much of the cloud the plane shows, and the legend.
+    const double total = plane.variance[0] + plane.variance[1] + plane.residual_variance;
+    char share[96];
+    std::snprintf(share, sizeof share, "plane = PC1, PC2 of keys+queries: %.0f%% of their variance",
+                  total > 0 ? 100.0 * (plane.variance[0] + plane.variance[1]) / total : 0.0);
+    int y = kFieldPx + style::kPad / 2;
+    draw_text(canvas, 2, y, share, style::kText);
+    draw_text(canvas, 2, y + kLineHeight, "dots = keys, rings = queries; dark = early, light = late", style::kText);
+    draw_text(canvas, 2, y + 2 * kLineHeight, "x = splat centre, circle = its scale; blue = density", style::kText);
+    return canvas;
+}
+
+Canvas draw_splat_field(const SplatSample& sample, const std::string& title) {
+    std::vector<Panel> panels;
+    for (size_t h = 0; h < sample.heads.size(); ++h)
+        panels.push_back({"head " + std::to_string(h), draw_splat_field_head(sample.heads[h], sample.labels)});
+    SPLATLM_CHECK(!panels.empty(), "splat field: the sample has no heads");
+    return compose_grid(panels, columns_for(panels.size()), title);
+}
+
+Canvas draw_splat_affinities(const SplatSample& sample, const std::string& title) {
+    std::vector<Panel> panels;
+    for (size_t h = 0; h < sample.heads.size(); ++h) {
+        const SplatHead& s = sample.heads[h];
+        const int64_t T = std::min(s.tokens, kMaxHeatmapTokens), D = s.dim, K = s.splats;
+        std::vector<float> send(size_t(T * K)), receive(size_t(T * K));
+        std::vector<double> lk(K), lq(K), log_z(K, -std::numeric_limits<double>::infinity());
+        for (int64_t t = 0; t < T; ++t) {
+            for (int64_t j = 0; j < K; ++j) {
+                const double c = 0.5 * std::exp(-2.0 * s.log_scale[j]);
+                lk[j] = s.log_amp[j] - c * squared_distance(row(s.k, t, D), row(s.centres, j, D));
+                lq[j] = -c * squared_distance(row(s.q, t, D), row(s.centres, j, D));
+                log_z[j] = log_sum_exp({log_z[j], lk[j]});  // z_t includes token t itself
+                lq[j] += log_z[j];
+            }
+            softmax(lk);
+            softmax(lq);
+            for (int64_t j = 0; j < K; ++j) send[t * K + j] = float(lk[j]), receive[t * K + j] = float(lq[j]);
+        }
+        HeatmapOptions o;
+        o.x_label = "splat";
+        o.y_label = "token";
+        o.row_labels.assign(sample.labels.begin(), sample.labels.begin() + T);
+        for (int64_t j = 0; j < K; ++j) o.col_labels.push_back(std::to_string(j));
+        o.vmin = 0.0;
+        o.vmax = 1.0;
+        o.cell_px = int(std::clamp<int64_t>(480 / std::max(T, K), 6, 24));
+        const std::string head = "head " + std::to_string(h);
+        panels.push_back({head + ": send", plot_heatmap(send, size_t(T), size_t(K), o)});
+        panels.push_back({head + ": receive", plot_heatmap(receive, size_t(T), size_t(K), o)});
+    }
+    SPLATLM_CHECK(!panels.empty(), "splat affinities: the sample has no heads");
+    return compose_grid(panels, 4, title);
+}
+
+Canvas draw_effective_attention(const SplatSample& sample, const std::string& title) {
+    std::vector<Panel> panels;
+    for (size_t h = 0; h < sample.heads.size(); ++h) {
+        const SplatHead& s = sample.heads[h];
+        const int64_t T = std::min(s.tokens, kMaxHeatmapTokens);
+        std::vector<float> w(size_t(T * T));
+        for (int64_t t = 0; t < T; ++t)
+            for (int64_t u = 0; u < T; ++u) w[t * T + u] = s.weights[size_t(t * s.tokens + u)];
+        HeatmapOptions o;
+        o.x_label = "key (attended token)";
+        o.y_label = "query";
+        o.row_labels.assign(sample.labels.begin(), sample.labels.begin() + T);
+        o.col_labels = o.row_labels;
+        o.lower_triangular = true;
+        o.vmin = 0.0;
+        // Row 0 is always a lone 1 (the first token sees only itself); scaling colours to the
+        // largest weight of the later rows keeps their pattern visible (row 0 shows at the top colour).
+        float later_max = 0.f;
+        for (int64_t i = T; i < T * T; ++i) later_max = std::max(later_max, w[size_t(i)]);
+        if (later_max > 0.f) o.vmax = later_max;
+        panels.push_back({"head " + std::to_string(h), plot_heatmap(w, size_t(T), size_t(T), o)});
+    }
+    SPLATLM_CHECK(!panels.empty(), "effective attention: the sample has no heads");
+    return compose_grid(panels, columns_for(panels.size()), title);
+}
+
+}  // namespace splatlm::viz

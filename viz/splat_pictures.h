@@ -1,0 +1,43 @@
+// splat_pictures.h — three ways to see what a layer's Gaussian splats do with a text sample.
+//
+// splat field (the signature picture), one panel per head. Keys, queries and splat centres live
+// in R^D; we draw them on the plane through the mean of the sample's keys+queries spanned by
+// their first two principal components (viz/pca.h; a degenerate cloud gets fixed axes instead).
+// The background is the splats' mixture density on that plane: at plane point x it is
+//   Σ_j a_j · exp(−(‖x − p_j‖² + r_j²) / (2 s_j²)),
+// p_j the projected centre and r_j the centre's distance off the plane, i.e. how strongly a key
+// sitting at x would write into the splats (exp lk summed over j). White = nothing, dark blue =
+// the densest point of the panel. Splat centres are black crosses numbered 0..K−1, each inside a
+// grey circle of radius s_j (its scale); a centre far off the plane shows a faint or no blob.
+// Tokens: keys are filled dots, queries hollow rings, both coloured by position (viridis: dark
+// purple = first token, yellow-green = last); keys carry their character when the sample is short.
+//
+// affinities, two heatmaps per head, tokens (rows) × splats (columns), each row summing to 1:
+// "send" = softmax_j lk[t,j], the share of token t's write that goes to splat j; "receive" =
+// π_tj = softmax_j (lq[t,j] + log z_t[j]), the mixing weight token t reads splat j with.
+//
+// effective attention, one heatmap per head: the implied token-to-token weights w[t,u] (row =
+// query t, column = key u; the future is hatched), computed by splat_weights_reference. Colours
+// run from 0 to the largest weight below row 0, whose lone w[0,0] = 1 would otherwise flatten the rest.
+//
+// Heatmaps show at most the first kMaxHeatmapTokens tokens; because attention is causal, that
+// prefix is exact, not an approximation. All three return a composed dashboard Canvas.
+#pragma once
+#include <string>
+
+#include "viz/canvas.h"
+#include "viz/splat_inspect.h"
+
+namespace splatlm::viz {
+
+inline constexpr int64_t kMaxHeatmapTokens = 64;
+inline constexpr int64_t kMaxLabelledTokens = 64;  // key dots get character labels up to this many tokens
+
+// One head's splat-field panel (labels: one per token, or empty for none).
+Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::string>& labels);
+// Dashboards of every head of the sample, under `title`.
+Canvas draw_splat_field(const SplatSample& sample, const std::string& title);
+Canvas draw_splat_affinities(const SplatSample& sample, const std::string& title);
+Canvas draw_effective_attention(const SplatSample& sample, const std::string& title);
+
+}  // namespace splatlm::viz
