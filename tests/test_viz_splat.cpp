@@ -4,7 +4,6 @@
 // of its canvas's size, not be blank, and come out byte-identical from the same input; degenerate
 // input (one token, one splat, a cloud with no variance) must still draw, and bad requests (empty
 // text, a layer out of range, a softmax model) must throw splatlm::Error with a clear message.
-#include <stb_image.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -19,9 +18,11 @@
 #include "viz/pca.h"
 #include "viz/splat_files.h"
 #include "viz/splat_pictures.h"
+#include "tests/viz_helpers.h"
 
 using namespace splatlm;
 using namespace splatlm::viz;
+using namespace splatlm::test;
 
 namespace {
 
@@ -47,26 +48,10 @@ SplatSample inspect_text(GPT& model, const std::string& text, int64_t layer = 0)
     return inspect_splats(model, ids, labels, layer);
 }
 
-// Decodes the picture's PNG bytes: they must start with the PNG signature and decode to a
-// width x height RGBA image equal to the canvas, whose brightness is not one flat value.
+// A valid PNG of the canvas's size, not one flat colour (the shared picture checks).
 void require_good_png(const Canvas& picture) {
-    const std::vector<std::uint8_t> bytes = picture.encode_png();
-    static const std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    REQUIRE(bytes.size() > 8);
-    REQUIRE(std::equal(signature, signature + 8, bytes.begin()));
-    int w = 0, h = 0, channels = 0;
-    unsigned char* pixels = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &channels, 4);
-    REQUIRE(pixels != nullptr);
-    REQUIRE(w == picture.width());
-    REQUIRE(h == picture.height());
-    double sum = 0, sum2 = 0;
-    const double n = double(w) * h;
-    for (std::size_t i = 0; i < std::size_t(n) * 4; i += 4) {
-        const double v = (pixels[i] + pixels[i + 1] + pixels[i + 2]) / 3.0;
-        sum += v, sum2 += v * v;
-    }
-    stbi_image_free(pixels);
-    REQUIRE(sum2 / n - (sum / n) * (sum / n) > 100.0);
+    require_png(picture.encode_png(), picture.width(), picture.height());
+    REQUIRE(brightness_variance(picture) > 100.0);
 }
 
 // Every picture kind of a sample, each checked and compared byte for byte with a fresh redraw.
