@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "autograd/graph.h"
@@ -96,6 +97,23 @@ struct TokenScalars {
     float* z;      // z̃_t (backward only; may be null)
     float* den;    // Σ_j e^{ℓ_j − M} + ε, [T] (backward only; may be null)
     int64_t* arg;  // argmax_j ℓ_j, [T] (backward only; may be null)
+};
+
+// The per-token scalars of B·H heads: α, β, π/z̃ always, and π, z̃, den, argmax when a backward will
+// need them (the forward keeps them for it, so the backward need not redo the scan).
+struct HeadScalars {
+    int64_t T, K, planes;
+    Tensor f, den;  // [B·H, planes, T, K], [B·H, T]
+    std::vector<int64_t> arg;
+    HeadScalars(int64_t BH, int64_t T_, int64_t K_, bool full)
+        : T(T_), K(K_), planes(full ? 5 : 3), f(Tensor::empty({BH, planes, T_, K_})),
+          den(full ? Tensor::empty({BH, T_}) : Tensor()), arg(full ? BH * T_ : 0) {}
+    TokenScalars of(int64_t i) const {
+        float* s = const_cast<float*>(f.data()) + i * planes * T * K;
+        if (planes == 3) return {s, s + T * K, s + 2 * T * K, nullptr, nullptr, nullptr, nullptr};
+        return {s, s + T * K, s + 2 * T * K, s + 3 * T * K, s + 4 * T * K, const_cast<float*>(den.data()) + i * T,
+                const_cast<int64_t*>(arg.data()) + i * T};
+    }
 };
 
 // Absorb tokens [0, T) with affinities lk, lq ([T][K]) into the splat scalars m, z̃ (in/out, [K]):
@@ -260,7 +278,7 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
     Tensor y = raw::permute(y_btHd, {0, 2, 1, 3});
     // Every affinity (O(T·K), saved for the backward) and the per-token scalars α, β, π/z̃.
     Tensor lq_all = Tensor::empty({B, H, T, K}), lk_all = Tensor::empty({B, H, T, K});
-    Tensor scal = Tensor::empty({B * H, 3, T, K});
+    auto scal = std::make_shared<HeadScalars>(B * H, T, K, needs_grad);
     const Heads Q(q), Kh(k), V(v), Y(y);
 #pragma omp parallel
     {
@@ -279,10 +297,8 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h) {
                 std::vector<float> m(K, kNegInf), z(K, 0.f);
-                float* s = scal.data() + (b * H + h) * 3 * T * K;
                 const int64_t off = (b * H + h) * T * K;
-                scan_splats(lq_all.data() + off, lk_all.data() + off, T, K, m.data(), z.data(),
-                            {s, s + T * K, s + 2 * T * K, nullptr, nullptr, nullptr, nullptr});
+                scan_splats(lq_all.data() + off, lk_all.data() + off, T, K, m.data(), z.data(), scal->of(b * H + h));
             }
         // 3. the state and read-out, a block of columns at a time
 #pragma omp for schedule(dynamic) collapse(3)
@@ -291,15 +307,15 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                 for (int64_t nb = 0; nb < NB; ++nb) {
                     const int64_t d0 = nb * kColumns, w = std::min(kColumns, D - d0);
                     std::vector<float> S(K * kColumns, 0.f);
-                    const float* s = scal.data() + (b * H + h) * 3 * T * K;
-                    scan_columns(s, s + T * K, s + 2 * T * K, T, K, w, S.data(), kColumns, V.at(b, h, 0) + d0 * V.sd,
+                    const TokenScalars s = scal->of(b * H + h);
+                    scan_columns(s.alpha, s.beta, s.coef, T, K, w, S.data(), kColumns, V.at(b, h, 0) + d0 * V.sd,
                                  V.st, V.sd, Y.at(b, h, 0) + d0 * Y.sd, Y.st, Y.sd);
                 }
     }
     if (!needs_grad) return y;
 
     return record(y, "splat_attention", {q, k, v, centres, log_scale, log_amp},
-                  [q, k, v, centres, log_scale, log_amp, lq_all, lk_all](const Tensor& grad) {
+                  [q, k, v, centres, log_scale, log_amp, lq_all, lk_all, scal](const Tensor& grad) {
         const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), K = centres.size(1);
         const int64_t NB = (D + kColumns - 1) / kColumns;
         const Splats sp(centres, log_scale, log_amp);
@@ -307,27 +323,12 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
         // Splat gradients per (b, h), summed over b afterwards (no races, thread-count independent).
         Tensor dmu_bh = Tensor::zeros({B, H, K, D}), dls_bh = Tensor::zeros({B, H, K}),
                dla_bh = Tensor::zeros({B, H, K});
-        // Per-token scalars α, β, π/z̃, π, z̃ ([T][K] each), den and argmax ([T]) per head, and the
-        // per-column-block partial dot products Pa = dy·S̃_j, Pk = Ŝ_j·v ([NB][T][K] per head).
-        Tensor scal = Tensor::empty({B * H, 5, T, K}), den = Tensor::empty({B * H, T});
-        std::vector<int64_t> arg(B * H * T);
+        // The per-column-block partial dot products Pa = dy·S̃_j, Pk = Ŝ_j·v ([NB][T][K] per head).
         Tensor Pa = Tensor::empty({B * H, NB, T, K}), Pk = Tensor::empty({B * H, NB, T, K});
         const Heads Q(q), Kh(k), V(v), G(grad);
-        auto scalars = [&](int64_t i) {
-            float* s = scal.data() + i * 5 * T * K;
-            return TokenScalars{s, s + T * K, s + 2 * T * K, s + 3 * T * K, s + 4 * T * K, den.data() + i * T,
-                                arg.data() + i * T};
-        };
+        auto scalars = [&](int64_t i) { return scal->of(i); };
 #pragma omp parallel
         {
-#pragma omp for schedule(dynamic) collapse(2)
-            for (int64_t b = 0; b < B; ++b)
-                for (int64_t h = 0; h < H; ++h) {
-                    std::vector<float> m(K, kNegInf), z(K, 0.f);
-                    const int64_t i = b * H + h;
-                    scan_splats(lq_all.data() + i * T * K, lk_all.data() + i * T * K, T, K, m.data(), z.data(),
-                                scalars(i));
-                }
             // The D columns of S̃ and of its adjoint Ŝ, a block of columns at a time.
 #pragma omp for schedule(dynamic) collapse(3)
             for (int64_t b = 0; b < B; ++b)
