@@ -82,8 +82,8 @@ void affinities(const float* x, int64_t rs, int64_t cs, int64_t rows, const Spla
 // ---- the per-token kernels, shared by forward, backward and step ----
 //
 // The work splits in two. The per-splat scalars of a token (running max m, z̃, the read-out
-// weights π) depend on the past only through m and z̃ — O(K) per token, done by `scan_splats`,
-// a sequential pass. The D columns of S̃ then evolve independently of each other given those
+// weights π) depend on the past only through m and z̃ — O(K) per token: `scan_state` is the one
+// sequential pass, `read_weights` then runs on any time range. The D columns of S̃ then evolve independently of each other given those
 // scalars, so `scan_columns` runs on a block of columns at a time (the unit of parallelism when
 // there is one head). Every column sees the same arithmetic whatever the block split, so results
 // do not depend on the thread count. exp_poly keeps the K-loops vectorisable.
@@ -93,69 +93,80 @@ struct TokenScalars {
     float* alpha;  // e^{m_{t−1} − m_t}: rescales the old state (0 on the first token)
     float* beta;   // e^{lk_t − m_t}: weight of token t in the new state
     float* coef;   // π_t / z̃_t: read-out weight of the state S̃_t
-    float* pi;     // π_t (backward only; may be null)
-    float* z;      // z̃_t (backward only; may be null)
-    float* den;    // Σ_j e^{ℓ_j − M} + ε, [T] (backward only; may be null)
-    int64_t* arg;  // argmax_j ℓ_j, [T] (backward only; may be null)
+    float* pi;     // π_t, the read-out softmax over splats
+    float* z;      // z̃_t
+    float* m;      // m_t, the running max of lk
+    float* den;    // Σ_j e^{ℓ_j − M} + ε, [T]
+    int64_t* arg;  // argmax_j ℓ_j, [T]
 };
 
-// The per-token scalars of B·H heads: α, β, π/z̃ always, and π, z̃, den, argmax when a backward will
-// need them (the forward keeps them for it, so the backward need not redo the scan).
+// The per-token scalars of B·H heads (the forward keeps them for the backward).
 struct HeadScalars {
-    int64_t T, K, planes;
-    Tensor f, den;  // [B·H, planes, T, K], [B·H, T]
+    static constexpr int64_t kPlanes = 6;
+    int64_t T, K;
+    Tensor f, den;  // [B·H, 6, T, K], [B·H, T]
     std::vector<int64_t> arg;
-    HeadScalars(int64_t BH, int64_t T_, int64_t K_, bool full)
-        : T(T_), K(K_), planes(full ? 5 : 3), f(Tensor::empty({BH, planes, T_, K_})),
-          den(full ? Tensor::empty({BH, T_}) : Tensor()), arg(full ? BH * T_ : 0) {}
+    HeadScalars(int64_t BH, int64_t T_, int64_t K_)
+        : T(T_), K(K_), f(Tensor::empty({BH, kPlanes, T_, K_})), den(Tensor::empty({BH, T_})), arg(BH * T_) {}
     TokenScalars of(int64_t i) const {
-        float* s = const_cast<float*>(f.data()) + i * planes * T * K;
-        if (planes == 3) return {s, s + T * K, s + 2 * T * K, nullptr, nullptr, nullptr, nullptr};
-        return {s, s + T * K, s + 2 * T * K, s + 3 * T * K, s + 4 * T * K, const_cast<float*>(den.data()) + i * T,
+        float* s = const_cast<float*>(f.data()) + i * kPlanes * T * K;
+        const int64_t P = T * K;
+        return {s, s + P, s + 2 * P, s + 3 * P, s + 4 * P, s + 5 * P, const_cast<float*>(den.data()) + i * T,
                 const_cast<int64_t*>(arg.data()) + i * T};
     }
 };
 
-// Absorb tokens [0, T) with affinities lk, lq ([T][K]) into the splat scalars m, z̃ (in/out, [K]):
-//   m' = max(m, lk);  α = e^{m−m'};  β = e^{lk−m'};  z̃' = α·z̃ + β;
-// and read out ℓ_j = lq_j + m'_j + log z̃'_j, π_j = e^{ℓ_j−M} / (Σ e^{ℓ−M} + ε), M = max ℓ.
-// The log is avoided: with U = max_j (lq_j + m'_j), e^{ℓ_j − U} = e^{lq_j + m'_j − U}·z̃'_j, and
-// dividing by the largest of those gives e^{ℓ_j − M} (z̃' ≥ 1, so the largest is ≥ 1).
-void scan_splats(const float* lq, const float* lk, int64_t T, int64_t K, float* m, float* z, const TokenScalars& o) {
-    std::vector<float> w(K);
+// Absorb tokens [0, T) with key affinities lk ([T][K]) into the splat scalars m, z̃ (in/out, [K]):
+//   m' = max(m, lk);  α = e^{m−m'};  β = e^{lk−m'};  z̃' = α·z̃ + β.
+// The only sequential part of the op; O(K) per token and vectorised over splats.
+void scan_state(const float* lk, int64_t T, int64_t K, float* m, float* z, const TokenScalars& o) {
     for (int64_t t = 0; t < T; ++t) {
-        const float *lqt = lq + t * K, *lkt = lk + t * K;
-        float *al = o.alpha + t * K, *be = o.beta + t * K, *co = o.coef + t * K;
-        float U = kNegInf;
-#pragma omp simd reduction(max : U)
+        const float* lkt = lk + t * K;
+        float *al = o.alpha + t * K, *be = o.beta + t * K, *zt = o.z + t * K, *mt = o.m + t * K;
+#pragma omp simd
         for (int64_t j = 0; j < K; ++j) {
             const float mn = std::max(m[j], lkt[j]);
             al[j] = exp_poly(m[j] - mn);  // m = −∞ on the first token: exp_poly gives exactly 0
             be[j] = exp_poly(lkt[j] - mn);
-            z[j] = al[j] * z[j] + be[j];
-            m[j] = mn;
-            U = std::max(U, lqt[j] + mn);
+            z[j] = zt[j] = al[j] * z[j] + be[j];
+            m[j] = mt[j] = mn;
         }
+    }
+}
+
+// The read-out weights of tokens [t0, t1), each on its own (so any time range can run in parallel):
+// ℓ_j = lq_j + m_j + log z̃_j, π_j = e^{ℓ_j−M} / (Σ e^{ℓ−M} + ε), M = max ℓ. The log is avoided:
+// with U = max_j (lq_j + m_j), e^{ℓ_j − U} = e^{lq_j + m_j − U}·z̃_j, and dividing by the largest
+// of those gives e^{ℓ_j − M} (z̃ ≥ 1, so the largest is ≥ 1).
+void read_weights(const float* lq, int64_t t0, int64_t t1, int64_t K, const TokenScalars& o) {
+    std::vector<float> w(K);
+    for (int64_t t = t0; t < t1; ++t) {
+        const float *lqt = lq + t * K, *mt = o.m + t * K, *zt = o.z + t * K;
+        float U = kNegInf;
+#pragma omp simd reduction(max : U)
+        for (int64_t j = 0; j < K; ++j) U = std::max(U, lqt[j] + mt[j]);
         float W = 0.f;
 #pragma omp simd reduction(max : W)
         for (int64_t j = 0; j < K; ++j) {
-            w[j] = exp_poly(lqt[j] + m[j] - U) * z[j];
+            w[j] = exp_poly(lqt[j] + mt[j] - U) * zt[j];
             W = std::max(W, w[j]);
         }
         const float invW = 1.f / W;
         float den = kSplatEps;
-        for (int64_t j = 0; j < K; ++j) den += w[j] * invW;  // fixed order: deterministic
+        // (the simd sum's order is fixed by the compiled code, never by the thread count)
+#pragma omp simd reduction(+ : den)
+        for (int64_t j = 0; j < K; ++j) den += w[j] * invW;
         const float scale = invW / den;
-        int64_t arg = 0;
+        float *pi = o.pi + t * K, *co = o.coef + t * K;
+#pragma omp simd
         for (int64_t j = 0; j < K; ++j) {
-            const float pij = w[j] * scale;
-            co[j] = pij / z[j];
-            if (o.pi) o.pi[t * K + j] = pij;
-            if (o.z) o.z[t * K + j] = z[j];
-            if (w[j] > w[arg]) arg = j;
+            pi[j] = w[j] * scale;
+            co[j] = pi[j] / zt[j];
         }
-        if (o.den) o.den[t] = den;
-        if (o.arg) o.arg[t] = arg;
+        int64_t arg = 0;
+        while (w[arg] != W) ++arg;  // the first splat with the largest term
+        o.den[t] = den;
+        o.arg[t] = arg;
     }
 }
 
@@ -268,6 +279,8 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), K = centres.size(1);
     const int64_t C = std::min(chunk, std::max<int64_t>(T, 1)), NC = (T + C - 1) / C;
     const int64_t NB = (D + kColumns - 1) / kColumns;
+    constexpr int64_t kRange = 256;  // tokens per read-out task
+    const int64_t NR = (T + kRange - 1) / kRange;
     const Splats sp(centres, log_scale, log_amp);
 
     bool needs_grad = false;
@@ -278,7 +291,7 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
     Tensor y = raw::permute(y_btHd, {0, 2, 1, 3});
     // Every affinity (O(T·K), saved for the backward) and the per-token scalars α, β, π/z̃.
     Tensor lq_all = Tensor::empty({B, H, T, K}), lk_all = Tensor::empty({B, H, T, K});
-    auto scal = std::make_shared<HeadScalars>(B * H, T, K, needs_grad);
+    auto scal = std::make_shared<HeadScalars>(B * H, T, K);
     const Heads Q(q), Kh(k), V(v), Y(y);
 #pragma omp parallel
     {
@@ -292,14 +305,20 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                     affinities(Q.at(b, h, t0), Q.st, Q.sd, t1 - t0, sp, h, false, lq_all.data() + off);
                     affinities(Kh.at(b, h, t0), Kh.st, Kh.sd, t1 - t0, sp, h, true, lk_all.data() + off);
                 }
-        // 2. the per-splat scalar scan, sequential in t per head
+        // 2. the running max and normaliser, sequential in t per head; then the read-out weights,
+        //    independent per token (fixed-size time ranges, so the split never depends on threads)
 #pragma omp for schedule(dynamic) collapse(2)
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h) {
                 std::vector<float> m(K, kNegInf), z(K, 0.f);
-                const int64_t off = (b * H + h) * T * K;
-                scan_splats(lq_all.data() + off, lk_all.data() + off, T, K, m.data(), z.data(), scal->of(b * H + h));
+                scan_state(lk_all.data() + (b * H + h) * T * K, T, K, m.data(), z.data(), scal->of(b * H + h));
             }
+#pragma omp for schedule(dynamic) collapse(3)
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t h = 0; h < H; ++h)
+                for (int64_t r = 0; r < NR; ++r)
+                    read_weights(lq_all.data() + (b * H + h) * T * K, r * kRange, std::min(T, (r + 1) * kRange), K,
+                                 scal->of(b * H + h));
         // 3. the state and read-out, a block of columns at a time
 #pragma omp for schedule(dynamic) collapse(3)
         for (int64_t b = 0; b < B; ++b)
@@ -523,7 +542,12 @@ Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const
     const Heads Q(q4), Kh(k4), V(v4);
 #pragma omp parallel
     {
-        std::vector<float> lq(K), lk(K), al(K), be(K), co(K);
+        std::vector<float> lq(K), lk(K), planes(HeadScalars::kPlanes * K);
+        float den;
+        int64_t arg;
+        const TokenScalars ts{planes.data(),         planes.data() + K,     planes.data() + 2 * K,
+                              planes.data() + 3 * K, planes.data() + 4 * K, planes.data() + 5 * K,
+                              &den,                  &arg};
 #pragma omp for collapse(2)
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h) {
@@ -531,10 +555,10 @@ Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const
                 float *m = state.m.data() + i * K, *z = state.z.data() + i * K, *S = state.S.data() + i * K * D;
                 affinities(Q.at(b, h, 0), Q.st, Q.sd, 1, sp, h, false, lq.data());
                 affinities(Kh.at(b, h, 0), Kh.st, Kh.sd, 1, sp, h, true, lk.data());
-                scan_splats(lq.data(), lk.data(), 1, K, m, z,
-                            {al.data(), be.data(), co.data(), nullptr, nullptr, nullptr, nullptr});
+                scan_state(lk.data(), 1, K, m, z, ts);
+                read_weights(lq.data(), 0, 1, K, ts);
                 for (int64_t d0 = 0; d0 < D; d0 += kColumns)
-                    scan_columns(al.data(), be.data(), co.data(), 1, K, std::min(kColumns, D - d0), S + d0, D,
+                    scan_columns(ts.alpha, ts.beta, ts.coef, 1, K, std::min(kColumns, D - d0), S + d0, D,
                                  V.at(b, h, 0) + d0 * V.sd, 0, V.sd, y.data() + i * D + d0, 0, 1);
             }
     }
