@@ -340,8 +340,12 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
         const Splats sp(centres, log_scale, log_amp);
         Tensor dq = Tensor::empty({B, H, T, D}), dk = Tensor::empty({B, H, T, D}), dv = Tensor::empty({B, H, T, D});
         // Splat gradients per (b, h), summed over b afterwards (no races, thread-count independent).
-        Tensor dmu_bh = Tensor::zeros({B, H, K, D}), dls_bh = Tensor::zeros({B, H, K}),
+        // (queries and keys each add their own share, so [B, H, 2, ...] for μ and s).
+        Tensor dmu_bh = Tensor::zeros({B, H * 2, K, D}), dls_bh = Tensor::zeros({B, H * 2, K}),
                dla_bh = Tensor::zeros({B, H, K});
+        Tensor dlq_all = Tensor::empty({B * H, T, K}), dlk_all = Tensor::empty({B * H, T, K});
+        constexpr int64_t kRange = 256;
+        const int64_t NR = (T + kRange - 1) / kRange;
         // The per-column-block partial dot products Pa = dy·S̃_j, Pk = Ŝ_j·v ([NB][T][K] per head).
         Tensor Pa = Tensor::empty({B * H, NB, T, K}), Pk = Tensor::empty({B * H, NB, T, K});
         const Heads Q(q), Kh(k), V(v), G(grad);
@@ -366,53 +370,78 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                             columns_backward<0>(scalars(i), T, K, n, S.data(), g, G.st, G.sd, vv, V.st, V.sd, pa, pk,
                                                 dvp, D);
                     }
-            std::vector<float> dlq(T * K), dlk(T * K), Gs(T * K), Zh(K), a(K), dl(K);
+            // Per token (parallel over fixed time ranges): a_j = dy·v̄_j (v̄_j = S̃_j/z̃_j, the splat's
+            // running mean), gy = dy·y = Σ π_j a_j, dℓ_j = π_j (a_j − gy) plus the ε·e^M term's share
+            // on the argmax splat; the direct dependence of y_t on z_t, X_j = (dℓ_j − π_j a_j)/z̃_j
+            // (parked in dlk); and β_j·(Ŝ_j·v_t) (parked in Pk's first block).
+#pragma omp for schedule(dynamic) collapse(3)
+            for (int64_t b = 0; b < B; ++b)
+                for (int64_t h = 0; h < H; ++h)
+                    for (int64_t r = 0; r < NR; ++r) {
+                        const int64_t i = b * H + h;
+                        const TokenScalars ts = scalars(i);
+                        const float* pa = Pa.data() + i * NB * T * K;
+                        float* pk = Pk.data() + i * NB * T * K;
+                        float *dlq = dlq_all.data() + i * T * K, *dlk = dlk_all.data() + i * T * K;
+                        std::vector<float> a(K), dl(K);
+                        for (int64_t t = r * kRange; t < std::min(T, (r + 1) * kRange); ++t) {
+                            const float *pi = ts.pi + t * K, *zt = ts.z + t * K;
+                            float gy = 0.f;
+                            for (int64_t j = 0; j < K; ++j) {
+                                float dot = 0.f;
+                                for (int64_t nb = 0; nb < NB; ++nb) dot += pa[(nb * T + t) * K + j];
+                                a[j] = dot / zt[j];
+                                gy += pi[j] * a[j];
+                            }
+                            for (int64_t j = 0; j < K; ++j) dl[j] = pi[j] * (a[j] - gy);
+                            dl[ts.arg[t]] -= kSplatEps / ts.den[t] * gy;
+                            for (int64_t j = 0; j < K; ++j) {
+                                dlq[t * K + j] = dl[j];
+                                dlk[t * K + j] = (dl[j] - pi[j] * a[j]) / zt[j];
+                                float dot = 0.f;
+                                for (int64_t nb = 0; nb < NB; ++nb) dot += pk[(nb * T + t) * K + j];
+                                pk[t * K + j] = ts.beta[t * K + j] * dot;
+                            }
+                        }
+                    }
+            // Reverse-time scan of the scalar adjoint Ẑ (in the running max's scale, like Ŝ):
+            // Ẑ ← α_{t+1}·Ẑ + X_t. Token t wrote e^{lk} = e^{m_t}·β into z_τ, S_τ for every τ ≥ t, so
+            // dlk_t = β·Ẑ + β·(Ŝ·v_t).
 #pragma omp for schedule(dynamic) collapse(2)
             for (int64_t b = 0; b < B; ++b)
                 for (int64_t h = 0; h < H; ++h) {
                     const int64_t i = b * H + h;
                     const TokenScalars ts = scalars(i);
-                    const float* lq_bh = lq_all.data() + i * T * K;
-                    const float* lk_bh = lk_all.data() + i * T * K;
-                    const float *pa = Pa.data() + i * NB * T * K, *pk = Pk.data() + i * NB * T * K;
-                    // Reverse-time scan of the scalar adjoint Ẑ (in the running max's scale).
-                    std::fill(Zh.begin(), Zh.end(), 0.f);
+                    const float* pk = Pk.data() + i * NB * T * K;
+                    float* dlk = dlk_all.data() + i * T * K;
+                    std::vector<float> Zh(K, 0.f);
                     for (int64_t t = T - 1; t >= 0; --t) {
-                        const float *pi = ts.pi + t * K, *zt = ts.z + t * K;
-                        // a_j = dy·v̄_j (v̄_j = S̃_j/z̃_j, the splat's running mean); gy = dy·y = Σ π_j a_j.
-                        float gy = 0.f;
+                        const float* f = t + 1 < T ? ts.alpha + (t + 1) * K : nullptr;
+#pragma omp simd
                         for (int64_t j = 0; j < K; ++j) {
-                            float dot = 0.f;
-                            for (int64_t nb = 0; nb < NB; ++nb) dot += pa[(nb * T + t) * K + j];
-                            a[j] = dot / zt[j];
-                            gy += pi[j] * a[j];
-                        }
-                        // dℓ_j = π_j (a_j − gy), plus the ε·e^M term's share on the argmax splat.
-                        for (int64_t j = 0; j < K; ++j) dl[j] = pi[j] * (a[j] - gy);
-                        dl[ts.arg[t]] -= kSplatEps / ts.den[t] * gy;
-                        for (int64_t j = 0; j < K; ++j) {
-                            dlq[t * K + j] = dl[j];
-                            const float f = t + 1 < T ? ts.alpha[(t + 1) * K + j] : 0.f;
-                            // Direct dependence of y_t on z_t (scaled by e^{m_t}).
-                            Zh[j] = f * Zh[j] + (dl[j] - pi[j] * a[j]) / zt[j];
-                            // Token t wrote e^{lk} = e^{m_t}·β into z_τ, S_τ for every τ ≥ t.
-                            float dot = 0.f;
-                            for (int64_t nb = 0; nb < NB; ++nb) dot += pk[(nb * T + t) * K + j];
-                            dlk[t * K + j] = ts.beta[t * K + j] * (Zh[j] + dot);
+                            Zh[j] = (f ? f[j] * Zh[j] : 0.f) + dlk[t * K + j];
+                            dlk[t * K + j] = ts.beta[t * K + j] * Zh[j] + pk[t * K + j];
                         }
                     }
-                    // Affinity backward. With G = dl ⊙ c (T×K):  dx = 2·G·μ − 2·rowsum(G)·x,
-                    // dμ += 2·Gᵀ·X − 2·colsum(G)·μ,  dlog s += 2·Σ_t dl·(c·d²),  dlog a += Σ_t dlk.
-                    const float *c = sp.c.data() + h * K, *la = sp.la.data() + h * K, *mu = sp.centres(h);
-                    float* dmu = dmu_bh.data() + (b * H + h) * K * D;
-                    float* dls = dls_bh.data() + (b * H + h) * K;
-                    float* dla = dla_bh.data() + (b * H + h) * K;
+                }
+            // Affinity backward, queries and keys as separate tasks. With G = dl ⊙ c (T×K):
+            // dx = 2·G·μ − 2·rowsum(G)·x,  dμ += 2·Gᵀ·X − 2·colsum(G)·μ,  dlog s += 2·Σ_t dl·(c·d²),
+            // dlog a += Σ_t dlk.
+            std::vector<float> Gs(T * K);
+#pragma omp for schedule(dynamic) collapse(3)
+            for (int64_t b = 0; b < B; ++b)
+                for (int64_t h = 0; h < H; ++h)
                     for (int side = 0; side < 2; ++side) {
+                        const int64_t i = b * H + h;
                         const bool key = side == 1;
-                        const float* dlx = key ? dlk.data() : dlq.data();
-                        const float* lx = key ? lk_bh : lq_bh;
+                        const float *c = sp.c.data() + h * K, *la = sp.la.data() + h * K, *mu = sp.centres(h);
+                        float* dmu = dmu_bh.data() + (i * 2 + side) * K * D;
+                        float* dls = dls_bh.data() + (i * 2 + side) * K;
+                        float* dla = dla_bh.data() + i * K;
+                        const float* dlx = (key ? dlk_all : dlq_all).data() + i * T * K;
+                        const float* lx = (key ? lk_all : lq_all).data() + i * T * K;
                         const Heads& X = key ? Kh : Q;
-                        float* dx = (key ? dk : dq).data() + (b * H + h) * T * D;
+                        float* dx = (key ? dk : dq).data() + i * T * D;
                         std::vector<double> colsum(K, 0.0);
                         for (int64_t t = 0; t < T; ++t)
                             for (int64_t j = 0; j < K; ++j) {
@@ -434,9 +463,11 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                         for (int64_t j = 0; j < K; ++j)
                             for (int64_t d = 0; d < D; ++d) dmu[j * D + d] -= float(2.0 * colsum[j]) * mu[j * D + d];
                     }
-                }
         }
-        Tensor dcentres = raw::sum(dmu_bh, 0, false), dlog_scale = raw::sum(dls_bh, 0, false),
+        // Sum the per-(b, side) partials in a fixed order.
+        Tensor dcentres = raw::sum(raw::reshape(dmu_bh, {B, H, 2, K, D}), 0, false);
+        dcentres = raw::sum(dcentres, 1, false);
+        Tensor dlog_scale = raw::sum(raw::sum(raw::reshape(dls_bh, {B, H, 2, K}), 0, false), 1, false),
                dlog_amp = raw::sum(dla_bh, 0, false);
         return std::vector<Tensor>{dq, dk, dv, dcentres, dlog_scale, dlog_amp};
     });
