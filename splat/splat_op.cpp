@@ -1,13 +1,15 @@
 // splat_op.cpp — the fused Gaussian splat attention op: forward scan, hand-derived reverse scan, the
 // recurrent step and the float64 reference, side by side. Math and derivation: docs/SPLAT.md.
 //
-// Layout of the work, per (batch, head) — the unit of parallelism:
-//   1. affinities lk, lq for a chunk of rows: one GEMM X·μᵀ each, then ‖x‖² and ‖μ‖² added;
-//   2. a per-token scan of the splat state (running max m, z̃, S̃), O(K·D) per token;
-//   3. read-out: softmax over splats of ℓ = lq + m + log z̃, mixing the running means S̃/z̃.
-// The backward restores the state saved at each chunk start, replays the chunk forward into a
-// chunk-sized scratch, then walks it in reverse time carrying the adjoint of the state (Ŝ, Ẑ),
-// and finishes with GEMMs that turn dlk, dlq into gradients of k, q, centres and scales.
+// Layout of the work, per (batch, head), each pass split into fixed-size tasks (never by thread
+// count, so results are bitwise the same for any number of threads):
+//   1. affinities lk, lq per range of kTokens rows: one GEMM X·μᵀ each, then ‖x‖² and ‖μ‖² added;
+//   2. the splat scalars: running max m and z̃ (the one sequential pass, O(K) per token), then the
+//      read-out softmax over splats of ℓ = lq + m + log z̃ per token (parallel over time ranges);
+//   3. the state S̃ and the output y, O(K·D) per token, in independent blocks of kColumns columns.
+// The backward runs the same column blocks forward (rebuilding S̃) and in reverse time (carrying
+// the adjoint Ŝ), then the per-token adjoint of the scalars, the sequential Ẑ recurrence, and GEMMs
+// that turn dlk, dlq into gradients of k, q, centres and scales.
 #include "splat/splat_op.h"
 
 #include <algorithm>
@@ -170,6 +172,9 @@ void read_weights(const float* lq, int64_t t0, int64_t t1, int64_t K, const Toke
     }
 }
 
+// Tokens per task in the passes that are independent per token (affinities, read-out weights).
+constexpr int64_t kTokens = 256;
+
 // Columns of S̃ per task: a fixed count, so the split never depends on the thread count. 16 floats
 // are one AVX-512 register (two AVX2 ones), so a token's v and y stay in registers across splats.
 constexpr int64_t kColumns = 16;
@@ -275,12 +280,12 @@ void check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor
 Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
                        const Tensor& log_scale, const Tensor& log_amp, int64_t chunk) {
     check_inputs("splat_attention", q, k, v, centres, log_scale, log_amp, 4);
+    // `chunk` no longer changes the computation (there are no chunk checkpoints any more: the backward
+    // recomputes S̃ column block by column block from t = 0); it is still validated.
     SPLATLM_CHECK(chunk > 0, "splat_attention: chunk must be positive, got ", chunk);
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), K = centres.size(1);
-    const int64_t C = std::min(chunk, std::max<int64_t>(T, 1)), NC = (T + C - 1) / C;
     const int64_t NB = (D + kColumns - 1) / kColumns;
-    constexpr int64_t kRange = 256;  // tokens per read-out task
-    const int64_t NR = (T + kRange - 1) / kRange;
+    const int64_t NR = (T + kTokens - 1) / kTokens;
     const Splats sp(centres, log_scale, log_amp);
 
     bool needs_grad = false;
@@ -295,12 +300,12 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
     const Heads Q(q), Kh(k), V(v), Y(y);
 #pragma omp parallel
     {
-        // 1. affinities, chunk by chunk (the chunk only sizes the GEMMs)
+        // 1. affinities, kTokens rows at a time
 #pragma omp for schedule(dynamic) collapse(3)
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h)
-                for (int64_t c = 0; c < NC; ++c) {
-                    const int64_t t0 = c * C, t1 = std::min(T, t0 + C);
+                for (int64_t r = 0; r < NR; ++r) {
+                    const int64_t t0 = r * kTokens, t1 = std::min(T, t0 + kTokens);
                     const int64_t off = ((b * H + h) * T + t0) * K;
                     affinities(Q.at(b, h, t0), Q.st, Q.sd, t1 - t0, sp, h, false, lq_all.data() + off);
                     affinities(Kh.at(b, h, t0), Kh.st, Kh.sd, t1 - t0, sp, h, true, lk_all.data() + off);
@@ -317,7 +322,7 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h)
                 for (int64_t r = 0; r < NR; ++r)
-                    read_weights(lq_all.data() + (b * H + h) * T * K, r * kRange, std::min(T, (r + 1) * kRange), K,
+                    read_weights(lq_all.data() + (b * H + h) * T * K, r * kTokens, std::min(T, (r + 1) * kTokens), K,
                                  scal->of(b * H + h));
         // 3. the state and read-out, a block of columns at a time
 #pragma omp for schedule(dynamic) collapse(3)
@@ -344,8 +349,7 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
         Tensor dmu_bh = Tensor::zeros({B, H * 2, K, D}), dls_bh = Tensor::zeros({B, H * 2, K}),
                dla_bh = Tensor::zeros({B, H, K});
         Tensor dlq_all = Tensor::empty({B * H, T, K}), dlk_all = Tensor::empty({B * H, T, K});
-        constexpr int64_t kRange = 256;
-        const int64_t NR = (T + kRange - 1) / kRange;
+        const int64_t NR = (T + kTokens - 1) / kTokens;
         // The per-column-block partial dot products Pa = dy·S̃_j, Pk = Ŝ_j·v ([NB][T][K] per head).
         Tensor Pa = Tensor::empty({B * H, NB, T, K}), Pk = Tensor::empty({B * H, NB, T, K});
         const Heads Q(q), Kh(k), V(v), G(grad);
@@ -384,7 +388,7 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                         float* pk = Pk.data() + i * NB * T * K;
                         float *dlq = dlq_all.data() + i * T * K, *dlk = dlk_all.data() + i * T * K;
                         std::vector<float> a(K), dl(K);
-                        for (int64_t t = r * kRange; t < std::min(T, (r + 1) * kRange); ++t) {
+                        for (int64_t t = r * kTokens; t < std::min(T, (r + 1) * kTokens); ++t) {
                             const float *pi = ts.pi + t * K, *zt = ts.z + t * K;
                             float gy = 0.f;
                             for (int64_t j = 0; j < K; ++j) {
