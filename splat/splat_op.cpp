@@ -166,7 +166,7 @@ void read_weights(const float* lq, int64_t t0, int64_t t1, int64_t K, const Toke
             co[j] = pi[j] / zt[j];
         }
         int64_t arg = 0;
-        while (w[arg] != W) ++arg;  // the first splat with the largest term
+        while (arg + 1 < K && w[arg] != W) ++arg;  // the first splat with the largest term (bounded: NaN)
         o.den[t] = den;
         o.arg[t] = arg;
     }
