@@ -1,21 +1,25 @@
 // splat_op.cpp — the fused Gaussian splat attention op: forward scan, hand-derived reverse scan, the
 // recurrent step and the float64 reference, side by side. Math and derivation: docs/SPLAT.md.
 //
-// Layout of the work, per (batch, head) — the unit of parallelism:
-//   1. affinities lk, lq for a chunk of rows: one GEMM X·μᵀ each, then ‖x‖² and ‖μ‖² added;
-//   2. a per-token scan of the splat state (running max m, z̃, S̃), O(K·D) per token;
-//   3. read-out: softmax over splats of ℓ = lq + m + log z̃, mixing the running means S̃/z̃.
-// The backward restores the state saved at each chunk start, replays the chunk forward into a
-// chunk-sized scratch, then walks it in reverse time carrying the adjoint of the state (Ŝ, Ẑ),
-// and finishes with GEMMs that turn dlk, dlq into gradients of k, q, centres and scales.
+// Layout of the work, per (batch, head), each pass split into fixed-size tasks (never by thread
+// count, so results are bitwise the same for any number of threads):
+//   1. affinities lk, lq per range of kTokens rows: one GEMM X·μᵀ each, then ‖x‖² and ‖μ‖² added;
+//   2. the splat scalars: running max m and z̃ (the one sequential pass, O(K) per token), then the
+//      read-out softmax over splats of ℓ = lq + m + log z̃ per token (parallel over time ranges);
+//   3. the state S̃ and the output y, O(K·D) per token, in independent blocks of kColumns columns.
+// The backward runs the same column blocks forward (rebuilding S̃) and in reverse time (carrying
+// the adjoint Ŝ), then the per-token adjoint of the scalars, the sequential Ẑ recurrence, and GEMMs
+// that turn dlk, dlq into gradients of k, q, centres and scales.
 #include "splat/splat_op.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "autograd/graph.h"
+#include "tensor/elementwise_math.h"
 #include "tensor/error.h"
 #include "tensor/gemm.h"
 #include "tensor/ops.h"
@@ -77,60 +81,182 @@ void affinities(const float* x, int64_t rs, int64_t cs, int64_t rows, const Spla
     }
 }
 
-// Gather a strided D-vector into contiguous scratch (v_t and dy_t may have any inner stride).
-inline void gather(const float* src, int64_t stride, int64_t D, float* dst) {
-    for (int64_t d = 0; d < D; ++d) dst[d] = src[d * stride];
-}
+// ---- the per-token kernels, shared by forward, backward and step ----
+//
+// The work splits in two. The per-splat scalars of a token (running max m, z̃, the read-out
+// weights π) depend on the past only through m and z̃ — O(K) per token: `scan_state` is the one
+// sequential pass, `read_weights` then runs on any time range. The D columns of S̃ then evolve independently of each other given those
+// scalars, so `scan_columns` runs on a block of columns at a time (the unit of parallelism when
+// there is one head). Every column sees the same arithmetic whatever the block split, so results
+// do not depend on the thread count. exp_poly keeps the K-loops vectorisable.
 
-// ---- the per-token kernels, shared by forward, backward replay and step ----
-
-// Absorb one token (affinities lk[0..K), value v) into the state m, z̃, S̃ of K splats:
-//   m' = max(m, lk);  z̃' = e^{m−m'}·z̃ + e^{lk−m'};  S̃' = e^{m−m'}·S̃ + e^{lk−m'}·v.
-inline void absorb(float* m, float* z, float* S, const float* lk, const float* v, int64_t K, int64_t D) {
-    for (int64_t j = 0; j < K; ++j) {
-        const float mn = std::max(m[j], lk[j]);
-        const float alpha = std::exp(m[j] - mn), beta = std::exp(lk[j] - mn);  // e^{−∞} = 0 on the first token
-        z[j] = alpha * z[j] + beta;
-        float* s = S + j * D;
-        for (int64_t d = 0; d < D; ++d) s[d] = alpha * s[d] + beta * v[d];
-        m[j] = mn;
-    }
-}
-
-struct ReadOut {
-    float den;    // Σ_j e^{ℓ_j − M} + ε
-    int64_t arg;  // argmax_j ℓ_j (the splat that sets the ε scale)
+// Per-token scalars of one head, [T][K] each (row t describes token t).
+struct TokenScalars {
+    float* alpha;  // e^{m_{t−1} − m_t}: rescales the old state (0 on the first token)
+    float* beta;   // e^{lk_t − m_t}: weight of token t in the new state
+    float* coef;   // π_t / z̃_t: read-out weight of the state S̃_t
+    float* pi;     // π_t, the read-out softmax over splats
+    float* z;      // z̃_t
+    float* m;      // m_t, the running max of lk
+    float* den;    // Σ_j e^{ℓ_j − M} + ε, [T]
+    int64_t* arg;  // argmax_j ℓ_j, [T]
 };
 
-// Read out from the state: ℓ_j = lq_j + m_j + log z̃_j, M = max ℓ, π_j = e^{ℓ_j−M} / (Σ e^{ℓ−M} + ε),
-// y = Σ_j π_j·S̃_j / z̃_j. Writes π into pi[0..K) and y (contiguous, D) when y is non-null.
-inline ReadOut read_out(const float* m, const float* z, const float* S, const float* lq, int64_t K, int64_t D,
-                        float* pi, float* y) {
-    float M = kNegInf;
-    int64_t arg = 0;
-    for (int64_t j = 0; j < K; ++j) {
-        pi[j] = lq[j] + m[j] + std::log(z[j]);
-        if (pi[j] > M) M = pi[j], arg = j;
+// The per-token scalars of B·H heads (the forward keeps them for the backward).
+struct HeadScalars {
+    static constexpr int64_t kPlanes = 6;
+    int64_t T, K;
+    Tensor f, den;  // [B·H, 6, T, K], [B·H, T]
+    std::vector<int64_t> arg;
+    HeadScalars(int64_t BH, int64_t T_, int64_t K_)
+        : T(T_), K(K_), f(Tensor::empty({BH, kPlanes, T_, K_})), den(Tensor::empty({BH, T_})), arg(BH * T_) {}
+    TokenScalars of(int64_t i) const {
+        float* s = const_cast<float*>(f.data()) + i * kPlanes * T * K;
+        const int64_t P = T * K;
+        return {s, s + P, s + 2 * P, s + 3 * P, s + 4 * P, s + 5 * P, const_cast<float*>(den.data()) + i * T,
+                const_cast<int64_t*>(arg.data()) + i * T};
     }
-    float den = kSplatEps;
-    for (int64_t j = 0; j < K; ++j) den += pi[j] = std::exp(pi[j] - M);
-    const float inv = 1.f / den;
-    for (int64_t j = 0; j < K; ++j) pi[j] *= inv;
-    if (y) {
-        std::fill(y, y + D, 0.f);
+};
+
+// Absorb tokens [0, T) with key affinities lk ([T][K]) into the splat scalars m, z̃ (in/out, [K]):
+//   m' = max(m, lk);  α = e^{m−m'};  β = e^{lk−m'};  z̃' = α·z̃ + β.
+// The only sequential part of the op; O(K) per token and vectorised over splats.
+void scan_state(const float* lk, int64_t T, int64_t K, float* m, float* z, const TokenScalars& o) {
+    for (int64_t t = 0; t < T; ++t) {
+        const float* lkt = lk + t * K;
+        float *al = o.alpha + t * K, *be = o.beta + t * K, *zt = o.z + t * K, *mt = o.m + t * K;
+#pragma omp simd
         for (int64_t j = 0; j < K; ++j) {
-            const float coef = pi[j] / z[j];
-            const float* s = S + j * D;
-            for (int64_t d = 0; d < D; ++d) y[d] += coef * s[d];
+            const float mn = std::max(m[j], lkt[j]);
+            al[j] = exp_poly(m[j] - mn);  // m = −∞ on the first token: exp_poly gives exactly 0
+            be[j] = exp_poly(lkt[j] - mn);
+            z[j] = zt[j] = al[j] * z[j] + be[j];
+            m[j] = mt[j] = mn;
         }
     }
-    return {den, arg};
 }
 
-void init_state(float* m, float* z, float* S, int64_t K, int64_t D) {
-    std::fill(m, m + K, kNegInf);
-    std::fill(z, z + K, 0.f);
-    std::fill(S, S + K * D, 0.f);
+// The read-out weights of tokens [t0, t1), each on its own (so any time range can run in parallel):
+// ℓ_j = lq_j + m_j + log z̃_j, π_j = e^{ℓ_j−M} / (Σ e^{ℓ−M} + ε), M = max ℓ. The log is avoided:
+// with U = max_j (lq_j + m_j), e^{ℓ_j − U} = e^{lq_j + m_j − U}·z̃_j, and dividing by the largest
+// of those gives e^{ℓ_j − M} (z̃ ≥ 1, so the largest is ≥ 1).
+void read_weights(const float* lq, int64_t t0, int64_t t1, int64_t K, const TokenScalars& o) {
+    std::vector<float> w(K);
+    for (int64_t t = t0; t < t1; ++t) {
+        const float *lqt = lq + t * K, *mt = o.m + t * K, *zt = o.z + t * K;
+        float U = kNegInf;
+#pragma omp simd reduction(max : U)
+        for (int64_t j = 0; j < K; ++j) U = std::max(U, lqt[j] + mt[j]);
+        float W = 0.f;
+#pragma omp simd reduction(max : W)
+        for (int64_t j = 0; j < K; ++j) {
+            w[j] = exp_poly(lqt[j] + mt[j] - U) * zt[j];
+            W = std::max(W, w[j]);
+        }
+        const float invW = 1.f / W;
+        float den = kSplatEps;
+        // (the simd sum's order is fixed by the compiled code, never by the thread count)
+#pragma omp simd reduction(+ : den)
+        for (int64_t j = 0; j < K; ++j) den += w[j] * invW;
+        const float scale = invW / den;
+        float *pi = o.pi + t * K, *co = o.coef + t * K;
+#pragma omp simd
+        for (int64_t j = 0; j < K; ++j) {
+            pi[j] = w[j] * scale;
+            co[j] = pi[j] / zt[j];
+        }
+        int64_t arg = 0;
+        while (arg + 1 < K && w[arg] != W) ++arg;  // the first splat with the largest term (bounded: NaN)
+        o.den[t] = den;
+        o.arg[t] = arg;
+    }
+}
+
+// Tokens per task in the passes that are independent per token (affinities, read-out weights).
+constexpr int64_t kTokens = 256;
+
+// Columns of S̃ per task: a fixed count, so the split never depends on the thread count. 16 floats
+// are one AVX-512 register (two AVX2 ones), so a token's v and y stay in registers across splats.
+constexpr int64_t kColumns = 16;
+
+// n ≤ kColumns columns of S̃ (K rows of stride ss) through tokens [0, T): per token
+//   S̃_j ← α_j·S̃_j + β_j·v,   y = Σ_j coef_j·S̃_j.
+// v rows at v + t·vt (column stride vd), y rows at y + t·yt (column stride yd).
+// N = n when it is known at compile time (full blocks), so the D-loops unroll into registers.
+template <int64_t N>
+void columns_forward(const float* alpha, const float* beta, const float* coef, int64_t T, int64_t K, int64_t n_,
+                     float* S, int64_t ss, const float* v, int64_t vt, int64_t vd, float* y, int64_t yt, int64_t yd) {
+    const int64_t n = N ? N : n_;
+    for (int64_t t = 0; t < T; ++t) {
+        float vb[kColumns], yb[kColumns];
+        for (int64_t d = 0; d < n; ++d) vb[d] = v[t * vt + d * vd], yb[d] = 0.f;
+        const float *al = alpha + t * K, *be = beta + t * K, *co = coef + t * K;
+        for (int64_t j = 0; j < K; ++j) {
+            float* s = S + j * ss;
+            const float a = al[j], b = be[j], c = co[j];
+#pragma omp simd
+            for (int64_t d = 0; d < n; ++d) {
+                s[d] = a * s[d] + b * vb[d];
+                yb[d] += c * s[d];
+            }
+        }
+        for (int64_t d = 0; d < n; ++d) y[t * yt + d * yd] = yb[d];
+    }
+}
+
+void scan_columns(const float* alpha, const float* beta, const float* coef, int64_t T, int64_t K, int64_t n,
+                  float* S, int64_t ss, const float* v, int64_t vt, int64_t vd, float* y, int64_t yt, int64_t yd) {
+    if (n == kColumns)
+        columns_forward<kColumns>(alpha, beta, coef, T, K, n, S, ss, v, vt, vd, y, yt, yd);
+    else
+        columns_forward<0>(alpha, beta, coef, T, K, n, S, ss, v, vt, vd, y, yt, yd);
+}
+
+// The backward of n ≤ kColumns columns (S: K·kColumns scratch). Forward in time it rebuilds S̃ and
+// leaves pa[t][j] = dy_t·S̃_tj over these columns. Reverse in time it carries the adjoint Ŝ in the
+// scale of the current token's running max: Ŝ_j ← α_{t+1,j}·Ŝ_j + (π_j/z̃_j)·dy_t (the first factor
+// is e^{m_t − m_{t+1}}), then dv_t = Σ_j β_j·Ŝ_j and pk[t][j] = Ŝ_j·v_t. Ŝ needs only the per-token
+// scalars, so the columns stay independent; the dot products that couple them are left per block.
+template <int64_t N>
+void columns_backward(const TokenScalars& ts, int64_t T, int64_t K, int64_t n_, float* S, const float* g, int64_t gt,
+                      int64_t gd, const float* v, int64_t vt, int64_t vd, float* pa, float* pk, float* dv,
+                      int64_t dvt) {
+    const int64_t n = N ? N : n_;
+    std::fill(S, S + K * kColumns, 0.f);
+    for (int64_t t = 0; t < T; ++t) {
+        float gb[kColumns], vb[kColumns];
+        for (int64_t d = 0; d < n; ++d) gb[d] = g[t * gt + d * gd], vb[d] = v[t * vt + d * vd];
+        for (int64_t j = 0; j < K; ++j) {
+            float* s = S + j * kColumns;
+            const float al = ts.alpha[t * K + j], be = ts.beta[t * K + j];
+            float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+            for (int64_t d = 0; d < n; ++d) {
+                s[d] = al * s[d] + be * vb[d];
+                dot += gb[d] * s[d];
+            }
+            pa[t * K + j] = dot;
+        }
+    }
+    std::fill(S, S + K * kColumns, 0.f);  // now Ŝ
+    for (int64_t t = T - 1; t >= 0; --t) {
+        float gb[kColumns], vb[kColumns], dvb[kColumns];
+        for (int64_t d = 0; d < n; ++d) gb[d] = g[t * gt + d * gd], vb[d] = v[t * vt + d * vd], dvb[d] = 0.f;
+        for (int64_t j = 0; j < K; ++j) {
+            float* s = S + j * kColumns;
+            const float f = t + 1 < T ? ts.alpha[(t + 1) * K + j] : 0.f;
+            const float w = ts.coef[t * K + j], be = ts.beta[t * K + j];
+            float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+            for (int64_t d = 0; d < n; ++d) {
+                s[d] = f * s[d] + w * gb[d];
+                dot += s[d] * vb[d];
+                dvb[d] += be * s[d];
+            }
+            pk[t * K + j] = dot;
+        }
+        for (int64_t d = 0; d < n; ++d) dv[t * dvt + d] = dvb[d];
+    }
 }
 
 void check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
@@ -154,9 +280,12 @@ void check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor
 Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
                        const Tensor& log_scale, const Tensor& log_amp, int64_t chunk) {
     check_inputs("splat_attention", q, k, v, centres, log_scale, log_amp, 4);
+    // `chunk` no longer changes the computation (there are no chunk checkpoints any more: the backward
+    // recomputes S̃ column block by column block from t = 0); it is still validated.
     SPLATLM_CHECK(chunk > 0, "splat_attention: chunk must be positive, got ", chunk);
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), K = centres.size(1);
-    const int64_t C = std::min(chunk, std::max<int64_t>(T, 1)), NC = (T + C - 1) / C;
+    const int64_t NB = (D + kColumns - 1) / kColumns;
+    const int64_t NR = (T + kTokens - 1) / kTokens;
     const Splats sp(centres, log_scale, log_amp);
 
     bool needs_grad = false;
@@ -165,151 +294,158 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
 
     Tensor y_btHd = Tensor::empty({B, T, H, D});
     Tensor y = raw::permute(y_btHd, {0, 2, 1, 3});
-    // Saved for the backward: every affinity (O(T·K)) and the state at each chunk start (O(T/C·K·D)).
-    Tensor lq_all, lk_all, ckpt;
-    if (needs_grad) {
-        lq_all = Tensor::empty({B, H, T, K});
-        lk_all = Tensor::empty({B, H, T, K});
-        ckpt = Tensor::empty({B, H, NC, K * (D + 2)});
-    }
+    // Every affinity (O(T·K), saved for the backward) and the per-token scalars α, β, π/z̃.
+    Tensor lq_all = Tensor::empty({B, H, T, K}), lk_all = Tensor::empty({B, H, T, K});
+    auto scal = std::make_shared<HeadScalars>(B * H, T, K);
     const Heads Q(q), Kh(k), V(v), Y(y);
 #pragma omp parallel
     {
-        std::vector<float> m(K), z(K), S(K * D), pi(K), vbuf(D), ybuf(D);
-        std::vector<float> lq_scratch(needs_grad ? 0 : C * K), lk_scratch(needs_grad ? 0 : C * K);
+        // 1. affinities, kTokens rows at a time
+#pragma omp for schedule(dynamic) collapse(3)
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t h = 0; h < H; ++h)
+                for (int64_t r = 0; r < NR; ++r) {
+                    const int64_t t0 = r * kTokens, t1 = std::min(T, t0 + kTokens);
+                    const int64_t off = ((b * H + h) * T + t0) * K;
+                    affinities(Q.at(b, h, t0), Q.st, Q.sd, t1 - t0, sp, h, false, lq_all.data() + off);
+                    affinities(Kh.at(b, h, t0), Kh.st, Kh.sd, t1 - t0, sp, h, true, lk_all.data() + off);
+                }
+        // 2. the running max and normaliser, sequential in t per head; then the read-out weights,
+        //    independent per token (fixed-size time ranges, so the split never depends on threads)
 #pragma omp for schedule(dynamic) collapse(2)
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h) {
-                init_state(m.data(), z.data(), S.data(), K, D);
-                for (int64_t c = 0; c < NC; ++c) {
-                    const int64_t t0 = c * C, t1 = std::min(T, t0 + C);
-                    float *lq = lq_scratch.data(), *lk = lk_scratch.data();
-                    if (needs_grad) {
-                        float* saved = ckpt.data() + ((b * H + h) * NC + c) * K * (D + 2);
-                        std::copy(m.begin(), m.end(), saved);
-                        std::copy(z.begin(), z.end(), saved + K);
-                        std::copy(S.begin(), S.end(), saved + 2 * K);
-                        lq = lq_all.data() + ((b * H + h) * T + t0) * K;
-                        lk = lk_all.data() + ((b * H + h) * T + t0) * K;
-                    }
-                    affinities(Q.at(b, h, t0), Q.st, Q.sd, t1 - t0, sp, h, false, lq);
-                    affinities(Kh.at(b, h, t0), Kh.st, Kh.sd, t1 - t0, sp, h, true, lk);
-                    for (int64_t t = t0; t < t1; ++t) {
-                        gather(V.at(b, h, t), V.sd, D, vbuf.data());
-                        absorb(m.data(), z.data(), S.data(), lk + (t - t0) * K, vbuf.data(), K, D);
-                        read_out(m.data(), z.data(), S.data(), lq + (t - t0) * K, K, D, pi.data(), ybuf.data());
-                        float* yt = Y.at(b, h, t);
-                        for (int64_t d = 0; d < D; ++d) yt[d * Y.sd] = ybuf[d];
-                    }
-                }
+                std::vector<float> m(K, kNegInf), z(K, 0.f);
+                scan_state(lk_all.data() + (b * H + h) * T * K, T, K, m.data(), z.data(), scal->of(b * H + h));
             }
+#pragma omp for schedule(dynamic) collapse(3)
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t h = 0; h < H; ++h)
+                for (int64_t r = 0; r < NR; ++r)
+                    read_weights(lq_all.data() + (b * H + h) * T * K, r * kTokens, std::min(T, (r + 1) * kTokens), K,
+                                 scal->of(b * H + h));
+        // 3. the state and read-out, a block of columns at a time
+#pragma omp for schedule(dynamic) collapse(3)
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t h = 0; h < H; ++h)
+                for (int64_t nb = 0; nb < NB; ++nb) {
+                    const int64_t d0 = nb * kColumns, w = std::min(kColumns, D - d0);
+                    std::vector<float> S(K * kColumns, 0.f);
+                    const TokenScalars s = scal->of(b * H + h);
+                    scan_columns(s.alpha, s.beta, s.coef, T, K, w, S.data(), kColumns, V.at(b, h, 0) + d0 * V.sd,
+                                 V.st, V.sd, Y.at(b, h, 0) + d0 * Y.sd, Y.st, Y.sd);
+                }
     }
     if (!needs_grad) return y;
 
     return record(y, "splat_attention", {q, k, v, centres, log_scale, log_amp},
-                  [q, k, v, centres, log_scale, log_amp, lq_all, lk_all, ckpt, C](const Tensor& grad) {
+                  [q, k, v, centres, log_scale, log_amp, lq_all, lk_all, scal](const Tensor& grad) {
         const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), K = centres.size(1);
-        const int64_t NC = (T + C - 1) / C;
+        const int64_t NB = (D + kColumns - 1) / kColumns;
         const Splats sp(centres, log_scale, log_amp);
         Tensor dq = Tensor::empty({B, H, T, D}), dk = Tensor::empty({B, H, T, D}), dv = Tensor::empty({B, H, T, D});
         // Splat gradients per (b, h), summed over b afterwards (no races, thread-count independent).
-        Tensor dmu_bh = Tensor::zeros({B, H, K, D}), dls_bh = Tensor::zeros({B, H, K}),
+        // (queries and keys each add their own share, so [B, H, 2, ...] for μ and s).
+        Tensor dmu_bh = Tensor::zeros({B, H * 2, K, D}), dls_bh = Tensor::zeros({B, H * 2, K}),
                dla_bh = Tensor::zeros({B, H, K});
+        Tensor dlq_all = Tensor::empty({B * H, T, K}), dlk_all = Tensor::empty({B * H, T, K});
+        const int64_t NR = (T + kTokens - 1) / kTokens;
+        // The per-column-block partial dot products Pa = dy·S̃_j, Pk = Ŝ_j·v ([NB][T][K] per head).
+        Tensor Pa = Tensor::empty({B * H, NB, T, K}), Pk = Tensor::empty({B * H, NB, T, K});
         const Heads Q(q), Kh(k), V(v), G(grad);
+        auto scalars = [&](int64_t i) { return scal->of(i); };
 #pragma omp parallel
         {
-            // Chunk replay: the state after each token of the chunk, and its read-out weights.
-            std::vector<float> m(K), z(K), S(K * D), mC(C * K), zC(C * K), SC(C * K * D), piC(C * K), denC(C);
-            std::vector<int64_t> argC(C);
-            // Reverse-time adjoint of the state, kept in the scale of the current token's running max.
-            std::vector<float> Sh(K * D), Zh(K), m_next(K), a(K), dl(K), gbuf(D), vbuf(D), dvbuf(D);
-            std::vector<float> dlq(T * K), dlk(T * K), Gs(T * K);
-#pragma omp for schedule(dynamic) collapse(2)
+            // The D columns of S̃ and of its adjoint Ŝ, a block of columns at a time.
+#pragma omp for schedule(dynamic) collapse(3)
             for (int64_t b = 0; b < B; ++b)
-                for (int64_t h = 0; h < H; ++h) {
-                    const float* lq_bh = lq_all.data() + (b * H + h) * T * K;
-                    const float* lk_bh = lk_all.data() + (b * H + h) * T * K;
-                    std::fill(Sh.begin(), Sh.end(), 0.f);
-                    std::fill(Zh.begin(), Zh.end(), 0.f);
-                    bool have_next = false;  // false until the last token has been visited
-                    for (int64_t c = NC - 1; c >= 0; --c) {
-                        const int64_t t0 = c * C, t1 = std::min(T, t0 + C);
-                        const float* saved = ckpt.data() + ((b * H + h) * NC + c) * K * (D + 2);
-                        std::copy(saved, saved + K, m.begin());
-                        std::copy(saved + K, saved + 2 * K, z.begin());
-                        std::copy(saved + 2 * K, saved + 2 * K + K * D, S.begin());
-                        for (int64_t t = t0; t < t1; ++t) {  // replay the forward of this chunk
-                            const int64_t r = t - t0;
-                            gather(V.at(b, h, t), V.sd, D, vbuf.data());
-                            absorb(m.data(), z.data(), S.data(), lk_bh + t * K, vbuf.data(), K, D);
-                            std::copy(m.begin(), m.end(), mC.begin() + r * K);
-                            std::copy(z.begin(), z.end(), zC.begin() + r * K);
-                            std::copy(S.begin(), S.end(), SC.begin() + r * K * D);
-                            const ReadOut ro =
-                                read_out(m.data(), z.data(), S.data(), lq_bh + t * K, K, D, &piC[r * K], nullptr);
-                            denC[r] = ro.den;
-                            argC[r] = ro.arg;
-                        }
-                        for (int64_t t = t1 - 1; t >= t0; --t) {  // reverse-time scan
-                            const int64_t r = t - t0;
-                            const float *mt = &mC[r * K], *zt = &zC[r * K], *St = &SC[r * K * D], *pi = &piC[r * K];
-                            gather(G.at(b, h, t), G.sd, D, gbuf.data());
-                            gather(V.at(b, h, t), V.sd, D, vbuf.data());
-                            // a_j = dy·v̄_j (v̄_j = S̃_j/z̃_j, the splat's running mean); gy = dy·y = Σ π_j a_j.
+                for (int64_t h = 0; h < H; ++h)
+                    for (int64_t nb = 0; nb < NB; ++nb) {
+                        const int64_t i = b * H + h, d0 = nb * kColumns, n = std::min(kColumns, D - d0);
+                        std::vector<float> S(K * kColumns);
+                        float* pa = Pa.data() + (i * NB + nb) * T * K;
+                        float* pk = Pk.data() + (i * NB + nb) * T * K;
+                        const float *g = G.at(b, h, 0) + d0 * G.sd, *vv = V.at(b, h, 0) + d0 * V.sd;
+                        float* dvp = dv.data() + i * T * D + d0;
+                        if (n == kColumns)
+                            columns_backward<kColumns>(scalars(i), T, K, n, S.data(), g, G.st, G.sd, vv, V.st, V.sd,
+                                                       pa, pk, dvp, D);
+                        else
+                            columns_backward<0>(scalars(i), T, K, n, S.data(), g, G.st, G.sd, vv, V.st, V.sd, pa, pk,
+                                                dvp, D);
+                    }
+            // Per token (parallel over fixed time ranges): a_j = dy·v̄_j (v̄_j = S̃_j/z̃_j, the splat's
+            // running mean), gy = dy·y = Σ π_j a_j, dℓ_j = π_j (a_j − gy) plus the ε·e^M term's share
+            // on the argmax splat; the direct dependence of y_t on z_t, X_j = (dℓ_j − π_j a_j)/z̃_j
+            // (parked in dlk); and β_j·(Ŝ_j·v_t) (parked in Pk's first block).
+#pragma omp for schedule(dynamic) collapse(3)
+            for (int64_t b = 0; b < B; ++b)
+                for (int64_t h = 0; h < H; ++h)
+                    for (int64_t r = 0; r < NR; ++r) {
+                        const int64_t i = b * H + h;
+                        const TokenScalars ts = scalars(i);
+                        const float* pa = Pa.data() + i * NB * T * K;
+                        float* pk = Pk.data() + i * NB * T * K;
+                        float *dlq = dlq_all.data() + i * T * K, *dlk = dlk_all.data() + i * T * K;
+                        std::vector<float> a(K), dl(K);
+                        for (int64_t t = r * kTokens; t < std::min(T, (r + 1) * kTokens); ++t) {
+                            const float *pi = ts.pi + t * K, *zt = ts.z + t * K;
                             float gy = 0.f;
                             for (int64_t j = 0; j < K; ++j) {
                                 float dot = 0.f;
-                                for (int64_t d = 0; d < D; ++d) dot += gbuf[d] * St[j * D + d];
+                                for (int64_t nb = 0; nb < NB; ++nb) dot += pa[(nb * T + t) * K + j];
                                 a[j] = dot / zt[j];
                                 gy += pi[j] * a[j];
                             }
-                            // dℓ_j = π_j (a_j − gy), plus the ε·e^M term's share on the argmax splat.
                             for (int64_t j = 0; j < K; ++j) dl[j] = pi[j] * (a[j] - gy);
-                            dl[argC[r]] -= kSplatEps / denC[r] * gy;
-                            for (int64_t j = 0; j < K; ++j) dlq[t * K + j] = dl[j];
-                            // Bring the adjoint from token t+1's scale to token t's: × e^{m_t − m_{t+1}} ≤ 1.
-                            if (have_next)
-                                for (int64_t j = 0; j < K; ++j) {
-                                    const float f = std::exp(mt[j] - m_next[j]);
-                                    Zh[j] *= f;
-                                    for (int64_t d = 0; d < D; ++d) Sh[j * D + d] *= f;
-                                }
-                            // Direct dependence of y_t on z_t and S_t (scaled by e^{m_t}).
+                            dl[ts.arg[t]] -= kSplatEps / ts.den[t] * gy;
                             for (int64_t j = 0; j < K; ++j) {
-                                Zh[j] += (dl[j] - pi[j] * a[j]) / zt[j];
-                                const float w = pi[j] / zt[j];
-                                for (int64_t d = 0; d < D; ++d) Sh[j * D + d] += w * gbuf[d];
-                            }
-                            // Token t wrote e^{lk} = e^{m_t}·β into z_τ, S_τ for every τ ≥ t.
-                            std::fill(dvbuf.begin(), dvbuf.end(), 0.f);
-                            for (int64_t j = 0; j < K; ++j) {
-                                const float beta = std::exp(lk_bh[t * K + j] - mt[j]);
-                                const float* sh = &Sh[j * D];
+                                dlq[t * K + j] = dl[j];
+                                dlk[t * K + j] = (dl[j] - pi[j] * a[j]) / zt[j];
                                 float dot = 0.f;
-                                for (int64_t d = 0; d < D; ++d) {
-                                    dot += sh[d] * vbuf[d];
-                                    dvbuf[d] += beta * sh[d];
-                                }
-                                dlk[t * K + j] = beta * (Zh[j] + dot);
+                                for (int64_t nb = 0; nb < NB; ++nb) dot += pk[(nb * T + t) * K + j];
+                                pk[t * K + j] = ts.beta[t * K + j] * dot;
                             }
-                            float* dvt = dv.data() + ((b * H + h) * T + t) * D;
-                            std::copy(dvbuf.begin(), dvbuf.end(), dvt);
-                            std::copy(mt, mt + K, m_next.begin());
-                            have_next = true;
                         }
                     }
-                    // Affinity backward. With G = dl ⊙ c (T×K):  dx = 2·G·μ − 2·rowsum(G)·x,
-                    // dμ += 2·Gᵀ·X − 2·colsum(G)·μ,  dlog s += 2·Σ_t dl·(c·d²),  dlog a += Σ_t dlk.
-                    const float *c = sp.c.data() + h * K, *la = sp.la.data() + h * K, *mu = sp.centres(h);
-                    float* dmu = dmu_bh.data() + (b * H + h) * K * D;
-                    float* dls = dls_bh.data() + (b * H + h) * K;
-                    float* dla = dla_bh.data() + (b * H + h) * K;
+            // Reverse-time scan of the scalar adjoint Ẑ (in the running max's scale, like Ŝ):
+            // Ẑ ← α_{t+1}·Ẑ + X_t. Token t wrote e^{lk} = e^{m_t}·β into z_τ, S_τ for every τ ≥ t, so
+            // dlk_t = β·Ẑ + β·(Ŝ·v_t).
+#pragma omp for schedule(dynamic) collapse(2)
+            for (int64_t b = 0; b < B; ++b)
+                for (int64_t h = 0; h < H; ++h) {
+                    const int64_t i = b * H + h;
+                    const TokenScalars ts = scalars(i);
+                    const float* pk = Pk.data() + i * NB * T * K;
+                    float* dlk = dlk_all.data() + i * T * K;
+                    std::vector<float> Zh(K, 0.f);
+                    for (int64_t t = T - 1; t >= 0; --t) {
+                        const float* f = t + 1 < T ? ts.alpha + (t + 1) * K : nullptr;
+#pragma omp simd
+                        for (int64_t j = 0; j < K; ++j) {
+                            Zh[j] = (f ? f[j] * Zh[j] : 0.f) + dlk[t * K + j];
+                            dlk[t * K + j] = ts.beta[t * K + j] * Zh[j] + pk[t * K + j];
+                        }
+                    }
+                }
+            // Affinity backward, queries and keys as separate tasks. With G = dl ⊙ c (T×K):
+            // dx = 2·G·μ − 2·rowsum(G)·x,  dμ += 2·Gᵀ·X − 2·colsum(G)·μ,  dlog s += 2·Σ_t dl·(c·d²),
+            // dlog a += Σ_t dlk.
+            std::vector<float> Gs(T * K);
+#pragma omp for schedule(dynamic) collapse(3)
+            for (int64_t b = 0; b < B; ++b)
+                for (int64_t h = 0; h < H; ++h)
                     for (int side = 0; side < 2; ++side) {
+                        const int64_t i = b * H + h;
                         const bool key = side == 1;
-                        const float* dlx = key ? dlk.data() : dlq.data();
-                        const float* lx = key ? lk_bh : lq_bh;
+                        const float *c = sp.c.data() + h * K, *la = sp.la.data() + h * K, *mu = sp.centres(h);
+                        float* dmu = dmu_bh.data() + (i * 2 + side) * K * D;
+                        float* dls = dls_bh.data() + (i * 2 + side) * K;
+                        float* dla = dla_bh.data() + i * K;
+                        const float* dlx = (key ? dlk_all : dlq_all).data() + i * T * K;
+                        const float* lx = (key ? lk_all : lq_all).data() + i * T * K;
                         const Heads& X = key ? Kh : Q;
-                        float* dx = (key ? dk : dq).data() + (b * H + h) * T * D;
+                        float* dx = (key ? dk : dq).data() + i * T * D;
                         std::vector<double> colsum(K, 0.0);
                         for (int64_t t = 0; t < T; ++t)
                             for (int64_t j = 0; j < K; ++j) {
@@ -331,9 +467,11 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                         for (int64_t j = 0; j < K; ++j)
                             for (int64_t d = 0; d < D; ++d) dmu[j * D + d] -= float(2.0 * colsum[j]) * mu[j * D + d];
                     }
-                }
         }
-        Tensor dcentres = raw::sum(dmu_bh, 0, false), dlog_scale = raw::sum(dls_bh, 0, false),
+        // Sum the per-(b, side) partials in a fixed order.
+        Tensor dcentres = raw::sum(raw::reshape(dmu_bh, {B, H, 2, K, D}), 0, false);
+        dcentres = raw::sum(dcentres, 1, false);
+        Tensor dlog_scale = raw::sum(raw::sum(raw::reshape(dls_bh, {B, H, 2, K}), 0, false), 1, false),
                dlog_amp = raw::sum(dla_bh, 0, false);
         return std::vector<Tensor>{dq, dk, dv, dcentres, dlog_scale, dlog_amp};
     });
@@ -439,7 +577,12 @@ Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const
     const Heads Q(q4), Kh(k4), V(v4);
 #pragma omp parallel
     {
-        std::vector<float> lq(K), lk(K), pi(K), vbuf(D);
+        std::vector<float> lq(K), lk(K), planes(HeadScalars::kPlanes * K);
+        float den;
+        int64_t arg;
+        const TokenScalars ts{planes.data(),         planes.data() + K,     planes.data() + 2 * K,
+                              planes.data() + 3 * K, planes.data() + 4 * K, planes.data() + 5 * K,
+                              &den,                  &arg};
 #pragma omp for collapse(2)
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h) {
@@ -447,9 +590,11 @@ Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const
                 float *m = state.m.data() + i * K, *z = state.z.data() + i * K, *S = state.S.data() + i * K * D;
                 affinities(Q.at(b, h, 0), Q.st, Q.sd, 1, sp, h, false, lq.data());
                 affinities(Kh.at(b, h, 0), Kh.st, Kh.sd, 1, sp, h, true, lk.data());
-                gather(V.at(b, h, 0), V.sd, D, vbuf.data());
-                absorb(m, z, S, lk.data(), vbuf.data(), K, D);
-                read_out(m, z, S, lq.data(), K, D, pi.data(), y.data() + i * D);
+                scan_state(lk.data(), 1, K, m, z, ts);
+                read_weights(lq.data(), 0, 1, K, ts);
+                for (int64_t d0 = 0; d0 < D; d0 += kColumns)
+                    scan_columns(ts.alpha, ts.beta, ts.coef, 1, K, std::min(kColumns, D - d0), S + d0, D,
+                                 V.at(b, h, 0) + d0 * V.sd, 0, V.sd, y.data() + i * D + d0, 0, 1);
             }
     }
     ++state.length;

@@ -29,8 +29,9 @@ constexpr float kSplatEps = 1e-6f;
 
 // q, k, v: [B, H, T, D] (any strides); centres: [H, K, D]; log_scale, log_amp: [H, K].
 // Returns y: [B, H, T, D] (a view of a [B, T, H, D] buffer, so merging heads afterwards is free).
-// `chunk` is the scan's chunk length: the backward keeps the splat state at every chunk start and
-// recomputes the rest chunk by chunk, so activation memory is O(T·K + T/chunk·K·D + chunk·K·D).
+// `chunk` (must be > 0) no longer changes the computation: the op saves only per-token scalars
+// (O(T·K) per head) and the backward recomputes the splat state from t = 0 in column blocks, so
+// activation memory is O(T·K) per head beyond the inputs and outputs.
 Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
                        const Tensor& log_scale, const Tensor& log_amp, int64_t chunk = 64);
 
