@@ -105,7 +105,9 @@ int bench_attention(int argc, char** argv) {
     SPLATLM_CHECK(d > 0 && heads > 0 && window > 0 && splats > 0 && repeats > 0, "bench attention: sizes must be positive");
     std::vector<int64_t> lengths = {256, 1024, 4096, 16384, 65536};
     if (args.has("n")) lengths = {args.get_int("n", 0)};
-    const std::string wanted = "," + args.get("kinds", "splat,softmax,local,linear") + ",";
+    std::string wanted = ",";  // ",kind,kind," so a kind is found with its commas
+    wanted += args.get("kinds", "splat,softmax,local,linear");
+    wanted += ",";
     const bool json = args.flag("json");
     if (!json) std::printf("attention op, D=%lld, heads=%lld, median of %d\n%-8s %8s %12s %12s %10s\n", (long long)d,
                            (long long)heads, repeats, "kind", "n", "fwd ms", "fwd+bwd ms", "peak MB");

@@ -6,7 +6,7 @@
 
 namespace splatlm {
 
-// Registers "splat": SplatAttention with K = GPTConfig::splats and the scan chunk `options.chunk`.
-void register_splat_attentions(SplatOptions options = {});
+// Registers "splat": SplatAttention with K = GPTConfig::splats splats per head.
+void register_splat_attentions();
 
 }  // namespace splatlm

@@ -13,10 +13,9 @@ Tensor init_centres(int64_t H, int64_t K, int64_t D, Rng& rng) { return Tensor::
 }  // namespace
 
 // qkv and proj draw from the layer's rng exactly as in SoftmaxAttention, then the centres do.
-SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng, SplatOptions options)
+SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
     : heads_(c.heads),
       head_dim_(c.head_dim()),
-      options_(options),
       qkv_(add_module("qkv", std::make_unique<Linear>(c.width, 3 * c.width, true, rng))),
       proj_(add_module("proj", std::make_unique<Linear>(c.width, c.width, true, rng,
                                                         0.02f / std::sqrt(2.f * c.layers)))),
@@ -24,13 +23,12 @@ SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng, Spla
       log_scale(add_parameter("log_scale", Tensor::full({c.heads, c.splats}, 0.5f * std::log(float(c.head_dim()))))),
       log_amp(add_parameter("log_amp", Tensor::zeros({c.heads, c.splats}))) {
     SPLATLM_CHECK(c.splats > 0, "splat attention: the number of splats must be positive, got ", c.splats);
-    SPLATLM_CHECK(options.chunk > 0, "splat attention: chunk must be positive, got ", options.chunk);
 }
 
 Tensor SplatAttention::forward(const Tensor& x) {
     QKV h = split_heads(qkv_.forward(x), heads_);
     return proj_.forward(
-        merge_heads(splat_attention(h.q, h.k, h.v, centres, log_scale, log_amp, options_.chunk)));
+        merge_heads(splat_attention(h.q, h.k, h.v, centres, log_scale, log_amp)));
 }
 
 namespace {

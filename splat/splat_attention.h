@@ -13,15 +13,10 @@
 
 namespace splatlm {
 
-// Options of the splat kind beyond GPTConfig (which holds K, `splats`): `chunk` only trades
-// backward memory for replay granularity, never results.
-struct SplatOptions {
-    int64_t chunk = 64;  // scan chunk length
-};
 
 class SplatAttention : public Attention {
   public:
-    SplatAttention(const GPTConfig& config, int64_t layer, Rng& rng, SplatOptions options = {});
+    SplatAttention(const GPTConfig& config, int64_t layer, Rng& rng);
     Tensor forward(const Tensor& x) override;
     std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const override;
     Tensor step(const Tensor& x_t, AttentionCache& cache) override;
@@ -33,7 +28,6 @@ class SplatAttention : public Attention {
 
   private:  // declared first: qkv and proj draw from the layer's rng before the splats do
     int64_t heads_, head_dim_;
-    SplatOptions options_;
     Linear& qkv_;   // x → [q | k | v], each `width` wide, heads side by side
     Linear& proj_;
 

@@ -278,11 +278,8 @@ void check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor
 // ============================================================================ forward + backward
 
 Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
-                       const Tensor& log_scale, const Tensor& log_amp, int64_t chunk) {
+                       const Tensor& log_scale, const Tensor& log_amp) {
     check_inputs("splat_attention", q, k, v, centres, log_scale, log_amp, 4);
-    // `chunk` no longer changes the computation (there are no chunk checkpoints any more: the backward
-    // recomputes S̃ column block by column block from t = 0); it is still validated.
-    SPLATLM_CHECK(chunk > 0, "splat_attention: chunk must be positive, got ", chunk);
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), K = centres.size(1);
     const int64_t NB = (D + kColumns - 1) / kColumns;
     const int64_t NR = (T + kTokens - 1) / kTokens;

@@ -29,11 +29,11 @@ constexpr float kSplatEps = 1e-6f;
 
 // q, k, v: [B, H, T, D] (any strides); centres: [H, K, D]; log_scale, log_amp: [H, K].
 // Returns y: [B, H, T, D] (a view of a [B, T, H, D] buffer, so merging heads afterwards is free).
-// `chunk` (must be > 0) no longer changes the computation: the op saves only per-token scalars
-// (O(T·K) per head) and the backward recomputes the splat state from t = 0 in column blocks, so
-// activation memory is O(T·K) per head beyond the inputs and outputs.
+// The op saves only per-token scalars (O(T·K) per head) and the backward recomputes the splat
+// state from t = 0 in column blocks, so activation memory is O(T·K) per head beyond the inputs and
+// outputs. Work is split in fixed 256-token ranges and 16-column blocks, never by thread count.
 Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
-                       const Tensor& log_scale, const Tensor& log_amp, int64_t chunk = 64);
+                       const Tensor& log_scale, const Tensor& log_amp);
 
 // The O(T²·K) reference in float64: builds every weight w[t,u] explicitly and returns Σ_u w[t,u]·v_u.
 Tensor splat_attention_reference(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,

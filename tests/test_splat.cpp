@@ -31,8 +31,8 @@ QKV random_qkv(int64_t B, int64_t H, int64_t T, int64_t D, uint64_t seed) {
     return split_heads(random({B, T, 3 * H * D}, seed), H);
 }
 
-Tensor run(const QKV& h, const SplatParams& p, int64_t chunk) {
-    return splat_attention(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, chunk);
+Tensor run(const QKV& h, const SplatParams& p) {
+    return splat_attention(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp);
 }
 
 double relative_error(const Tensor& a, const Tensor& b) {
@@ -51,19 +51,19 @@ void require_finite(const Tensor& t) {
 
 TEST_CASE("splat attention equals the O(T^2) reference", "[splat]") {
     struct Case {
-        int64_t B, H, T, D, K, chunk;
+        int64_t B, H, T, D, K;
     };
-    const Case c = GENERATE(Case{1, 1, 1, 4, 1, 64},     // n = 1, k = 1
-                            Case{2, 3, 70, 8, 5, 16},    // 70 = 4·16 + 6: a ragged last chunk
-                            Case{1, 2, 130, 16, 16, 64}, // the default k and chunk
-                            Case{2, 2, 100, 8, 4, 7},    // many small chunks
-                            Case{1, 1, 33, 3, 2, 100},   // chunk > n
-                            Case{1, 2, 64, 8, 3, 1},     // chunk = 1
-                            Case{1, 2, 64, 8, 3, 32});   // n divisible by chunk
-    CAPTURE(c.B, c.H, c.T, c.D, c.K, c.chunk);
+    const Case c = GENERATE(Case{1, 1, 1, 4, 1},       // n = 1, k = 1
+                            Case{2, 3, 70, 8, 5},      // D not a multiple of the 16-column blocks
+                            Case{1, 2, 130, 16, 16},   // the default k
+                            Case{2, 2, 100, 8, 4},
+                            Case{1, 1, 33, 3, 2},
+                            Case{1, 2, 600, 40, 3},    // 256-token ranges: two full and a ragged third; 40 = 16+16+8 columns
+                            Case{1, 1, 512, 16, 2});   // T a multiple of the range
+    CAPTURE(c.B, c.H, c.T, c.D, c.K);
     QKV h = random_qkv(c.B, c.H, c.T, c.D, 1);
     SplatParams p = random_splats(c.H, c.K, c.D, 2);
-    Tensor y = run(h, p, c.chunk);
+    Tensor y = run(h, p);
     Tensor ref = splat_attention_reference(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp);
     require_close(y, ref, 1e-4, 1e-5);
     REQUIRE(relative_error(y, ref) < 1e-5);
@@ -74,8 +74,8 @@ TEST_CASE("splat attention accepts any strides for q, k, v", "[splat]") {
     const int64_t B = 1, H = 2, T = 40, D = 6, K = 4;
     Tensor q = random_strided({B, H, T, D}, 3), k = random({B, H, T, D}, 4), v = random_transposed({B, H, T, D}, 5);
     SplatParams p = random_splats(H, K, D, 6);
-    Tensor y = splat_attention(q, k, v, p.centres, p.log_scale, p.log_amp, 16);
-    Tensor y_contig = splat_attention(q.clone(), k, v.clone(), p.centres, p.log_scale, p.log_amp, 16);
+    Tensor y = splat_attention(q, k, v, p.centres, p.log_scale, p.log_amp);
+    Tensor y_contig = splat_attention(q.clone(), k, v.clone(), p.centres, p.log_scale, p.log_amp);
     require_close(y, y_contig, 0, 0);
     require_close(y, splat_attention_reference(q, k, v, p.centres, p.log_scale, p.log_amp), 1e-4, 1e-5);
 }
@@ -87,7 +87,7 @@ TEST_CASE("splat attention results do not depend on the thread count", "[splat]"
     auto grads = [&] {  // y and the centres' gradient (summed over the batch after the parallel loop)
         p.centres.zero_grad();
         p.centres.set_requires_grad();
-        Tensor y = run(h, p, 16);
+        Tensor y = run(h, p);
         backward(y, g);
         return std::vector<Tensor>{y.detach(), p.centres.grad()};
     };
@@ -97,16 +97,16 @@ TEST_CASE("splat attention results do not depend on the thread count", "[splat]"
 }
 
 TEST_CASE("splat attention never sees the future (op)", "[splat][causality]") {
-    const int64_t B = 2, H = 2, T = 45, D = 8, K = 4, chunk = 8;
-    const int64_t t = GENERATE(0, 7, 8, 20, 43);  // incl. the last position of a chunk and the first of the next
+    const int64_t B = 2, H = 2, T = 300, D = 8, K = 4;
+    const int64_t t = GENERATE(0, 7, 20, 255, 256, 298);  // incl. the last position of a 256-token range and the first of the next
     SplatParams p = random_splats(H, K, D, 9);
     Tensor qkv = random({B, T, 3 * H * D}, 10);
     QKV h = split_heads(qkv, H);
-    Tensor y = run(h, p, chunk);
+    Tensor y = run(h, p);
     Tensor qkv2 = qkv.clone();
     for (int64_t u = t + 1; u < T; ++u)  // perturb q, k and v of row 1 after t, keys hugely (new running max)
         for (int64_t c = 0; c < 3 * H * D; ++c) qkv2.data()[(1 * T + u) * 3 * H * D + c] += (c >= H * D ? 30.f : 3.f);
-    Tensor y2 = run(split_heads(qkv2, H), p, chunk);
+    Tensor y2 = run(split_heads(qkv2, H), p);
     for (int64_t b = 0; b < B; ++b)
         for (int64_t hh = 0; hh < H; ++hh)
             for (int64_t u = 0; u <= t; ++u)
@@ -115,28 +115,26 @@ TEST_CASE("splat attention never sees the future (op)", "[splat][causality]") {
 }
 
 TEST_CASE("splat attention gradients (all six inputs)", "[splat][gradcheck]") {
-    // chunk 3 over 7 positions: chunk boundaries after 3 and 6, and a ragged last chunk.
-    const int64_t chunk = GENERATE(3, 64);
     const int64_t B = 2, H = 2, T = 7, D = 3, K = 3;
     SplatParams p = random_splats(H, K, D, 11);
     Tensor q = random({B, H, T, D}, 12), k = random({B, H, T, D}, 13), v = random_transposed({B, H, T, D}, 14);
     require_gradcheck(
-        [chunk](const std::vector<Tensor>& in) {
-            return splat_attention(in[0], in[1], in[2], in[3], in[4], in[5], chunk);
+        [](const std::vector<Tensor>& in) {
+            return splat_attention(in[0], in[1], in[2], in[3], in[4], in[5]);
         },
         {q, k, v, p.centres, p.log_scale, p.log_amp});
 }
 
-TEST_CASE("splat gradients at T = 150 match autograd through the dense composite", "[splat][gradcheck]") {
+TEST_CASE("splat gradients at T = 300 match autograd through the dense composite", "[splat][gradcheck]") {
     // The same function built from differentiable ops with explicit T×T masks (what the fused op
-    // must never do in production), so chunk boundaries are checked at a size gradcheck cannot reach.
-    const int64_t T = 150, D = 4, K = 3, chunk = 32;
+    // must never do in production), so the 256-token range boundaries are checked at a size gradcheck cannot reach.
+    const int64_t T = 300, D = 4, K = 3;  // crosses the 256-token range boundary
     SplatParams p = random_splats(1, K, D, 15);
     Tensor q = random({1, 1, T, D}, 16), k = random({1, 1, T, D}, 17), v = random({1, 1, T, D}, 18);
     std::vector<Tensor> in = {q, k, v, p.centres, p.log_scale, p.log_amp};
     for (Tensor& t : in) t.set_requires_grad();
     Tensor g = random({1, 1, T, D}, 19);
-    backward(splat_attention(in[0], in[1], in[2], in[3], in[4], in[5], chunk), g);
+    backward(splat_attention(in[0], in[1], in[2], in[3], in[4], in[5]), g);
     std::vector<Tensor> fused;
     for (Tensor& t : in) fused.push_back(t.grad()), t.zero_grad();
 
@@ -182,7 +180,7 @@ TEST_CASE("splat attention: extreme inputs give finite outputs and gradients", "
     Tensor q = random({B, H, c.T, D}, 21), k = random({B, H, c.T, D}, 22, c.key_scale), v = random({B, H, c.T, D}, 23);
     std::vector<Tensor> in = {q, k, v, p.centres, p.log_scale, p.log_amp};
     for (Tensor& t : in) t.set_requires_grad();
-    Tensor y = splat_attention(in[0], in[1], in[2], in[3], in[4], in[5], 16);
+    Tensor y = splat_attention(in[0], in[1], in[2], in[3], in[4], in[5]);
     require_finite(y);
     backward(y, random({B, H, c.T, D}, 24));
     for (Tensor& t : in) require_finite(t.grad());
@@ -223,7 +221,7 @@ TEST_CASE("implied splat weights are causal, non-negative, rows sum <= 1", "[spl
         REQUIRE(row > 1.0 - 1e-5);   // ε is relative: it never swallows the mass
     }
     // The fused op's output is Σ_u w[t,u]·v_u (row by row, head 1).
-    Tensor y = run(h, p, 8);
+    Tensor y = run(h, p);
     for (int64_t t = 0; t < T; t += 7)
         for (int64_t d = 0; d < D; ++d) {
             double acc = 0;
@@ -236,7 +234,7 @@ TEST_CASE("splat step() token by token equals forward()", "[splat][recurrent]") 
     register_splat_attentions();
     GPTConfig config{.vocab = 10, .context = 30, .layers = 1, .heads = 2, .width = 12, .attention = "splat", .splats = 5};
     Rng rng(27);
-    SplatAttention attn(config, 0, rng, SplatOptions{.chunk = 8});
+    SplatAttention attn(config, 0, rng);
     spread_parameters(attn.parameters(), 28, 0.4f);  // so the splats disagree (at init all affinities are close)
     Tensor x = random({3, 30, 12}, 29);
     Tensor parallel = attn.forward(x);
@@ -257,7 +255,6 @@ TEST_CASE("splat attention rejects bad shapes", "[splat][errors]") {
                         Catch::Contains("centres"));
     REQUIRE_THROWS_WITH(splat_attention(h.q, h.k, h.v, p.centres, random({2, 4}, 1), p.log_amp),
                         Catch::Contains("log_scale"));
-    REQUIRE_THROWS_WITH(splat_attention(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, 0), Catch::Contains("chunk"));
     SplatState state(1, 2, 3, 5);
     REQUIRE_THROWS_WITH(splat_step(raw::select(h.q, 2, 0), raw::select(h.k, 2, 0), raw::select(h.v, 2, 0), p.centres,
                                    p.log_scale, p.log_amp, state),
