@@ -62,6 +62,14 @@ Tensor GPT::forward(const Indices& ids) {
     return matmul(ln_f_->forward(x), transpose(wte_.weight, 0, 1));
 }
 
+Tensor GPT::attention_input(const Indices& ids, int64_t layer) {
+    SPLATLM_CHECK(layer >= 0 && layer < config_.layers, "GPT: layer ", layer, " is out of range (the model has ",
+                  config_.layers, " layers, 0..", config_.layers - 1, ")");
+    Tensor x = embed(ids, 0);
+    for (int64_t i = 0; i < layer; ++i) x = blocks_[i]->forward(x, 0.f, dropout_rng_);  // p = 0: no draws
+    return blocks_[layer]->attention_input(x);
+}
+
 GPT::Cache GPT::new_cache(int64_t batch) const {
     Cache cache;
     for (Block* b : blocks_) cache.layers.push_back(b->attention().new_cache(batch, config_.context));

@@ -16,6 +16,7 @@ class Block : public Module {
     Tensor forward(const Tensor& x, float dropout_p, Rng& dropout_rng);
     Tensor step(const Tensor& x_t, AttentionCache& cache);
     Attention& attention() { return attn_; }
+    Tensor attention_input(const Tensor& x) const { return ln1_.forward(x); }  // what attn_ reads
 
   private:
     LayerNorm& ln1_;
@@ -40,6 +41,10 @@ class GPT : public Module {
     };
     Cache new_cache(int64_t batch) const;
     Tensor step(const std::vector<int32_t>& tokens, Cache& cache);
+
+    // What block `layer`'s attention reads for ids [B, T]: the residual stream after the earlier
+    // blocks, through that block's first LayerNorm, dropout off. For pictures and inspection.
+    Tensor attention_input(const Indices& ids, int64_t layer);
 
     Rng& dropout_rng() { return dropout_rng_; }  // part of the training state (checkpointed)
     Block& block(int64_t i) { return *blocks_[i]; }

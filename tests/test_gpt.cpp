@@ -53,6 +53,32 @@ TEST_CASE("GPT generation steps reproduce the parallel logits", "[gpt][recurrent
     REQUIRE_THROWS_WITH(model.step({1, 2}, cache), Catch::Contains("context"));
 }
 
+TEST_CASE("attention_input is what a block's attention reads inside forward()", "[gpt]") {
+    GPTConfig config{.vocab = 20, .context = 16, .layers = 3, .heads = 2, .width = 8};
+    GPT model(config, 3);
+    spread_parameters(model.parameters(), 5);
+    Indices ids = random_ids(2, 16, 20, 6);
+    NoGradGuard no_grad;
+    // Layer 0 reads LN1(token + position embeddings).
+    const NamedTensors named = model.named_parameters();
+    auto param = [&](const std::string& name) {
+        for (const auto& [n, t] : named)
+            if (n == name) return t;
+        FAIL("no parameter " << name);
+        return Tensor();
+    };
+    Indices positions{{16}, std::vector<int32_t>(16)};
+    for (int t = 0; t < 16; ++t) positions.ids[t] = t;
+    Tensor x0 = embedding(param("wte.weight"), ids) + embedding(param("wpe.weight"), positions);
+    require_close(model.attention_input(ids, 0), layernorm(x0, param("blocks.0.ln1.weight"), param("blocks.0.ln1.bias")),
+                  1e-6, 1e-6);
+    // Layer 2 reads the stream after blocks 0 and 1.
+    Rng unused(0);
+    Tensor x2 = model.block(1).forward(model.block(0).forward(x0, 0.f, unused), 0.f, unused);
+    require_close(model.attention_input(ids, 2), model.block(2).attention_input(x2), 1e-6, 1e-6);
+    REQUIRE_THROWS_WITH(model.attention_input(ids, 3), Catch::Contains("layer 3 is out of range"));
+}
+
 TEST_CASE("GPT parameter names and counts", "[gpt]") {
     GPTConfig config{.vocab = 65, .context = 64, .layers = 4, .heads = 4, .width = 128};
     GPT model(config, 1);

@@ -12,14 +12,6 @@ std::string token_label(const std::string& text) {
     return out;
 }
 
-namespace {
-const Tensor& parameter(const NamedTensors& named, const std::string& name) {
-    for (const auto& [n, t] : named)
-        if (n == name) return t;
-    throw Error("inspect_splats: the model has no parameter " + name);
-}
-}  // namespace
-
 SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vector<std::string> labels,
                            int64_t layer) {
     const GPTConfig& c = model.config();
@@ -33,18 +25,8 @@ SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vec
     SPLATLM_CHECK(attn, "splat pictures need a model trained with attention=splat; this one uses attention=",
                   c.attention);
 
-    // The residual stream entering block `layer`, exactly as GPT::forward builds it (dropout off):
-    // token + position embeddings, then the earlier blocks; then that block's first LayerNorm.
     NoGradGuard no_grad;
-    const NamedTensors named = model.named_parameters();
-    Indices tokens{{1, T}, ids}, positions{{T}, std::vector<int32_t>(T)};
-    for (int64_t t = 0; t < T; ++t) positions.ids[t] = int32_t(t);
-    Tensor x = embedding(parameter(named, "wte.weight"), tokens) + embedding(parameter(named, "wpe.weight"), positions);
-    Rng unused(0);
-    for (int64_t i = 0; i < layer; ++i) x = model.block(i).forward(x, 0.f, unused);
-    const std::string ln = "blocks." + std::to_string(layer) + ".ln1.";
-    x = layernorm(x, parameter(named, ln + "weight"), parameter(named, ln + "bias"));
-    const QKV h = attn->head_views(x);
+    const QKV h = attn->head_views(model.attention_input(Indices{{1, T}, ids}, layer));
 
     SplatSample sample;
     sample.layer = layer;
