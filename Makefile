@@ -55,7 +55,7 @@ ifeq ($(HAVE_CUDA),yes)
   CUDA_LINE := ✓ CUDA ($(NVCC))
 else
   CUDA_OBJS :=
-  CUDA_LINE := ✗ CUDA (CUDA=0 or no nvcc): CPU-only build, --device cuda reports it
+  CUDA_LINE := ✗ CUDA (CUDA=0 or no nvcc): CPU-only build; CUDA entry points report that they are absent
 endif
 
 # ---- third-party headers from Debian packages ---------------------------------
