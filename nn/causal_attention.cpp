@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "nn/heads.h"
 #include "tensor/elementwise_math.h"
 #include "tensor/error.h"
 #include "tensor/gemm.h"
@@ -16,16 +17,6 @@ namespace splatlm {
 namespace {
 
 constexpr int64_t kBlock = 64;  // query rows per block
-
-// One operand's geometry: element (b, h, t, d) is at base + b·sb + h·sh + t·st + d·sd.
-struct Heads {
-    float* base;
-    int64_t sb, sh, st, sd;
-    Heads(const Tensor& x)
-        : base(const_cast<float*>(x.data())), sb(x.strides()[0]), sh(x.strides()[1]), st(x.strides()[2]),
-          sd(x.strides()[3]) {}
-    float* at(int64_t b, int64_t h, int64_t t) const { return base + b * sb + h * sh + t * st; }
-};
 
 // First key a query row may see.
 inline int64_t first_key(int64_t t, int64_t window) { return window > 0 ? std::max<int64_t>(0, t - window + 1) : 0; }
@@ -43,17 +34,10 @@ void block_scores(const Heads& q, const Heads& k, int64_t b, int64_t h, int64_t 
     }
 }
 
-void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v) {
-    for (const Tensor* t : {&q, &k, &v}) check_device("causal_softmax_attention", *t, Device::CPU);
-    SPLATLM_CHECK(q.dim() == 4 && q.shape() == k.shape() && q.shape() == v.shape(),
-                  "causal_softmax_attention: q, k, v must share one [B, H, T, D] shape, got ", shape_str(q.shape()),
-                  ", ", shape_str(k.shape()), ", ", shape_str(v.shape()));
-}
-
 }  // namespace
 
 Tensor causal_softmax_attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t window) {
-    check_qkv(q, k, v);
+    check_heads("causal_softmax_attention", q, k, v);
     SPLATLM_CHECK(window >= 0, "causal_softmax_attention: negative window ", window);
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
     const float scale = 1.f / std::sqrt(static_cast<float>(D));
@@ -130,7 +114,7 @@ Tensor causal_softmax_attention(const Tensor& q, const Tensor& k, const Tensor& 
 }
 
 Tensor causal_softmax_attention_reference(const Tensor& q, const Tensor& k, const Tensor& v, int64_t window) {
-    check_qkv(q, k, v);
+    check_heads("causal_softmax_attention", q, k, v);
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
     Tensor y = Tensor::zeros({B, H, T, D});
     const double scale = 1.0 / std::sqrt(double(D));

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "nn/heads.h"
 #include "nn/softmax_attention.h"
 #include "tensor/elementwise_math.h"
 #include "tensor/error.h"
@@ -16,15 +17,6 @@ constexpr float kEps = 1e-6f;
 
 inline float phi(float x) { return apply_unary<Unary::EluPlusOne>(x); }
 inline float phi_grad(float x) { return x > 0.f ? 1.f : std::exp(x); }
-
-// Element (b, h, t, d) of a [B, H, T, D] operand with any strides.
-struct Heads {
-    const float* base;
-    int64_t sb, sh, st, sd;
-    explicit Heads(const Tensor& x)
-        : base(x.data()), sb(x.strides()[0]), sh(x.strides()[1]), st(x.strides()[2]), sd(x.strides()[3]) {}
-    float operator()(int64_t b, int64_t h, int64_t t, int64_t d) const { return base[b * sb + h * sh + t * st + d * sd]; }
-};
 
 // The running state of one head: S (D×D, row i = feature i) and z (D).
 struct LinearState {
@@ -49,13 +41,6 @@ struct LinearState {
     }
 };
 
-void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v) {
-    for (const Tensor* t : {&q, &k, &v}) check_device("causal_linear_attention", *t, Device::CPU);
-    SPLATLM_CHECK(q.dim() == 4 && q.shape() == k.shape() && q.shape() == v.shape(),
-                  "causal_linear_attention: q, k, v must share one [B, H, T, D] shape, got ", shape_str(q.shape()),
-                  ", ", shape_str(k.shape()), ", ", shape_str(v.shape()));
-}
-
 // Gathers φ(x_t) (or x_t) for one head into a contiguous T×D buffer.
 void gather(const Heads& x, int64_t b, int64_t h, int64_t T, int64_t D, bool features, float* out) {
     for (int64_t t = 0; t < T; ++t)
@@ -65,7 +50,7 @@ void gather(const Heads& x, int64_t b, int64_t h, int64_t T, int64_t D, bool fea
 }  // namespace
 
 Tensor causal_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v) {
-    check_qkv(q, k, v);
+    check_heads("causal_linear_attention", q, k, v);
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
     Tensor y = Tensor::empty({B, H, T, D}), den = Tensor::empty({B, H, T});
     const Heads Q(q), K(k), V(v);
@@ -141,7 +126,7 @@ Tensor causal_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v
 }
 
 Tensor causal_linear_attention_reference(const Tensor& q, const Tensor& k, const Tensor& v) {
-    check_qkv(q, k, v);
+    check_heads("causal_linear_attention", q, k, v);
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
     Tensor y = Tensor::empty({B, H, T, D});
     for (int64_t b = 0; b < B; ++b)

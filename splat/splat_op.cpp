@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "nn/heads.h"
 #include "tensor/elementwise_math.h"
 #include "tensor/error.h"
 #include "tensor/gemm.h"
@@ -29,16 +30,6 @@ namespace splatlm {
 namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-
-// One [B, H, T, D] operand: element (b, h, t, d) is at base + b·sb + h·sh + t·st + d·sd.
-struct Heads {
-    float* base;
-    int64_t sb, sh, st, sd;
-    explicit Heads(const Tensor& x)
-        : base(const_cast<float*>(x.data())), sb(x.strides()[0]), sh(x.strides()[1]), st(x.strides()[2]),
-          sd(x.strides()[3]) {}
-    float* at(int64_t b, int64_t h, int64_t t) const { return base + b * sb + h * sh + t * st; }
-};
 
 // Per-head splat constants, contiguous: μ [H, K, D], c = 1/(2 s²) [H, K], ‖μ‖² [H, K], log a [H, K].
 struct Splats {
@@ -261,10 +252,8 @@ void columns_backward(const TokenScalars& ts, int64_t T, int64_t K, int64_t n_, 
 
 void check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
                   const Tensor& log_scale, const Tensor& log_amp, int64_t rank) {
-    for (const Tensor* t : {&q, &k, &v, &centres, &log_scale, &log_amp}) check_device(op, *t, Device::CPU);
-    SPLATLM_CHECK(q.dim() == rank && q.shape() == k.shape() && q.shape() == v.shape(), op,
-                  ": q, k, v must share one ", rank == 4 ? "[B, H, T, D]" : "[B, H, D]", " shape, got ",
-                  shape_str(q.shape()), ", ", shape_str(k.shape()), ", ", shape_str(v.shape()));
+    check_heads(op, q, k, v, rank);
+    for (const Tensor* t : {&centres, &log_scale, &log_amp}) check_device(op, *t, Device::CPU);
     const int64_t H = q.size(1), D = q.size(-1);
     SPLATLM_CHECK(centres.dim() == 3 && centres.size(0) == H && centres.size(2) == D && centres.size(1) > 0, op,
                   ": centres must be [H, K, D] = [", H, ", K, ", D, "] with K > 0, got ", shape_str(centres.shape()));
