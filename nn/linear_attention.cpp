@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "nn/heads.h"
-#include "nn/softmax_attention.h"
 #include "tensor/elementwise_math.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
@@ -148,17 +147,6 @@ Tensor causal_linear_attention_reference(const Tensor& q, const Tensor& k, const
     return y;
 }
 
-LinearAttention::LinearAttention(const GPTConfig& c, int64_t layer, Rng& rng)
-    : heads_(c.heads),
-      qkv_(add_module("qkv", std::make_unique<Linear>(c.width, 3 * c.width, true, rng))),
-      proj_(add_module("proj", std::make_unique<Linear>(c.width, c.width, true, rng,
-                                                        0.02f / std::sqrt(2.f * c.layers)))) {}
-
-Tensor LinearAttention::forward(const Tensor& x) {
-    QKV h = split_heads(qkv_.forward(x), heads_);
-    return proj_.forward(merge_heads(causal_linear_attention(h.q, h.k, h.v)));
-}
-
 namespace {
 struct LinearCache : AttentionCache {
     std::vector<LinearState> heads;  // batch × heads
@@ -167,7 +155,7 @@ struct LinearCache : AttentionCache {
 
 std::unique_ptr<AttentionCache> LinearAttention::new_cache(int64_t batch, int64_t) const {
     auto cache = std::make_unique<LinearCache>();
-    cache->heads.assign(batch * heads_, LinearState(qkv_.weight.size(0) / (3 * heads_)));
+    cache->heads.assign(batch * heads_, LinearState(head_dim_));
     return cache;
 }
 

@@ -7,8 +7,7 @@
 // forward scan for dq and runs a reverse scan for dk and dv (derivation in the .cpp). Generation
 // keeps (S, z) per head: O(D²) per token whatever the context length.
 #pragma once
-#include "nn/attention.h"
-#include "nn/layers.h"
+#include "nn/projected_attention.h"
 
 namespace splatlm {
 
@@ -17,17 +16,14 @@ Tensor causal_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v
 // Builds every weight w[t,u] = φ(q_t)·φ(k_u) / Σ_{u'≤t} φ(q_t)·φ(k_u') explicitly, in double.
 Tensor causal_linear_attention_reference(const Tensor& q, const Tensor& k, const Tensor& v);
 
-class LinearAttention : public Attention {
+class LinearAttention : public ProjectedAttention {
   public:
-    LinearAttention(const GPTConfig& config, int64_t layer, Rng& rng);
-    Tensor forward(const Tensor& x) override;
+    LinearAttention(const GPTConfig& config, int64_t layer, Rng& rng) : ProjectedAttention(config, rng) {}
     std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const override;
     Tensor step(const Tensor& x_t, AttentionCache& cache) override;
 
   private:
-    int64_t heads_;
-    Linear& qkv_;
-    Linear& proj_;
+    Tensor mix(const QKV& h) override { return causal_linear_attention(h.q, h.k, h.v); }
 };
 
 }  // namespace splatlm

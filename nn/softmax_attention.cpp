@@ -9,29 +9,10 @@
 
 namespace splatlm {
 
-QKV split_heads(const Tensor& qkv, int64_t heads) {
-    const int64_t B = qkv.size(0), T = qkv.size(1), D = qkv.size(2) / (3 * heads);
-    Tensor r = reshape(qkv, {B, T, 3, heads, D});
-    auto part = [&](int64_t i) { return permute(select(r, 2, i), {0, 2, 1, 3}); };
-    return {part(0), part(1), part(2)};
-}
-
-Tensor merge_heads(const Tensor& y) {
-    const int64_t B = y.size(0), H = y.size(1), T = y.size(2), D = y.size(3);
-    return reshape(permute(y, {0, 2, 1, 3}), {B, T, H * D});
-}
-
 SoftmaxAttention::SoftmaxAttention(const GPTConfig& c, int64_t layer, Rng& rng, int64_t window)
-    : heads_(c.heads),
-      window_(window),
-      qkv_(add_module("qkv", std::make_unique<Linear>(c.width, 3 * c.width, true, rng))),
-      proj_(add_module("proj", std::make_unique<Linear>(c.width, c.width, true, rng,
-                                                        0.02f / std::sqrt(2.f * c.layers)))) {}
+    : ProjectedAttention(c, rng), window_(window) {}
 
-Tensor SoftmaxAttention::forward(const Tensor& x) {
-    QKV h = split_heads(qkv_.forward(x), heads_);
-    return proj_.forward(merge_heads(causal_softmax_attention(h.q, h.k, h.v, window_)));
-}
+Tensor SoftmaxAttention::mix(const QKV& h) { return causal_softmax_attention(h.q, h.k, h.v, window_); }
 
 namespace {
 struct KVCache : AttentionCache {
@@ -42,9 +23,8 @@ struct KVCache : AttentionCache {
 
 std::unique_ptr<AttentionCache> SoftmaxAttention::new_cache(int64_t batch, int64_t max_len) const {
     auto cache = std::make_unique<KVCache>();
-    const int64_t D = qkv_.weight.size(0) / (3 * heads_);
-    cache->k = Tensor::zeros({batch, heads_, max_len, D});
-    cache->v = Tensor::zeros({batch, heads_, max_len, D});
+    cache->k = Tensor::zeros({batch, heads_, max_len, head_dim_});
+    cache->v = Tensor::zeros({batch, heads_, max_len, head_dim_});
     return cache;
 }
 

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "nn/softmax_attention.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
@@ -12,24 +11,16 @@ namespace {
 Tensor init_centres(int64_t H, int64_t K, int64_t D, Rng& rng) { return Tensor::randn({H, K, D}, rng, 0.5f); }
 }  // namespace
 
-// qkv and proj draw from the layer's rng exactly as in SoftmaxAttention, then the centres do.
+// qkv and proj draw from the layer's rng exactly as in every ProjectedAttention, then the centres do.
 SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
-    : heads_(c.heads),
-      head_dim_(c.head_dim()),
-      qkv_(add_module("qkv", std::make_unique<Linear>(c.width, 3 * c.width, true, rng))),
-      proj_(add_module("proj", std::make_unique<Linear>(c.width, c.width, true, rng,
-                                                        0.02f / std::sqrt(2.f * c.layers)))),
+    : ProjectedAttention(c, rng),
       centres(add_parameter("centres", init_centres(c.heads, c.splats, c.head_dim(), rng))),
       log_scale(add_parameter("log_scale", Tensor::full({c.heads, c.splats}, 0.5f * std::log(float(c.head_dim()))))),
       log_amp(add_parameter("log_amp", Tensor::zeros({c.heads, c.splats}))) {
     SPLATLM_CHECK(c.splats > 0, "splat attention: the number of splats must be positive, got ", c.splats);
 }
 
-Tensor SplatAttention::forward(const Tensor& x) {
-    QKV h = split_heads(qkv_.forward(x), heads_);
-    return proj_.forward(
-        merge_heads(splat_attention(h.q, h.k, h.v, centres, log_scale, log_amp)));
-}
+Tensor SplatAttention::mix(const QKV& h) { return splat_attention(h.q, h.k, h.v, centres, log_scale, log_amp); }
 
 namespace {
 struct SplatCache : AttentionCache {

@@ -1,6 +1,6 @@
 // Causal linear attention: the scan against the O(T²) reference, and its hand-derived backward.
 #include "nn/linear_attention.h"
-#include "nn/softmax_attention.h"
+#include "nn/projected_attention.h"
 #include "tests/helpers.h"
 
 using namespace splatlm;

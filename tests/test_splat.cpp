@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "nn/gpt.h"
-#include "nn/softmax_attention.h"
+#include "nn/projected_attention.h"
 #include "splat/register.h"
 #include "splat/splat_op.h"
 #include "tests/helpers.h"

@@ -1,0 +1,37 @@
+// projected_attention.h — the frame every attention kind here shares:
+//
+//   q, k, v = split_heads(x·W_qkvᵀ + b)        one fused projection, heads side by side
+//   y       = merge_heads(mix(q, k, v))·W_projᵀ + b
+//
+// A kind only says how it mixes the heads (mix) and how it steps one position at a time.
+// W_proj sits on the residual path, so it starts at std 0.02/√(2·layers) (GPT-2).
+#pragma once
+#include "nn/attention.h"
+#include "nn/layers.h"
+
+namespace splatlm {
+
+// Splits a fused [..., T, 3·C] projection into q, k, v views of shape [B, H, T, D] (no copies).
+struct QKV {
+    Tensor q, k, v;
+};
+QKV split_heads(const Tensor& qkv, int64_t heads);
+// [B, H, T, D] → [B, T, H·D]
+Tensor merge_heads(const Tensor& y);
+
+class ProjectedAttention : public Attention {
+  public:
+    Tensor forward(const Tensor& x) override { return proj_.forward(merge_heads(mix(head_views(x)))); }
+    // The per-head q, k, v this layer computes for its input x, each [B, H, T, D] (also for inspection).
+    QKV head_views(const Tensor& x) const { return split_heads(qkv_.forward(x), heads_); }
+
+  protected:
+    ProjectedAttention(const GPTConfig& config, Rng& rng);  // draws qkv, then proj, from rng
+    virtual Tensor mix(const QKV& heads) = 0;               // [B, H, T, D] each → [B, H, T, D]
+
+    int64_t heads_, head_dim_;
+    Linear& qkv_;
+    Linear& proj_;
+};
+
+}  // namespace splatlm
