@@ -101,7 +101,7 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::to(Device target) const {
     if (device() == target) return *this;
-    Tensor src = device() == Device::CPU ? clone() : *this;
+    Tensor src = device() == Device::CPU ? raw::contiguous(*this) : *this;  // copy only when strided
     SPLATLM_CHECK(src.is_contiguous(), "to: non-contiguous device tensor of shape ", shape_str(shape()));
     Tensor out = empty(shape(), target);
     size_t bytes = numel() * sizeof(float);
