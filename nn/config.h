@@ -14,7 +14,12 @@ struct GPTConfig {
     std::string attention = "softmax";  // a name in the attention registry (nn/attention.h)
     float dropout = 0.f;
     int64_t window = 32;      // sliding-window size for `local` (and the local part of hybrids)
-    int64_t splats = 16;      // Gaussian splats per head for `splat`
+    int64_t splats = 16;      // Gaussian splats per head for `splat` (and the splat part of `splat_local`)
+    // Options of splat attention (docs/SPLAT.md); the defaults are the plain formulation.
+    bool splat_decay = false;   // learned per-splat recency decay of the splat state
+    int64_t splat_levels = 1;   // hierarchical splats: levels of splats/levels each, own initial scales, learned level weights
+    int64_t splat_top = 0;      // sparse routing: each token writes to and reads from only its top-p splats (0 = all)
+    bool splat_gate = false;    // content gating: what token t writes into splat j is scaled by sigmoid(x_t·g_j)
 
     int64_t head_dim() const { return width / heads; }
     void validate() const;    // clear errors for impossible shapes

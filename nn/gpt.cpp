@@ -14,6 +14,10 @@ void GPTConfig::validate() const {
     SPLATLM_CHECK(dropout >= 0.f && dropout < 1.f, "model config: dropout ", dropout, " outside [0, 1)");
     SPLATLM_CHECK(window > 0, "model config: window must be positive, got ", window);
     SPLATLM_CHECK(splats > 0, "model config: splats must be positive, got ", splats);
+    SPLATLM_CHECK(splat_levels > 0 && splats % splat_levels == 0, "model config: splat_levels must be positive and divide splats (",
+                  splats, "), got ", splat_levels);
+    SPLATLM_CHECK(splat_top >= 0 && splat_top <= splats, "model config: splat_top must be in [0, splats = ", splats,
+                  "], got ", splat_top);
 }
 
 Block::Block(const GPTConfig& c, int64_t layer, Rng& rng)

@@ -1,5 +1,6 @@
 #include "train/train_config.h"
 
+#include <cmath>
 #include <functional>
 #include <sstream>
 
@@ -58,6 +59,10 @@ const std::vector<Key>& keys() {
         key("dropout", "dropout probability", FIELD(model.dropout)),
         key("window", "sliding-window size of local attention", FIELD(model.window)),
         key("splats", "Gaussian splats per head of splat attention", FIELD(model.splats)),
+        key("splat_decay", "true: learned per-splat recency decay of the splat state", FIELD(model.splat_decay)),
+        key("splat_levels", "hierarchical splats: levels (must divide splats)", FIELD(model.splat_levels)),
+        key("splat_top", "sparse routing: splats each token writes to / reads from (0 = all)", FIELD(model.splat_top)),
+        key("splat_gate", "true: content gating of what each token writes into each splat", FIELD(model.splat_gate)),
         key("batch", "sequences per step", FIELD(batch)),
         key("steps", "optimiser steps", FIELD(steps)),
         key("lr", "peak learning rate", FIELD(lr)),
@@ -66,6 +71,7 @@ const std::vector<Key>& keys() {
         key("weight_decay", "AdamW decoupled weight decay", FIELD(weight_decay)),
         key("decay_all", "true: decay biases, norms and embeddings too", FIELD(decay_all)),
         key("grad_clip", "global gradient-norm limit", FIELD(grad_clip)),
+        key("splat_diversity", "weight of the loss that repels splat centres of a head (0 = off)", FIELD(splat_diversity)),
         key("beta1", "AdamW beta1", FIELD(beta1)),
         key("beta2", "AdamW beta2", FIELD(beta2)),
         key("seed", "seed for initialisation, batches and dropout", FIELD(seed)),
@@ -75,6 +81,7 @@ const std::vector<Key>& keys() {
         key("sample_every", "steps between generated samples", FIELD(sample_every)),
         key("sample_tokens", "tokens per generated sample", FIELD(sample_tokens)),
         key("checkpoint_every", "steps between checkpoints", FIELD(checkpoint_every)),
+        key("viz_every", "steps between splat-field frames in <out>/frames/ (0 = none)", FIELD(viz_every)),
         key("out", "run directory", FIELD(out)),
     };
     return table;
@@ -133,6 +140,8 @@ void TrainConfig::validate() const {
                       sample_tokens >= 0,
                   "config: *_every and eval_batches must be positive");
     SPLATLM_CHECK(!out.empty(), "config: out must name a directory");
+    SPLATLM_CHECK(splat_diversity >= 0 && std::isfinite(splat_diversity), "config: splat_diversity must be >= 0, got ", splat_diversity);
+    SPLATLM_CHECK(viz_every >= 0, "config: viz_every must be >= 0, got ", viz_every);
 }
 
 std::vector<std::string> preset_names() { return {"tiny", "small"}; }

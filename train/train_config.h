@@ -33,6 +33,7 @@ struct TrainConfig {
     double weight_decay = 0.1;
     bool decay_all = false;  // also decay biases, norms and embeddings (off: matrices only)
     double grad_clip = 1.0;
+    double splat_diversity = 0.0;  // weight of the splat-centre repulsion loss (0: off)
     double beta1 = 0.9, beta2 = 0.95;
     uint64_t seed = 1337;
     // bookkeeping
@@ -42,6 +43,7 @@ struct TrainConfig {
     int64_t sample_every = 500;      // a generated sample in the log
     int64_t sample_tokens = 200;
     int64_t checkpoint_every = 500;  // and at the end
+    int64_t viz_every = 0;           // steps between splat-field frames in <out>/frames/ (0: none)
     std::string out = "runs/default";
 
     Json to_json() const;
