@@ -131,6 +131,7 @@ bench: all
 	./$(BIN)/splatlm bench train --compare
 	./$(BIN)/splatlm bench train --attention splat
 	./$(BIN)/splatlm bench attention
+	./$(BIN)/splatlm bench generate
 
 # The main job: train the default model on the shipped corpus (or finish an interrupted run),
 # then continue a prompt with it.

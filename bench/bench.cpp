@@ -17,6 +17,7 @@ int run_bench(int argc, char** argv) {
         {"gemm", "single-precision GEMM GFLOP/s (with OpenBLAS beside it when installed)", bench_gemm},
         {"train", "tokens/s of a full training step (with PyTorch beside it: --compare)", bench_train},
         {"attention", "fwd and fwd+bwd time and peak memory of each attention op against n", bench_attention},
+        {"generate", "time to generate one token with one attention layer against the context position", bench_generate},
     };
     if (argc < 3 || !std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h")) {
         std::printf("usage: splatlm bench KIND [options]   (splatlm bench KIND --help)\n\nkinds:\n");

@@ -8,5 +8,6 @@ int run_bench(int argc, char** argv);  // argv[1] == "bench", argv[2] == kind
 int bench_gemm(int argc, char** argv);
 int bench_train(int argc, char** argv);
 int bench_attention(int argc, char** argv);
+int bench_generate(int argc, char** argv);
 
 }  // namespace splatlm
