@@ -15,6 +15,7 @@
 #include "bench/bench.h"
 #include "nn/causal_attention.h"
 #include "nn/linear_attention.h"
+#include "splat/splat_local.h"
 #include "splat/splat_op.h"
 #include "tensor/error.h"
 #include "train/args.h"
@@ -36,10 +37,14 @@ std::vector<Kind> kinds(int64_t window, int64_t splats, int64_t heads, int64_t d
     Rng rng(11);
     Tensor centres = Tensor::randn({heads, splats, d}, rng, 0.5f);
     Tensor log_scale = Tensor::full({heads, splats}, 0.5f * std::log(float(d))), log_amp = Tensor::zeros({heads, splats});
-    for (Tensor* t : {&centres, &log_scale, &log_amp}) t->set_requires_grad();
+    Tensor gate_logit = Tensor::zeros({heads});  // splat_local's gate at its initial value, g = ½
+    for (Tensor* t : {&centres, &log_scale, &log_amp, &gate_logit}) t->set_requires_grad();
     return {
         {"splat", [=](const Tensor& q, const Tensor& k, const Tensor& v) {
              return splat_attention(q, k, v, centres, log_scale, log_amp);
+         }, int64_t(1) << 40},
+        {"splat_local", [=](const Tensor& q, const Tensor& k, const Tensor& v) {
+             return splat_local_attention(q, k, v, window, centres, log_scale, log_amp, gate_logit);
          }, int64_t(1) << 40},
         {"softmax", [](const Tensor& q, const Tensor& k, const Tensor& v) { return causal_softmax_attention(q, k, v); },
          16384},
@@ -92,8 +97,8 @@ int bench_attention(int argc, char** argv) {
               {{"n", true, "one sequence length (default: 256, 1024, 4096, 16384, 65536)"},
                {"d", true, "head dimension (default 64)"},
                {"heads", true, "heads (default 1)"},
-               {"window", true, "window of `local` (default 32)"},
-               {"k", true, "splats per head of `splat` (default 16)"},
+               {"window", true, "window of `local` and `splat_local` (default 32)"},
+               {"k", true, "splats per head of `splat` and `splat_local` (default 16)"},
                {"kinds", true, "comma-separated kinds (default: all)"},
                {"repeats", true, "measured repeats (default 3)"},
                {"json", false, "one JSON object per line"}},
@@ -106,16 +111,16 @@ int bench_attention(int argc, char** argv) {
     std::vector<int64_t> lengths = {256, 1024, 4096, 16384, 65536};
     if (args.has("n")) lengths = {args.get_int("n", 0)};
     std::string wanted = ",";  // ",kind,kind," so a kind is found with its commas
-    wanted += args.get("kinds", "splat,softmax,local,linear");
+    wanted += args.get("kinds", "splat,splat_local,softmax,local,linear");
     wanted += ",";
     const bool json = args.flag("json");
-    if (!json) std::printf("attention op, D=%lld, heads=%lld, median of %d\n%-8s %8s %12s %12s %10s\n", (long long)d,
+    if (!json) std::printf("attention op, D=%lld, heads=%lld, median of %d\n%-11s %8s %12s %12s %10s\n", (long long)d,
                            (long long)heads, repeats, "kind", "n", "fwd ms", "fwd+bwd ms", "peak MB");
     for (const Kind& kind : kinds(window, splats, heads, d)) {
         if (wanted.find("," + kind.name + ",") == std::string::npos) continue;
         for (int64_t n : lengths) {
             if (n > kind.max_n) {
-                if (!json) std::printf("%-8s %8lld   skipped: O(n²) time, minutes per call\n", kind.name.c_str(), (long long)n);
+                if (!json) std::printf("%-11s %8lld   skipped: O(n²) time, minutes per call\n", kind.name.c_str(), (long long)n);
                 continue;
             }
             Measurement m = measure(kind.op, n, d, heads, repeats);
@@ -125,7 +130,7 @@ int bench_attention(int argc, char** argv) {
                             kind.name.c_str(), (long long)n, (long long)(kind.name == "splat" ? splats : 0), (long long)d,
                             (long long)heads, m.fwd_ms, m.fwdbwd_ms, m.peak_mb);
             else
-                std::printf("%-8s %8lld %12.2f %12.2f %10.2f\n", kind.name.c_str(), (long long)n, m.fwd_ms, m.fwdbwd_ms,
+                std::printf("%-11s %8lld %12.2f %12.2f %10.2f\n", kind.name.c_str(), (long long)n, m.fwd_ms, m.fwdbwd_ms,
                             m.peak_mb);
             std::fflush(stdout);
         }

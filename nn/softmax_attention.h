@@ -1,5 +1,6 @@
 // softmax_attention.h — multi-head causal softmax self-attention (`softmax`), and its sliding-window
-// variant (`local`: each position sees only the last `window` positions). Generation uses a KV cache.
+// variant (`local`: each position sees only the last `window` positions). Generation uses a KV cache
+// (nn/kv_cache.h), which for `local` holds only the last `window` positions.
 #pragma once
 #include "nn/projected_attention.h"
 

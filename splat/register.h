@@ -6,7 +6,8 @@
 
 namespace splatlm {
 
-// Registers "splat": SplatAttention with K = GPTConfig::splats splats per head.
+// Registers "splat": SplatAttention with K = GPTConfig::splats splats per head, and "splat_local":
+// SplatLocalAttention (splat path + softmax over the last GPTConfig::window tokens, gated per head).
 void register_splat_attentions();
 
 }  // namespace splatlm

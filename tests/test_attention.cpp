@@ -1,6 +1,7 @@
 // The baseline attentions: the fused causal softmax op (full and windowed) against its reference and
 // gradients, and for every baseline kind (softmax, local, linear) causality and recurrent == parallel.
 #include "nn/causal_attention.h"
+#include "nn/kv_cache.h"
 #include "nn/softmax_attention.h"
 #include "tests/helpers.h"
 
@@ -82,6 +83,21 @@ TEST_CASE("recurrent steps (KV cache or running state) equal the parallel form t
         Tensor y_t = attn->step(raw::contiguous(raw::select(x, 1, t)), *cache);
         require_close(y_t, raw::select(parallel, 1, t), 1e-4, 1e-5);
     }
+}
+
+TEST_CASE("the KV cache of a window keeps only the window, and says when it is full", "[attention][recurrent]") {
+    GPTConfig config{.vocab = 10, .context = 30, .layers = 1, .heads = 2, .width = 12, .attention = "local", .window = 4};
+    Rng rng(11);
+    std::unique_ptr<Attention> attn = make_attention(config, 0, rng);
+    REQUIRE(dynamic_cast<KVCache&>(*attn->new_cache(3, 30)).slots() == 4);
+    config.attention = "softmax";
+    REQUIRE(dynamic_cast<KVCache&>(*make_attention(config, 0, rng)->new_cache(3, 30)).slots() == 30);
+    KVCache cache(1, 1, 2, 2, 0);
+    Tensor q = random({1, 1, 2}, 1);
+    cache.attend(q, q, q);
+    cache.attend(q, q, q);
+    REQUIRE_THROWS_WITH(cache.attend(q, q, q), Catch::Contains("full at 2 positions"));
+    REQUIRE_THROWS_WITH(cache.attend(random({1, 2, 2}, 2), q, q), Catch::Contains("[1, 1, 2]"));
 }
 
 TEST_CASE("unknown attention kinds list the known ones", "[attention][errors]") {

@@ -10,7 +10,7 @@ using namespace splatlm::test;
 
 TEST_CASE("tiny GPT: every parameter's gradient matches finite differences", "[gpt][gradcheck]") {
     register_splat_attentions();
-    const std::string kind = GENERATE("softmax", "local", "linear", "splat");
+    const std::string kind = GENERATE("softmax", "local", "linear", "splat", "splat_local");
     GPTConfig config{.vocab = 7, .context = 6, .layers = 2, .heads = 2, .width = 8, .attention = kind, .window = 3};
     GPT model(config, 1);
     Indices ids = random_ids(2, 6, 7, 2), targets = random_ids(2, 6, 7, 3);
@@ -23,7 +23,7 @@ TEST_CASE("tiny GPT: every parameter's gradient matches finite differences", "[g
 
 TEST_CASE("GPT logits at positions <= t ignore tokens after t", "[gpt][causality]") {
     register_splat_attentions();
-    const std::string kind = GENERATE("softmax", "local", "linear", "splat");
+    const std::string kind = GENERATE("softmax", "local", "linear", "splat", "splat_local");
     GPTConfig config{.vocab = 20, .context = 32, .layers = 2, .heads = 2, .width = 16, .attention = kind, .window = 4};
     GPT model(config, 5);
     Indices ids = random_ids(1, 32, 20, 6);
@@ -39,7 +39,7 @@ TEST_CASE("GPT logits at positions <= t ignore tokens after t", "[gpt][causality
 
 TEST_CASE("GPT generation steps reproduce the parallel logits", "[gpt][recurrent]") {
     register_splat_attentions();
-    const std::string kind = GENERATE("softmax", "local", "linear", "splat");
+    const std::string kind = GENERATE("softmax", "local", "linear", "splat", "splat_local");
     GPTConfig config{.vocab = 20, .context = 24, .layers = 2, .heads = 4, .width = 16, .attention = kind, .window = 5};
     GPT model(config, 7);
     spread_parameters(model.parameters(), 30);

@@ -9,9 +9,11 @@
 #include <sstream>
 
 #include "nn/flat_parameters.h"
+#include "splat/register.h"
 #include "tensor/file_io.h"
 #include "tests/helpers.h"
 #include "train/checkpoint.h"
+#include "train/json.h"
 #include "train/safetensors.h"
 #include "train/sampler.h"
 #include "train/trainer.h"
@@ -102,6 +104,36 @@ TEST_CASE("config layering: defaults, preset, file, flags; unknown keys rejected
     REQUIRE_THROWS_WITH(apply_preset(c, "huge"), Contains("unknown preset 'huge'"));
     REQUIRE_THROWS_WITH(Args("train", train_options(), std::vector<std::string>{"--stepz", "3"}),
                         Contains("unknown option --stepz"));
+}
+
+TEST_CASE("a run with splat_diversity > 0 logs the regulariser beside the LM loss", "[train][diversity]") {
+    register_splat_attentions();
+    const std::string dir = temp_dir("diversity");
+    TrainConfig c = tiny_config(dir);
+    c.model.attention = "splat_local", c.model.splats = 4, c.model.window = 4;
+    c.steps = 20, c.eval_every = 20, c.sample_every = 20, c.checkpoint_every = 20, c.log_every = 10;
+    c.splat_diversity = 0.5;
+    REQUIRE(run_training(c, "") == 0);
+    std::vector<std::string> lines = training_lines(dir);
+    REQUIRE(lines.size() == 20);
+    std::istringstream in(read_file(dir + "/metrics.jsonl"));
+    int with_key = 0;
+    for (std::string line; std::getline(in, line);) {
+        if (line.find("\"loss\"") == std::string::npos) continue;
+        Json j = Json::parse(line);
+        const double r = j.at("splat_diversity").as_double(), loss = j.at("loss").as_double();
+        REQUIRE(r > 0);
+        REQUIRE(r <= 1);
+        REQUIRE(loss > 1);  // the LM loss alone (a char model near ln 27 at the start), not loss + 0.5·R
+        ++with_key;
+    }
+    REQUIRE(with_key == 20);
+    // Off by default: no key.
+    const std::string plain = temp_dir("no-diversity");
+    TrainConfig p = tiny_config(plain);
+    p.steps = 2;
+    REQUIRE(run_training(p, "") == 0);
+    REQUIRE(read_file(plain + "/metrics.jsonl").find("splat_diversity") == std::string::npos);
 }
 
 TEST_CASE("checkpoint: save then load gives identical logits", "[train][checkpoint]") {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "nn/flat_parameters.h"
+#include "splat/diversity.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 #include "train/batch.h"
@@ -118,10 +119,17 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
                                  c.batch, T);
         run.flat->zero_grad();
         Tensor loss = run.model->loss(batch.inputs, batch.targets);
-        const float loss_value = loss.item();
+        const float loss_value = loss.item();  // the LM loss: what "loss" reports, with or without regulariser
+        Tensor objective = loss;
+        float diversity = NAN;
+        if (c.splat_diversity > 0) {  // + weight·R, R = splat-centre overlap (splat/diversity.h)
+            Tensor r = splat_diversity_loss(*run.model);
+            diversity = r.item();
+            objective = loss + r * float(c.splat_diversity);
+        }
         double grad_norm = NAN;
         if (std::isfinite(loss_value)) {
-            backward(loss);
+            backward(objective);
             grad_norm = clip_grad_norm(*run.flat, c.grad_clip);
         }
         if (!std::isfinite(loss_value) || !std::isfinite(grad_norm)) {
@@ -139,12 +147,16 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         interval_seconds += step_seconds;
         ++interval_steps;
 
-        metrics.write(Json::Object{{"step", step}, {"loss", loss_value}, {"lr", lr},
-                                   {"tokens_per_s", tokens_per_step / step_seconds}, {"grad_norm", grad_norm}});
+        Json::Object line{{"step", step}, {"loss", loss_value}, {"lr", lr},
+                          {"tokens_per_s", tokens_per_step / step_seconds}, {"grad_norm", grad_norm}};
+        if (c.splat_diversity > 0) line.emplace_back("splat_diversity", diversity);
+        metrics.write(line);
         if (step % c.log_every == 0 || step == c.steps) {
             const double elapsed = seconds_since(start), eta = elapsed / double(step - first_step) * (c.steps - step);
-            std::printf("step %6lld/%lld | loss %.4f | lr %.2e | %7.0f tok/s | %s elapsed | eta %s\n", (long long)step,
-                        (long long)c.steps, loss_value, lr, interval_steps * tokens_per_step / interval_seconds,
+            char extra[48] = "";
+            if (c.splat_diversity > 0) std::snprintf(extra, sizeof extra, " | splat_diversity %.4f", diversity);
+            std::printf("step %6lld/%lld | loss %.4f%s | lr %.2e | %7.0f tok/s | %s elapsed | eta %s\n", (long long)step,
+                        (long long)c.steps, loss_value, extra, lr, interval_steps * tokens_per_step / interval_seconds,
                         clock_text(elapsed).c_str(), clock_text(eta).c_str());
             interval_seconds = 0;
             interval_steps = 0;
