@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "nn/flat_parameters.h"
 #include "splat/diversity.h"
@@ -12,11 +13,13 @@
 #include "train/batch.h"
 #include "train/checkpoint.h"
 #include "train/curves.h"
+#include "train/dashboard.h"
 #include "train/dataset.h"
 #include "train/evaluate.h"
 #include "train/metrics_log.h"
 #include "train/sampler.h"
 #include "train/utf8.h"
+#include "splat/splat_stats.h"
 #include "viz/splat_files.h"
 
 namespace splatlm {
@@ -96,6 +99,25 @@ void print_header(const Run& run) {
     std::fflush(stdout);
 }
 
+Json finite_or_null(double x) { return std::isfinite(x) ? Json(x) : Json(); }  // JSON has no NaN
+
+// Splat usage statistics (splat/splat_stats.h) on a fixed set of validation windows, one array
+// entry per splat layer: "splat_scale", "splat_entropy", "splat_dead". Nothing for other models.
+void add_splat_stats(Json::Object& record, GPT& model, const Dataset& data, const TrainConfig& c) {
+    Rng rng(c.seed ^ 0x5EA7000000000000ull);  // the same windows at every evaluation
+    const int64_t B = std::min<int64_t>(c.batch, 4), T = c.model.context;
+    const std::vector<SplatLayerStats> stats =
+        splat_stats(model, make_batch(data.sample_batch(Split::validation, int(B), int(T), rng), B, T).inputs);
+    if (stats.empty()) return;
+    Json::Array scale, entropy, dead;
+    for (const SplatLayerStats& s : stats)
+        scale.push_back(finite_or_null(s.mean_scale)), entropy.push_back(finite_or_null(s.entropy)),
+            dead.push_back(s.dead);
+    record.emplace_back("splat_scale", std::move(scale));
+    record.emplace_back("splat_entropy", std::move(entropy));
+    record.emplace_back("splat_dead", std::move(dead));
+}
+
 }  // namespace
 
 int run_training(const TrainConfig& requested, const std::string& resume_dir, int64_t stop_at) {
@@ -112,6 +134,14 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
     double interval_seconds = 0;  // compute time of the steps since the last progress line
     int64_t interval_steps = 0;
     const int64_t last = stop_at >= 0 ? std::min(stop_at, c.steps) : c.steps;
+    std::optional<viz::SplatFrames> frames;  // --viz-every: numbered splat-field frames
+    if (c.viz_every > 0) {
+        if (viz::first_splat_layer(*run.model) >= 0)
+            frames.emplace(run.dir + "/frames");
+        else
+            std::printf("viz-every: this %s model has no splat attention, so there are no splat frames to draw\n",
+                        c.model.attention.c_str());
+    }
     for (int64_t& step = run.progress.step; step < last;) {
         const auto step_start = Clock::now();
         const float lr = learning_rate(step, c.warmup, c.steps, float(c.lr), float(c.min_lr));
@@ -147,7 +177,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         interval_seconds += step_seconds;
         ++interval_steps;
 
-        Json::Object line{{"step", step}, {"loss", loss_value}, {"lr", lr},
+        Json::Object line{{"step", step}, {"tokens", step * tokens_per_step}, {"loss", loss_value}, {"lr", lr},
                           {"tokens_per_s", tokens_per_step / step_seconds}, {"grad_norm", grad_norm}};
         if (c.splat_diversity > 0) line.emplace_back("splat_diversity", diversity);
         metrics.write(line);
@@ -163,7 +193,9 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         }
         if (step % c.eval_every == 0 || step == c.steps) {
             EvalResult e = evaluate(*run.model, *run.data, c.batch, c.eval_batches);
-            metrics.write(Json::Object{{"step", step}, {"val_loss", e.loss}, {"val_bpb", e.bpb}});
+            Json::Object record{{"step", step}, {"val_loss", e.loss}, {"val_bpb", e.bpb}};
+            add_splat_stats(record, *run.model, *run.data, c);
+            metrics.write(record);
             std::printf("  eval @ %lld: val_loss %.4f | val_bpb %.4f (%lld windows)\n", (long long)step, e.loss, e.bpb,
                         (long long)e.windows);
         }
@@ -174,6 +206,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             metrics.write(Json::Object{{"step", step}, {"sample", utf8::sanitize(sample)}});
             std::printf("  sample @ %lld:\n%s\n  ---\n", (long long)step, sample.c_str());
         }
+        if (frames && step % c.viz_every == 0) frames->write(*run.model, *run.tokenizer, step);
         if (step % c.checkpoint_every == 0 || step == last) {
             save_checkpoint(run.dir, c, *run.tokenizer, *run.model, *run.adam, run.progress);
             run.last_checkpoint = step;
@@ -181,9 +214,13 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         std::fflush(stdout);
     }
     std::printf("loss curves: %s\n", draw_loss_curves(run.dir).c_str());
-    if (const int64_t layer = viz::first_splat_layer(*run.model); layer >= 0)  // `make run` draws its splats
+    const int64_t layer = viz::first_splat_layer(*run.model);
+    if (layer >= 0)  // `make run` draws its splats
         std::printf("splat field: %s\n", viz::write_splat_pictures(*run.model, *run.tokenizer, viz::kDefaultSplatText,
                                                                       layer, run.dir, true).paths[0].c_str());
+    const DashboardInput dash{run.model.get(), run.tokenizer.get(), &c, last, run.dir, viz::kDefaultSplatText,
+                              std::max<int64_t>(layer, 0)};
+    std::printf("dashboard: %s\n", write_dashboard(dash, run.dir + "/dashboard.png").c_str());
     std::printf("%s: step %lld of %lld after %s; checkpoint in %s\n", last == c.steps ? "done" : "stopped",
                 (long long)last, (long long)c.steps, clock_text(seconds_since(start)).c_str(), run.dir.c_str());
     return 0;

@@ -1,0 +1,38 @@
+// splat_stats.h — a few numbers per splat layer that say how a model uses its splats, logged at
+// every evaluation (train/trainer.cpp → metrics.jsonl) and drawn over time (train/curves.h).
+//
+// On a batch of token windows, per layer with splat attention, per head h and token t, the
+// read-out mixing weights over splats are (splat/splat_op.h)
+//   π_tj = softmax_j (lq[t,j] + log z_t[j]),
+// i.e. how token t's output is shared among the splats. Their average over every token of the
+// batch, p_j = mean_t π_tj, is the head's *usage* of splat j. Per layer we report
+//   mean_scale  mean over heads and splats of s_j = exp(log_scale_j)
+//   entropy     H(p) / log K averaged over heads: 1 = every splat read equally, 0 = one splat
+//               takes everything (K = 1 gives 1: one splat is all there is to use)
+//   dead        number of (head, splat) pairs with p_j < kDeadShare / K: splats read with under
+//               1% of a uniform share, out of heads·K
+// This is the plain formulation's read-out (centres, scales, amplitudes); options that rescale
+// it (level weights, decay, gating, top-p routing) are not applied. No autograd: the numbers are
+// computed under NoGradGuard in float64 from the layer's q, k.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "nn/gpt.h"
+
+namespace splatlm {
+
+inline constexpr double kDeadShare = 0.01;
+
+struct SplatLayerStats {
+    int64_t layer = 0;
+    int64_t heads = 0, splats = 0;  // splats per head
+    double mean_scale = 0, entropy = 0;
+    int64_t dead = 0;               // out of heads·splats
+};
+
+// ids: [B, T] token windows (T ≤ context). One entry per layer with splat attention, in layer
+// order; empty for a model without splat attention. The model's training mode is left as it was.
+std::vector<SplatLayerStats> splat_stats(GPT& model, const Indices& ids);
+
+}  // namespace splatlm
