@@ -52,4 +52,14 @@ Canvas compose_grid(const std::vector<Panel>& panels, int columns, const std::st
     return out;
 }
 
+Canvas text_block(const std::vector<std::string>& lines, int scale) {
+    using namespace style;
+    int width = 1;
+    for (const std::string& line : lines) width = std::max(width, text_width(line, scale));
+    Canvas out(width + 2 * kPad, std::max<int>(1, int(lines.size())) * kLineHeight * scale + 2 * kPad, kWhite);
+    for (size_t i = 0; i < lines.size(); ++i)
+        draw_text(out, kPad, kPad + int(i) * kLineHeight * scale, lines[i], kText, scale);
+    return out;
+}
+
 }  // namespace splatlm::viz

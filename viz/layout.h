@@ -19,4 +19,8 @@ struct Panel {
 // Throws splatlm::Error for no panels or columns < 1. `title` (optional) heads the whole image.
 Canvas compose_grid(const std::vector<Panel>& panels, int columns, const std::string& title = "");
 
+// Lines of text on a white canvas just large enough for them (with a margin): a panel for model
+// summaries and notes. An empty list gives a small blank canvas.
+Canvas text_block(const std::vector<std::string>& lines, int scale = 1);
+
 }  // namespace splatlm::viz

@@ -1,6 +1,8 @@
 #include "viz/splat_files.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 
 #include "splat/splat_attention.h"
 #include "tensor/error.h"
@@ -14,17 +16,22 @@ int64_t first_splat_layer(GPT& model) {
     return -1;
 }
 
-SplatPictureFiles write_splat_pictures(GPT& model, const Tokenizer& tokenizer, const std::string& text,
-                                       int64_t layer, const std::string& dir, bool field_only) {
+SplatSample inspect_text(GPT& model, const Tokenizer& tokenizer, const std::string& text, int64_t layer,
+                         int64_t* tokens_given) {
     SPLATLM_CHECK(!text.empty(), "splat pictures: the text sample is empty");
     std::vector<int32_t> ids = tokenizer.encode(text);
-    SplatPictureFiles files;
-    files.tokens_given = int64_t(ids.size());
-    ids.resize(size_t(std::min<int64_t>(files.tokens_given, model.config().context)));
-    files.tokens_used = int64_t(ids.size());
+    if (tokens_given) *tokens_given = int64_t(ids.size());
+    ids.resize(size_t(std::min<int64_t>(int64_t(ids.size()), model.config().context)));
     std::vector<std::string> labels;
     for (int32_t id : ids) labels.push_back(token_label(tokenizer.token_text(id)));
-    const SplatSample sample = inspect_splats(model, ids, std::move(labels), layer);
+    return inspect_splats(model, ids, std::move(labels), layer);
+}
+
+SplatPictureFiles write_splat_pictures(GPT& model, const Tokenizer& tokenizer, const std::string& text,
+                                       int64_t layer, const std::string& dir, bool field_only) {
+    SplatPictureFiles files;
+    const SplatSample sample = inspect_text(model, tokenizer, text, layer, &files.tokens_given);
+    files.tokens_used = int64_t(sample.labels.size());
 
     const std::string where = "layer " + std::to_string(layer) + ", " + std::to_string(files.tokens_used) +
                               (files.tokens_used == 1 ? " token" : " tokens");
@@ -40,6 +47,38 @@ SplatPictureFiles write_splat_pictures(GPT& model, const Tokenizer& tokenizer, c
     save(draw_effective_attention(sample, "Attention implied by the splats, " + where + prefix),
          "splat_attention.png");
     return files;
+}
+
+}  // namespace splatlm::viz
+
+namespace splatlm::viz {
+
+SplatFrames::SplatFrames(std::string dir, std::string text) : dir_(std::move(dir)), text_(std::move(text)) {
+    std::filesystem::create_directories(dir_);
+    while (std::filesystem::exists(frame_path(next_))) ++next_;  // a resumed run continues the numbering
+}
+
+std::string SplatFrames::frame_path(int64_t number) const {
+    char name[32];
+    std::snprintf(name, sizeof name, "/%05lld.png", (long long)number);
+    return dir_ + name;
+}
+
+std::string SplatFrames::write(GPT& model, const Tokenizer& tokenizer, int64_t step) {
+    const int64_t layer = first_splat_layer(model);
+    SPLATLM_CHECK(layer >= 0, "splat frames: the model has no splat attention");
+    const SplatSample sample = inspect_text(model, tokenizer, text_, layer);
+    if (views_.empty())  // the first frame fixes each head's plane
+        for (const SplatHead& head : sample.heads) views_.push_back(fit_field_view(head));
+    else  // same plane; the box only grows, so the axes change only when something would leave
+        for (size_t h = 0; h < views_.size(); ++h) {
+            widen(views_[h], fit_field_view(sample.heads[h], &views_[h].plane));
+            views_[h].fixed_plane = true;  // the caption says the plane is the first frame's
+        }
+    const std::string path = frame_path(next_++);
+    draw_splat_field(sample, "Splat field, layer " + std::to_string(layer) + ", step " + std::to_string(step), &views_)
+        .save_png(path);
+    return path;
 }
 
 }  // namespace splatlm::viz

@@ -13,6 +13,7 @@
 
 #include "nn/gpt.h"
 #include "train/tokenizer.h"
+#include "viz/splat_pictures.h"
 
 namespace splatlm::viz {
 
@@ -27,7 +28,31 @@ struct SplatPictureFiles {
     int64_t tokens_given = 0, tokens_used = 0;  // used < given: the text was truncated to the context
 };
 
+// Tokenizes `text`, keeps the first `context` tokens and inspects `layer` (viz/splat_inspect.h).
+// tokens_given (optional) receives the token count before truncation.
+SplatSample inspect_text(GPT& model, const Tokenizer& tokenizer, const std::string& text, int64_t layer,
+                         int64_t* tokens_given = nullptr);
+
 SplatPictureFiles write_splat_pictures(GPT& model, const Tokenizer& tokenizer, const std::string& text,
                                        int64_t layer, const std::string& dir, bool field_only = false);
+
+// Numbered splat-field frames of a training run (`train --viz-every N`): dir/00001.png, 00002.png,
+// … for `ffmpeg -i dir/%05d.png`. Each frame draws the first splat layer on the same text. The
+// first frame fixes each head's plane (the PCA plane of that frame's keys and queries); later
+// frames project onto that same plane, and the drawn box only ever grows (when a token or centre
+// would leave it), so the axes hold still and the splats visibly move. Numbering continues after
+// frames already in dir (a resumed run), whose plane is then fixed afresh by its first frame.
+class SplatFrames {
+  public:
+    explicit SplatFrames(std::string dir, std::string text = kDefaultSplatText);
+    // Draws the next frame, titled with `step`; returns its path. Throws for a model without splats.
+    std::string write(GPT& model, const Tokenizer& tokenizer, int64_t step);
+
+  private:
+    std::string frame_path(int64_t number) const;
+    std::string dir_, text_;
+    std::vector<FieldView> views_;  // one per head, fixed by the first frame
+    int64_t next_ = 1;
+};
 
 }  // namespace splatlm::viz

@@ -20,12 +20,16 @@
 // query t, column = key u; the future is hatched), computed by splat_weights_reference. Colours
 // run from 0 to the largest weight below row 0, whose lone w[0,0] = 1 would otherwise flatten the rest.
 //
+// comparison: the effective attention next to a softmax model's real attention weights
+// (viz/splat_inspect.h inspect_softmax), head by head, same colour rule on both sides.
+//
 // Heatmaps show at most the first kMaxHeatmapTokens tokens; because attention is causal, that
 // prefix is exact, not an approximation. All three return a composed dashboard Canvas.
 #pragma once
 #include <string>
 
 #include "viz/canvas.h"
+#include "viz/pca.h"
 #include "viz/splat_inspect.h"
 
 namespace splatlm::viz {
@@ -33,11 +37,30 @@ namespace splatlm::viz {
 inline constexpr int64_t kMaxHeatmapTokens = 64;
 inline constexpr int64_t kMaxLabelledTokens = 64;  // key dots get character labels up to this many tokens
 
-// One head's splat-field panel (labels: one per token, or empty for none).
-Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::string>& labels);
-// Dashboards of every head of the sample, under `title`.
-Canvas draw_splat_field(const SplatSample& sample, const std::string& title);
+// What a splat-field panel shows: a plane in R^D and the box [lo_u, hi_u] × [lo_v, hi_v] of plane
+// coordinates the panel must contain (drawn as a square around it, with a margin).
+struct FieldView {
+    Plane plane;
+    double lo_u = 0, hi_u = 0, lo_v = 0, hi_v = 0;
+    bool fixed_plane = false;  // the plane was given (frames), not the head's own PCA: the caption says so
+};
+// The head's own view: its PCA plane (or `plane` when given) and the box around its keys, queries
+// and splat centres on that plane (then fixed_plane is set). widen() grows a view's box to hold another's (same plane).
+FieldView fit_field_view(const SplatHead& head, const Plane* plane = nullptr);
+void widen(FieldView& view, const FieldView& more);
+
+// One head's splat-field panel (labels: one per token, or empty for none). With `view`, that plane
+// and box are drawn instead of the head's own (frames of a run keep one view, so the axes hold still).
+Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::string>& labels,
+                             const FieldView* view = nullptr);
+// Dashboards of every head of the sample, under `title` (views: one per head, or null).
+Canvas draw_splat_field(const SplatSample& sample, const std::string& title,
+                        const std::vector<FieldView>* views = nullptr);
 Canvas draw_splat_affinities(const SplatSample& sample, const std::string& title);
 Canvas draw_effective_attention(const SplatSample& sample, const std::string& title);
+// Side by side, one row per head: the splat model's implied weights (left) and a softmax model's
+// actual weights (right) on the same tokens. Heads one model lacks get a note. Throws when the
+// samples' tokens differ.
+Canvas draw_attention_comparison(const SplatSample& splat, const AttentionSample& softmax, const std::string& title);
 
 }  // namespace splatlm::viz
