@@ -26,20 +26,6 @@ using namespace splatlm::test;
 
 namespace {
 
-// A tiny splat GPT: 2 layers, 2 heads of dimension 8, `splats` splats per head, context 24,
-// with its parameters spread out so keys, queries and centres are not all near zero.
-std::unique_ptr<GPT> tiny_model(int64_t splats = 3, const std::string& attention = "splat") {
-    register_splat_attentions();
-    GPTConfig c;
-    c.vocab = CharTokenizer::kVocabSize, c.context = 24, c.layers = 2, c.heads = 2, c.width = 16;
-    c.attention = attention, c.splats = splats;
-    auto model = std::make_unique<GPT>(c, 7);
-    NoGradGuard no_grad;
-    Rng rng(11);
-    for (Tensor p : model->parameters()) rng.normal(p.data(), p.numel(), 0.f, 0.4f);
-    return model;
-}
-
 SplatSample inspect_text(GPT& model, const std::string& text, int64_t layer = 0) {
     const CharTokenizer tokenizer;
     const std::vector<int32_t> ids = tokenizer.encode(text);

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "autograd/graph.h"
+#include "nn/gpt.h"
+#include "splat/register.h"
+#include "train/tokenizer_char.h"
 #include "viz/canvas.h"
 
 namespace splatlm::test {
@@ -43,6 +47,20 @@ inline void require_good_picture(const viz::Canvas& a, const viz::Canvas& again,
     require_png(bytes, width, height);
     REQUIRE(brightness_variance(a) > 100.0);
     REQUIRE(bytes == again.encode_png());
+}
+
+// A tiny GPT (splat by default): 2 layers, 2 heads of dimension 8, `splats` splats per head,
+// context 24, with its parameters spread out so keys, queries and centres are not all near zero.
+inline std::unique_ptr<GPT> tiny_model(int64_t splats = 3, const std::string& attention = "splat") {
+    register_splat_attentions();
+    GPTConfig c;
+    c.vocab = CharTokenizer::kVocabSize, c.context = 24, c.layers = 2, c.heads = 2, c.width = 16;
+    c.attention = attention, c.splats = splats;
+    auto model = std::make_unique<GPT>(c, 7);
+    NoGradGuard no_grad;
+    Rng rng(11);
+    for (Tensor p : model->parameters()) rng.normal(p.data(), p.numel(), 0.f, 0.4f);
+    return model;
 }
 
 }  // namespace splatlm::test

@@ -1,6 +1,9 @@
-// cli_viz.cpp — `splatlm viz`: draw what a splat model's splats do with a text sample (PNG files).
-// A checkpoint without splat attention is an error (the pictures are all about splats), and a
-// text longer than the context is truncated to its first `context` tokens with a note.
+// cli_viz.cpp — `splatlm viz`: draw what a splat model's splats do with a text sample (PNG files):
+// the three splat pictures, the hierarchy of the layer's splats, the run's dashboard and, with
+// --compare-ckpt, the implied attention next to a softmax model's. A checkpoint without splat
+// attention is an error (the pictures are all about splats), and a text longer than the context
+// is truncated to its first `context` tokens with a note.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -8,9 +11,42 @@
 #include "tensor/file_io.h"
 #include "train/checkpoint.h"
 #include "train/commands.h"
+#include "train/dashboard.h"
 #include "viz/splat_files.h"
+#include "viz/splat_hierarchy.h"
 
 namespace splatlm {
+
+namespace {
+
+// attention_compare.png: the splat model's implied attention beside the softmax model's.
+std::string draw_comparison(LoadedModel& splat, const std::string& dir, const std::string& text, int64_t layer,
+                            const std::string& out) {
+    SPLATLM_CHECK(std::filesystem::exists(dir + "/model.safetensors"), "viz: no checkpoint at ", dir,
+                  " (expected ", dir, "/model.safetensors)");
+    LoadedModel softmax = load_model(dir);
+    SPLATLM_CHECK(softmax.config.model.attention == "softmax", "viz: --compare-ckpt needs a model trained with "
+                  "attention=softmax; ", dir, " uses attention=", softmax.config.model.attention);
+    SPLATLM_CHECK(softmax.tokenizer->serialize() == splat.tokenizer->serialize(),
+                  "viz: --compare-ckpt ", dir, " has a different tokenizer (", softmax.tokenizer->kind(), ", ",
+                  softmax.tokenizer->vocab_size(), " tokens) from the splat model's (", splat.tokenizer->kind(), ", ",
+                  splat.tokenizer->vocab_size(), " tokens): the same text would be different tokens");
+    SPLATLM_CHECK(layer < softmax.config.model.layers, "viz: the softmax model has only ",
+                  softmax.config.model.layers, " layers; layer ", layer, " cannot be compared");
+    const int64_t context = std::min(splat.config.model.context, softmax.config.model.context);
+    const viz::SplatSample s = viz::inspect_text(*splat.model, *splat.tokenizer, text, layer);
+    std::vector<int32_t> ids = splat.tokenizer->encode(text);
+    ids.resize(size_t(std::min<int64_t>(int64_t(ids.size()), context)));
+    SPLATLM_CHECK(int64_t(ids.size()) == int64_t(s.labels.size()), "viz: the softmax model's context (", context,
+                  ") is shorter than the splat model's; give a text of at most ", context, " tokens");
+    const viz::AttentionSample a = viz::inspect_softmax(*softmax.model, ids, s.labels, layer);
+    const std::string path = out + "/attention_compare.png";
+    viz::draw_attention_comparison(s, a, "Layer " + std::to_string(layer) + ": splat (left) vs softmax (right), " +
+                                             std::to_string(ids.size()) + " tokens").save_png(path);
+    return path;
+}
+
+}  // namespace
 
 int cmd_viz(int argc, char** argv) {
     Args args("viz",
@@ -18,6 +54,7 @@ int cmd_viz(int argc, char** argv) {
                {"text", true, "text sample to run (default: a fixed Genesis sentence)"},
                {"text-file", true, "read the text sample from this file instead"},
                {"layer", true, "layer to draw (default 0)"},
+               {"compare-ckpt", true, "also draw the implied attention next to this softmax model's (same tokenizer)"},
                {"out", true, "directory for the PNG files (created if missing)"}},
               argc, argv, 2);
     if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
@@ -41,7 +78,17 @@ int cmd_viz(int argc, char** argv) {
     if (files.tokens_used < files.tokens_given)
         std::printf("note: the text has %lld tokens; drew the first %lld (the context length)\n",
                     (long long)files.tokens_given, (long long)files.tokens_used);
-    for (const std::string& path : files.paths) std::printf("%s\n", path.c_str());
+    std::vector<std::string> paths = files.paths;
+    const int64_t layer = args.get_int("layer", 0);
+    const std::string where = "layer " + std::to_string(layer);
+    if (args.has("compare-ckpt")) paths.push_back(draw_comparison(loaded, args.get("compare-ckpt", ""), text, layer, out));
+    const viz::SplatHierarchy hierarchy =
+        viz::read_hierarchy(loaded.model->block(layer).attention(), loaded.config.model.splat_levels);
+    paths.push_back(out + "/splat_hierarchy.png");
+    viz::draw_hierarchy(hierarchy, "Splat hierarchy, " + where).save_png(paths.back());
+    const DashboardInput dash{loaded.model.get(), loaded.tokenizer.get(), &loaded.config, loaded.step, ckpt, text, layer};
+    paths.push_back(write_dashboard(dash, out + "/dashboard.png"));
+    for (const std::string& path : paths) std::printf("%s\n", path.c_str());
     return 0;
 }
 

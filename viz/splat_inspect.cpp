@@ -1,6 +1,10 @@
 #include "viz/splat_inspect.h"
 
+#include <cmath>
+#include <limits>
+
 #include "autograd/graph.h"
+#include "nn/softmax_attention.h"
 #include "splat/splat_attention.h"
 #include "tensor/error.h"
 
@@ -12,15 +16,25 @@ std::string token_label(const std::string& text) {
     return out;
 }
 
-SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vector<std::string> labels,
-                           int64_t layer) {
-    const GPTConfig& c = model.config();
+namespace {
+
+void check_request(const GPTConfig& c, const std::vector<int32_t>& ids, const std::vector<std::string>& labels,
+                   int64_t layer) {
     const int64_t T = int64_t(ids.size());
     SPLATLM_CHECK(T >= 1, "splat pictures: the text sample is empty");
     SPLATLM_CHECK(T <= c.context, "splat pictures: ", T, " tokens exceed the context length ", c.context);
     SPLATLM_CHECK(labels.size() == ids.size(), "splat pictures: ", labels.size(), " labels for ", T, " tokens");
     SPLATLM_CHECK(layer >= 0 && layer < c.layers, "splat pictures: layer ", layer, " is out of range (the model has ",
                   c.layers, " layers, 0..", c.layers - 1, ")");
+}
+
+}  // namespace
+
+SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vector<std::string> labels,
+                           int64_t layer) {
+    const GPTConfig& c = model.config();
+    const int64_t T = int64_t(ids.size());
+    check_request(c, ids, labels, layer);
     auto* attn = dynamic_cast<SplatAttention*>(&model.block(layer).attention());
     SPLATLM_CHECK(attn, "splat pictures need a model trained with attention=splat; this one uses attention=",
                   c.attention);
@@ -43,6 +57,38 @@ SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vec
         s.weights = splat_weights_reference(h.q, h.k, attn->centres, attn->log_scale, attn->log_amp, 0, head)
                         .to_vector();
         sample.heads.push_back(std::move(s));
+    }
+    return sample;
+}
+
+AttentionSample inspect_softmax(GPT& model, const std::vector<int32_t>& ids, std::vector<std::string> labels,
+                                int64_t layer) {
+    const GPTConfig& c = model.config();
+    check_request(c, ids, labels, layer);
+    auto* attn = dynamic_cast<SoftmaxAttention*>(&model.block(layer).attention());
+    SPLATLM_CHECK(attn && c.attention == "softmax", "attention comparison needs a model trained with attention=softmax;"
+                  " this one uses attention=", c.attention);
+    NoGradGuard no_grad;
+    const int64_t T = int64_t(ids.size()), D = c.head_dim();
+    const QKV h = attn->head_views(model.attention_input(Indices{{1, T}, ids}, layer));
+    AttentionSample sample{.layer = layer, .tokens = T, .labels = std::move(labels), .heads = {}};
+    const double scale = 1.0 / std::sqrt(double(D));
+    for (int64_t head = 0; head < c.heads; ++head) {
+        const std::vector<float> q = select(select(h.q, 0, 0), 0, head).to_vector();
+        const std::vector<float> k = select(select(h.k, 0, 0), 0, head).to_vector();
+        std::vector<float> w(size_t(T * T), 0.f);
+        std::vector<double> score(static_cast<size_t>(T));
+        for (int64_t t = 0; t < T; ++t) {
+            double m = -std::numeric_limits<double>::infinity(), sum = 0;
+            for (int64_t u = 0; u <= t; ++u) {
+                double dot = 0;
+                for (int64_t d = 0; d < D; ++d) dot += double(q[size_t(t * D + d)]) * k[size_t(u * D + d)];
+                m = std::max(m, score[size_t(u)] = dot * scale);
+            }
+            for (int64_t u = 0; u <= t; ++u) sum += (score[size_t(u)] = std::exp(score[size_t(u)] - m));
+            for (int64_t u = 0; u <= t; ++u) w[size_t(t * T + u)] = float(score[size_t(u)] / sum);
+        }
+        sample.heads.push_back(std::move(w));
     }
     return sample;
 }

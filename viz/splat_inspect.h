@@ -37,4 +37,17 @@ std::string token_label(const std::string& text);
 SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vector<std::string> labels,
                            int64_t layer);
 
+// A softmax model's actual attention weights on a sample: per head, the T×T causal
+// softmax_u(q_t·k_u / √D) of layer `layer`, computed in float64 from that layer's q and k.
+struct AttentionSample {
+    int64_t layer = 0, tokens = 0;
+    std::vector<std::string> labels;
+    std::vector<std::vector<float>> heads;  // [tokens, tokens] each, zero above the diagonal
+};
+
+// Throws splatlm::Error (as inspect_splats does) for bad ids or layer, and when the layer's
+// attention is not plain softmax attention (attention=softmax).
+AttentionSample inspect_softmax(GPT& model, const std::vector<int32_t>& ids, std::vector<std::string> labels,
+                                int64_t layer);
+
 }  // namespace splatlm::viz
