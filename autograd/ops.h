@@ -38,6 +38,7 @@ Tensor relu(const Tensor& x);
 Tensor gelu(const Tensor& x);  // tanh approximation
 Tensor square(const Tensor& x);
 Tensor elu_plus_one(const Tensor& x);  // elu(x) + 1: the positive feature map of linear attention
+Tensor log_sigmoid(const Tensor& x);   // log σ(x), stable for large |x|: the log of a gate
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }

@@ -113,5 +113,8 @@ Tensor gelu(const Tensor& x) { return unary_with_input_grad(Unary::Gelu, Binary:
 Tensor elu_plus_one(const Tensor& x) {
     return unary_with_input_grad(Unary::EluPlusOne, Binary::EluPlusOneGrad, x, "elu_plus_one");
 }
+Tensor log_sigmoid(const Tensor& x) {
+    return unary_with_input_grad(Unary::LogSigmoid, Binary::LogSigmoidGrad, x, "log_sigmoid");
+}
 
 }  // namespace splatlm

@@ -31,43 +31,53 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-// Per-head splat constants, contiguous: μ [H, K, D], c = 1/(2 s²) [H, K], ‖μ‖² [H, K], log a [H, K].
+// Per-head splat constants, contiguous: μ [H, K, D], c = 1/(2 s²) [H, K], ‖μ‖² [H, K], log a [H, K],
+// and the options: decay rate r [H, K] (0 when off), read bias ρ [H, K] (0 when off), send bias.
 struct Splats {
     int64_t H, K, D;
-    Tensor mu_t;  // keeps the contiguous copy alive
+    Tensor mu_t, sb_t;  // keep the contiguous copies alive
     const float* mu;
-    std::vector<float> c, mu2, la;
-    Splats(const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp)
+    const float* sb;  // send bias, contiguous [B, H, T, K] (T = 1 in splat_step), or null when off
+    std::vector<float> c, mu2, la, rate, rb;
+    Splats(const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& o)
         : H(centres.size(0)), K(centres.size(1)), D(centres.size(2)), mu_t(raw::contiguous(centres)),
-          mu(mu_t.data()), c(H * K), mu2(H * K), la(H * K) {
+          sb_t(o.send_bias.defined() ? raw::contiguous(o.send_bias) : Tensor()), mu(mu_t.data()),
+          sb(sb_t.defined() ? sb_t.data() : nullptr), c(H * K), mu2(H * K), la(H * K), rate(H * K, 0.f),
+          rb(H * K, 0.f) {
         for (int64_t h = 0; h < H; ++h)
             for (int64_t j = 0; j < K; ++j) {
                 const int64_t i = h * K + j;
                 c[i] = float(0.5 * std::exp(-2.0 * double(log_scale.at({h, j}))));
                 la[i] = log_amp.at({h, j});
+                if (o.log_decay.defined()) rate[i] = std::exp(o.log_decay.at({h, j}));
+                if (o.read_bias.defined()) rb[i] = o.read_bias.at({h, j});
                 double n2 = 0;
                 for (int64_t d = 0; d < D; ++d) n2 += double(mu[i * D + d]) * mu[i * D + d];
                 mu2[i] = float(n2);
             }
     }
     const float* centres(int64_t h) const { return mu + h * K * D; }
+    // The send bias of tokens t0… of head i = b·H + h in a sequence of T tokens ([rows][K]), or null.
+    const float* send_bias(int64_t i, int64_t T, int64_t t0) const { return sb ? sb + (i * T + t0) * K : nullptr; }
 };
 
-// out[r, j] = bias_j − c_j·max(0, ‖x_r‖² − 2·x_r·μ_j + ‖μ_j‖²) for `rows` rows of x (row stride rs,
-// column stride cs). bias = log a for keys, null (0) for queries. The clamp guards the cancellation of
-// the expanded square; it is treated as the identity by the backward.
+// out[r, j] = bias_rj − c_j·max(0, ‖x_r‖² − 2·x_r·μ_j + ‖μ_j‖²) for `rows` rows of x (row stride rs,
+// column stride cs). bias = log a_j + send_bias[r, j] for keys, read bias ρ_j for queries. The clamp
+// guards the cancellation of the expanded square; it is treated as the identity by the backward.
 void affinities(const float* x, int64_t rs, int64_t cs, int64_t rows, const Splats& sp, int64_t h, bool key,
-                float* out) {
+                const float* send_bias, float* out) {
     const int64_t K = sp.K, D = sp.D;
     gemm(rows, K, D, 1.f, x, rs, cs, sp.centres(h), 1, D, 0.f, out, K, 1);
-    const float *c = sp.c.data() + h * K, *mu2 = sp.mu2.data() + h * K, *la = sp.la.data() + h * K;
+    const float *c = sp.c.data() + h * K, *mu2 = sp.mu2.data() + h * K, *la = sp.la.data() + h * K,
+                *rb = sp.rb.data() + h * K;
     for (int64_t r = 0; r < rows; ++r) {
         double x2 = 0;
         for (int64_t d = 0; d < D; ++d) x2 += double(x[r * rs + d * cs]) * x[r * rs + d * cs];
         float* o = out + r * K;
         for (int64_t j = 0; j < K; ++j) {
             const float d2 = std::max(0.f, float(x2) - 2.f * o[j] + mu2[j]);
-            o[j] = (key ? la[j] : 0.f) - c[j] * d2;
+            const float bias = key ? la[j] + (send_bias ? send_bias[r * K + j] : 0.f) : rb[j];
+            o[j] = bias - c[j] * d2;
         }
     }
 }
@@ -109,17 +119,20 @@ struct HeadScalars {
     }
 };
 
-// Absorb tokens [0, T) with key affinities lk ([T][K]) into the splat scalars m, z̃ (in/out, [K]):
-//   m' = max(m, lk);  α = e^{m−m'};  β = e^{lk−m'};  z̃' = α·z̃ + β.
+// Absorb tokens [0, T) with key affinities lk ([T][K]) into the splat scalars m, z̃ (in/out, [K]),
+// with decay rates r ([K], 0 = no decay): the old state's log-weights drop by r per token, so
+//   m' = max(m − r, lk);  α = e^{m−r−m'};  β = e^{lk−m'};  z̃' = α·z̃ + β.
 // The only sequential part of the op; O(K) per token and vectorised over splats.
-void scan_state(const float* lk, int64_t T, int64_t K, float* m, float* z, const TokenScalars& o) {
+void scan_state(const float* lk, int64_t T, int64_t K, const float* rate, float* m, float* z,
+                const TokenScalars& o) {
     for (int64_t t = 0; t < T; ++t) {
         const float* lkt = lk + t * K;
         float *al = o.alpha + t * K, *be = o.beta + t * K, *zt = o.z + t * K, *mt = o.m + t * K;
 #pragma omp simd
         for (int64_t j = 0; j < K; ++j) {
-            const float mn = std::max(m[j], lkt[j]);
-            al[j] = exp_poly(m[j] - mn);  // m = −∞ on the first token: exp_poly gives exactly 0
+            const float decayed = m[j] - rate[j];
+            const float mn = std::max(decayed, lkt[j]);
+            al[j] = exp_poly(decayed - mn);  // m = −∞ on the first token: exp_poly gives exactly 0
             be[j] = exp_poly(lkt[j] - mn);
             z[j] = zt[j] = al[j] * z[j] + be[j];
             m[j] = mt[j] = mn;
@@ -251,7 +264,7 @@ void columns_backward(const TokenScalars& ts, int64_t T, int64_t K, int64_t n_, 
 }
 
 void check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
-                  const Tensor& log_scale, const Tensor& log_amp, int64_t rank) {
+                  const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& o, int64_t rank) {
     check_heads(op, q, k, v, rank);
     for (const Tensor* t : {&centres, &log_scale, &log_amp}) check_device(op, *t, Device::CPU);
     const int64_t H = q.size(1), D = q.size(-1);
@@ -260,6 +273,27 @@ void check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor
     const Shape hk = {H, centres.size(1)};
     SPLATLM_CHECK(log_scale.shape() == hk && log_amp.shape() == hk, op, ": log_scale and log_amp must be ",
                   shape_str(hk), ", got ", shape_str(log_scale.shape()), " and ", shape_str(log_amp.shape()));
+    for (const auto& [t, name] : {std::pair{&o.log_decay, "log_decay"}, std::pair{&o.read_bias, "read_bias"}})
+        if (t->defined()) {
+            check_device(op, *t, Device::CPU);
+            SPLATLM_CHECK(t->shape() == hk, op, ": ", name, " must be ", shape_str(hk), ", got ", shape_str(t->shape()));
+        }
+    if (o.send_bias.defined()) {
+        check_device(op, o.send_bias, Device::CPU);
+        Shape want = q.shape();  // [B, H, T, K] (rank 4) or [B, H, K] (rank 3, one position)
+        want.back() = centres.size(1);
+        SPLATLM_CHECK(o.send_bias.shape() == want, op, ": send_bias must be ", shape_str(want), ", got ",
+                      shape_str(o.send_bias.shape()));
+    }
+}
+
+// The inputs an op call reads, in the order its backward returns their gradients.
+std::vector<Tensor> op_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
+                              const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& o) {
+    std::vector<Tensor> in{q, k, v, centres, log_scale, log_amp};
+    for (const Tensor* t : {&o.log_decay, &o.send_bias, &o.read_bias})
+        if (t->defined()) in.push_back(*t);
+    return in;
 }
 
 }  // namespace
@@ -267,15 +301,16 @@ void check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor
 // ============================================================================ forward + backward
 
 Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
-                       const Tensor& log_scale, const Tensor& log_amp) {
-    check_inputs("splat_attention", q, k, v, centres, log_scale, log_amp, 4);
+                       const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& opt) {
+    check_inputs("splat_attention", q, k, v, centres, log_scale, log_amp, opt, 4);
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), K = centres.size(1);
     const int64_t NB = (D + kColumns - 1) / kColumns;
     const int64_t NR = (T + kTokens - 1) / kTokens;
-    const Splats sp(centres, log_scale, log_amp);
+    const Splats sp(centres, log_scale, log_amp, opt);
+    const std::vector<Tensor> inputs = op_inputs(q, k, v, centres, log_scale, log_amp, opt);
 
     bool needs_grad = false;
-    for (const Tensor* t : {&q, &k, &v, &centres, &log_scale, &log_amp}) needs_grad |= t->requires_grad();
+    for (const Tensor& t : inputs) needs_grad |= t.requires_grad();
     needs_grad &= grad_enabled();
 
     Tensor y_btHd = Tensor::empty({B, T, H, D});
@@ -293,8 +328,9 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                 for (int64_t r = 0; r < NR; ++r) {
                     const int64_t t0 = r * kTokens, t1 = std::min(T, t0 + kTokens);
                     const int64_t off = ((b * H + h) * T + t0) * K;
-                    affinities(Q.at(b, h, t0), Q.st, Q.sd, t1 - t0, sp, h, false, lq_all.data() + off);
-                    affinities(Kh.at(b, h, t0), Kh.st, Kh.sd, t1 - t0, sp, h, true, lk_all.data() + off);
+                    affinities(Q.at(b, h, t0), Q.st, Q.sd, t1 - t0, sp, h, false, nullptr, lq_all.data() + off);
+                    affinities(Kh.at(b, h, t0), Kh.st, Kh.sd, t1 - t0, sp, h, true, sp.send_bias(b * H + h, T, t0),
+                               lk_all.data() + off);
                 }
         // 2. the running max and normaliser, sequential in t per head; then the read-out weights,
         //    independent per token (fixed-size time ranges, so the split never depends on threads)
@@ -302,7 +338,8 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h) {
                 std::vector<float> m(K, kNegInf), z(K, 0.f);
-                scan_state(lk_all.data() + (b * H + h) * T * K, T, K, m.data(), z.data(), scal->of(b * H + h));
+                scan_state(lk_all.data() + (b * H + h) * T * K, T, K, sp.rate.data() + h * K, m.data(), z.data(),
+                           scal->of(b * H + h));
             }
 #pragma omp for schedule(dynamic) collapse(3)
         for (int64_t b = 0; b < B; ++b)
@@ -324,11 +361,14 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
     }
     if (!needs_grad) return y;
 
-    return record(y, "splat_attention", {q, k, v, centres, log_scale, log_amp},
-                  [q, k, v, centres, log_scale, log_amp, lq_all, lk_all, scal](const Tensor& grad) {
+    return record(y, "splat_attention", inputs,
+                  [q, k, v, centres, log_scale, log_amp, opt, lq_all, lk_all, scal](const Tensor& grad) {
         const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), K = centres.size(1);
         const int64_t NB = (D + kColumns - 1) / kColumns;
-        const Splats sp(centres, log_scale, log_amp);
+        const Splats sp(centres, log_scale, log_amp, opt);
+        const bool per_splat_options = opt.log_decay.defined() || opt.read_bias.defined();
+        // Σ_t (t − t̄)(dlk − dlq) and Σ_t dlq per (b, h, splat): the decay and read-bias gradients.
+        Tensor drate_bh = Tensor::zeros({B, H, K}), drb_bh = Tensor::zeros({B, H, K});
         Tensor dq = Tensor::empty({B, H, T, D}), dk = Tensor::empty({B, H, T, D}), dv = Tensor::empty({B, H, T, D});
         // Splat gradients per (b, h), summed over b afterwards (no races, thread-count independent).
         // (queries and keys each add their own share, so [B, H, 2, ...] for μ and s).
@@ -413,6 +453,23 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                             dlk[t * K + j] = ts.beta[t * K + j] * Zh[j] + pk[t * K + j];
                         }
                     }
+                    if (!per_splat_options) continue;
+                    // y depends on the decay only through lk[u] + r·u and lq[t] − r·t (the e^{−r·t} of
+                    // S_t and z_t cancels against the query side), so dr = Σ_t t·(dlk − dlq); shifting
+                    // every lk_j up and lq_j down by one constant leaves y unchanged, so Σ_t (dlk − dlq)
+                    // = 0 and centring t at t̄ = (T−1)/2 gives the same sum with less cancellation.
+                    const float* dlq = dlq_all.data() + i * T * K;
+                    float *dr = drate_bh.data() + i * K, *drb = drb_bh.data() + i * K;
+                    const double tbar = 0.5 * double(T - 1);
+                    for (int64_t j = 0; j < K; ++j) {
+                        double acc_r = 0, acc_q = 0;
+                        for (int64_t t = 0; t < T; ++t) {
+                            acc_r += (double(t) - tbar) * (double(dlk[t * K + j]) - dlq[t * K + j]);
+                            acc_q += dlq[t * K + j];
+                        }
+                        dr[j] = float(acc_r);
+                        drb[j] = float(acc_q);
+                    }
                 }
             // Affinity backward, queries and keys as separate tasks. With G = dl ⊙ c (T×K):
             // dx = 2·G·μ − 2·rowsum(G)·x,  dμ += 2·Gᵀ·X − 2·colsum(G)·μ,  dlog s += 2·Σ_t dl·(c·d²),
@@ -430,6 +487,7 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                         float* dla = dla_bh.data() + i * K;
                         const float* dlx = (key ? dlk_all : dlq_all).data() + i * T * K;
                         const float* lx = (key ? lk_all : lq_all).data() + i * T * K;
+                        const float *sb = key ? sp.send_bias(i, T, 0) : nullptr, *rb = sp.rb.data() + h * K;
                         const Heads& X = key ? Kh : Q;
                         float* dx = (key ? dk : dq).data() + i * T * D;
                         std::vector<double> colsum(K, 0.0);
@@ -438,8 +496,9 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                                 const float g = dlx[t * K + j];
                                 Gs[t * K + j] = g * c[j];
                                 colsum[j] += Gs[t * K + j];
-                                // c·d² = (log a if key else 0) − l
-                                dls[j] += 2.f * g * ((key ? la[j] : 0.f) - lx[t * K + j]);
+                                // c·d² = bias − l (bias: log a + send bias for keys, read bias for queries)
+                                const float bias = key ? la[j] + (sb ? sb[t * K + j] : 0.f) : rb[j];
+                                dls[j] += 2.f * g * (bias - lx[t * K + j]);
                                 if (key) dla[j] += g;
                             }
                         gemm(T, D, K, 2.f, Gs.data(), K, 1, mu, D, 1, 0.f, dx, D, 1);
@@ -459,7 +518,15 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
         dcentres = raw::sum(dcentres, 1, false);
         Tensor dlog_scale = raw::sum(raw::sum(raw::reshape(dls_bh, {B, H, 2, K}), 0, false), 1, false),
                dlog_amp = raw::sum(dla_bh, 0, false);
-        return std::vector<Tensor>{dq, dk, dv, dcentres, dlog_scale, dlog_amp};
+        std::vector<Tensor> grads{dq, dk, dv, dcentres, dlog_scale, dlog_amp};
+        if (opt.log_decay.defined()) {  // d log r = r·dr
+            Tensor dr = raw::sum(drate_bh, 0, false);
+            for (int64_t i = 0; i < H * K; ++i) dr.data()[i] *= sp.rate[i];
+            grads.push_back(dr);
+        }
+        if (opt.send_bias.defined()) grads.push_back(raw::reshape(dlk_all, {B, H, T, K}));
+        if (opt.read_bias.defined()) grads.push_back(raw::sum(drb_bh, 0, false));
+        return grads;
     });
 }
 
@@ -468,7 +535,8 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
 namespace {
 // Affinities in float64 with the direct square ‖x − μ‖² (no expansion): [T][K].
 std::vector<std::vector<double>> affinities_reference(const Tensor& x, const Tensor& centres, const Tensor& log_scale,
-                                                      const Tensor& log_amp, int64_t b, int64_t h, bool key) {
+                                                      const Tensor& log_amp, const SplatOptions& o, int64_t b,
+                                                      int64_t h, bool key) {
     const int64_t T = x.size(2), D = x.size(3), K = centres.size(1);
     std::vector<std::vector<double>> l(T, std::vector<double>(K));
     for (int64_t t = 0; t < T; ++t)
@@ -479,48 +547,56 @@ std::vector<std::vector<double>> affinities_reference(const Tensor& x, const Ten
                 d2 += diff * diff;
             }
             const double c = 0.5 * std::exp(-2.0 * double(log_scale.at({h, j})));
-            l[t][j] = (key ? double(log_amp.at({h, j})) : 0.0) - c * d2;
+            double bias = 0;
+            if (key) bias = double(log_amp.at({h, j})) + (o.send_bias.defined() ? o.send_bias.at({b, h, t, j}) : 0.f);
+            else if (o.read_bias.defined()) bias = o.read_bias.at({h, j});
+            l[t][j] = bias - c * d2;
         }
     return l;
 }
 
-// w[t,u] for one (b, h), row by row: z_t[j] from the running max up to t, π over splats, then
-// w[t,u] = Σ_j π_tj·exp(lk[u,j] − m_tj) / z̃_tj.
+// w[t,u] for one (b, h), row by row, straight from the definition: the decayed write
+// e_tu = lk[u,j] − r_j·(t−u), z_t[j] = Σ_{u≤t} e^{e_tu} (via its max m_tj), π over splats, then
+// w[t,u] = Σ_j π_tj·exp(e_tu − m_tj) / z̃_tj.
 std::vector<std::vector<double>> weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres,
-                                                   const Tensor& log_scale, const Tensor& log_amp, int64_t b,
-                                                   int64_t h) {
+                                                   const Tensor& log_scale, const Tensor& log_amp,
+                                                   const SplatOptions& o, int64_t b, int64_t h) {
     const int64_t T = q.size(2), K = centres.size(1);
-    auto lq = affinities_reference(q, centres, log_scale, log_amp, b, h, false);
-    auto lk = affinities_reference(k, centres, log_scale, log_amp, b, h, true);
+    auto lq = affinities_reference(q, centres, log_scale, log_amp, o, b, h, false);
+    auto lk = affinities_reference(k, centres, log_scale, log_amp, o, b, h, true);
+    std::vector<double> rate(K, 0.0);
+    if (o.log_decay.defined())
+        for (int64_t j = 0; j < K; ++j) rate[j] = std::exp(double(o.log_decay.at({h, j})));
+    auto write = [&](int64_t t, int64_t u, int64_t j) { return lk[u][j] - rate[j] * double(t - u); };
     std::vector<std::vector<double>> w(T, std::vector<double>(T, 0.0));
     std::vector<double> m(K), z(K), pi(K);
     for (int64_t t = 0; t < T; ++t) {
         double M = -INFINITY;
         for (int64_t j = 0; j < K; ++j) {
             m[j] = -INFINITY;
-            for (int64_t u = 0; u <= t; ++u) m[j] = std::max(m[j], lk[u][j]);
+            for (int64_t u = 0; u <= t; ++u) m[j] = std::max(m[j], write(t, u, j));
             z[j] = 0;
-            for (int64_t u = 0; u <= t; ++u) z[j] += std::exp(lk[u][j] - m[j]);
+            for (int64_t u = 0; u <= t; ++u) z[j] += std::exp(write(t, u, j) - m[j]);
             pi[j] = lq[t][j] + m[j] + std::log(z[j]);
             M = std::max(M, pi[j]);
         }
         double den = kSplatEps;
         for (int64_t j = 0; j < K; ++j) den += pi[j] = std::exp(pi[j] - M);
         for (int64_t u = 0; u <= t; ++u)
-            for (int64_t j = 0; j < K; ++j) w[t][u] += pi[j] / den * std::exp(lk[u][j] - m[j]) / z[j];
+            for (int64_t j = 0; j < K; ++j) w[t][u] += pi[j] / den * std::exp(write(t, u, j) - m[j]) / z[j];
     }
     return w;
 }
 }  // namespace
 
 Tensor splat_attention_reference(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
-                                 const Tensor& log_scale, const Tensor& log_amp) {
-    check_inputs("splat_attention_reference", q, k, v, centres, log_scale, log_amp, 4);
+                                 const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& opt) {
+    check_inputs("splat_attention_reference", q, k, v, centres, log_scale, log_amp, opt, 4);
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
     Tensor y = Tensor::zeros({B, H, T, D});
     for (int64_t b = 0; b < B; ++b)
         for (int64_t h = 0; h < H; ++h) {
-            auto w = weights_reference(q, k, centres, log_scale, log_amp, b, h);
+            auto w = weights_reference(q, k, centres, log_scale, log_amp, opt, b, h);
             for (int64_t t = 0; t < T; ++t)
                 for (int64_t d = 0; d < D; ++d) {
                     double acc = 0;
@@ -532,10 +608,10 @@ Tensor splat_attention_reference(const Tensor& q, const Tensor& k, const Tensor&
 }
 
 Tensor splat_weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
-                               const Tensor& log_amp, int64_t b, int64_t h) {
-    check_inputs("splat_weights_reference", q, k, k, centres, log_scale, log_amp, 4);
+                               const Tensor& log_amp, int64_t b, int64_t h, const SplatOptions& opt) {
+    check_inputs("splat_weights_reference", q, k, k, centres, log_scale, log_amp, opt, 4);
     const int64_t T = q.size(2);
-    auto w = weights_reference(q, k, centres, log_scale, log_amp, b, h);
+    auto w = weights_reference(q, k, centres, log_scale, log_amp, opt, b, h);
     Tensor out = Tensor::zeros({T, T});
     for (int64_t t = 0; t < T; ++t)
         for (int64_t u = 0; u < T; ++u) out.data()[t * T + u] = float(w[t][u]);
@@ -549,13 +625,13 @@ SplatState::SplatState(int64_t batch_, int64_t heads_, int64_t splats_, int64_t 
       z(Tensor::zeros({batch_, heads_, splats_})), S(Tensor::zeros({batch_, heads_, splats_, dim_})) {}
 
 Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const Tensor& centres,
-                  const Tensor& log_scale, const Tensor& log_amp, SplatState& state) {
-    check_inputs("splat_step", q_t, k_t, v_t, centres, log_scale, log_amp, 3);
+                  const Tensor& log_scale, const Tensor& log_amp, SplatState& state, const SplatOptions& opt) {
+    check_inputs("splat_step", q_t, k_t, v_t, centres, log_scale, log_amp, opt, 3);
     const int64_t B = q_t.size(0), H = q_t.size(1), D = q_t.size(2), K = centres.size(1);
     SPLATLM_CHECK(state.batch == B && state.heads == H && state.splats == K && state.dim == D,
                   "splat_step: state is for [B, H, K, D] = [", state.batch, ", ", state.heads, ", ", state.splats,
                   ", ", state.dim, "], inputs are [", B, ", ", H, ", ", K, ", ", D, "]");
-    const Splats sp(centres, log_scale, log_amp);
+    const Splats sp(centres, log_scale, log_amp, opt);
     Tensor y = Tensor::empty({B, H, D});
     // View the [B, H, D] inputs as [B, H, 1, D] so the same Heads geometry applies.
     auto heads = [](const Tensor& x) { return raw::reshape(x, {x.size(0), x.size(1), 1, x.size(2)}); };
@@ -574,9 +650,9 @@ Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const
             for (int64_t h = 0; h < H; ++h) {
                 const int64_t i = b * H + h;
                 float *m = state.m.data() + i * K, *z = state.z.data() + i * K, *S = state.S.data() + i * K * D;
-                affinities(Q.at(b, h, 0), Q.st, Q.sd, 1, sp, h, false, lq.data());
-                affinities(Kh.at(b, h, 0), Kh.st, Kh.sd, 1, sp, h, true, lk.data());
-                scan_state(lk.data(), 1, K, m, z, ts);
+                affinities(Q.at(b, h, 0), Q.st, Q.sd, 1, sp, h, false, nullptr, lq.data());
+                affinities(Kh.at(b, h, 0), Kh.st, Kh.sd, 1, sp, h, true, sp.send_bias(i, 1, 0), lk.data());
+                scan_state(lk.data(), 1, K, sp.rate.data() + h * K, m, z, ts);
                 read_weights(lq.data(), 0, 1, K, ts);
                 for (int64_t d0 = 0; d0 < D; d0 += kColumns)
                     scan_columns(ts.alpha, ts.beta, ts.coef, 1, K, std::min(kColumns, D - d0), S + d0, D,

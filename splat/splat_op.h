@@ -15,6 +15,12 @@
 // those means with softmax weights over splats of lq + log z. The implied token-to-token weights
 // are ≥ 0, zero for u > t, of rank ≤ K, and each row sums to 1/(1 + ε/Σ_j exp(ℓ_j − M_t)) ≤ 1.
 //
+// Options (SplatOptions, each off unless given; docs/SPLAT.md §9):
+//   decay:     r_j = exp(log_decay_j) ≥ 0 per token; a write at u counts at t with e^{lk[u,j] − r_j·(t−u)},
+//              so z_t = e^{−r}·z_{t−1} + e^{lk[t]} and S_t likewise — splats forget at learned rates;
+//   send_bias: b[t,j] added to lk (content gating: b = log σ(x_t·g_j) scales what t writes by the gate);
+//   read_bias: ρ_j added to lq (the learned weight of splat j's level in hierarchical splats).
+//
 // Cost: O(T·K·D) time per head (forward and backward), memory linear in T. Nothing ever sums a
 // splat's state over the whole sequence, and no T×T matrix exists outside the reference.
 #pragma once
@@ -27,26 +33,33 @@ namespace splatlm {
 // The ε of the read-out, relative to the largest splat term (see the header comment and SPLAT.md).
 constexpr float kSplatEps = 1e-6f;
 
+// Optional extensions of the op; an undefined tensor means "off". All three are differentiable.
+struct SplatOptions {
+    Tensor log_decay;  // [H, K]: recency decay rate r = exp(log_decay) per token
+    Tensor send_bias;  // [B, H, T, K] ([B, H, K] for splat_step): added to the key affinities lk
+    Tensor read_bias;  // [H, K]: added to the query affinities lq
+};
+
 // q, k, v: [B, H, T, D] (any strides); centres: [H, K, D]; log_scale, log_amp: [H, K].
 // Returns y: [B, H, T, D] (a view of a [B, T, H, D] buffer, so merging heads afterwards is free).
 // The op saves only per-token scalars (O(T·K) per head) and the backward recomputes the splat
 // state from t = 0 in column blocks, so activation memory is O(T·K) per head beyond the inputs and
 // outputs. Work is split in fixed 256-token ranges and 16-column blocks, never by thread count.
 Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
-                       const Tensor& log_scale, const Tensor& log_amp);
+                       const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& options = {});
 
 // The O(T²·K) reference in float64: builds every weight w[t,u] explicitly and returns Σ_u w[t,u]·v_u.
 Tensor splat_attention_reference(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
-                                 const Tensor& log_scale, const Tensor& log_amp);
+                                 const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& options = {});
 
 // The implied token-to-token weights of one (batch b, head h), computed in float64 as in the
-// reference: [T, T] with w[t,u] = Σ_j π_tj·exp(lk[u,j]) / z_t[j] for u ≤ t, 0 above the diagonal.
+// reference: [T, T] with w[t,u] = Σ_j π_tj·exp(lk[u,j] − r_j·(t−u)) / z_t[j] for u ≤ t, 0 above the diagonal.
 Tensor splat_weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
-                               const Tensor& log_amp, int64_t b, int64_t h);
+                               const Tensor& log_amp, int64_t b, int64_t h, const SplatOptions& options = {});
 
 // ---- generation: the recurrent form (no KV cache) ----
-// Per (batch, head, splat): running max m of lk, z̃ = Σ exp(lk − m), S̃ = Σ exp(lk − m)·v.
-// So z = exp(m)·z̃ and S = exp(m)·S̃ exactly; m starts at −∞ and z̃, S̃ at 0.
+// Per (batch, head, splat): running max m of the decayed lk (m ← max(m − r, lk)), z̃ = z·e^{−m},
+// S̃ = S·e^{−m}. So z = exp(m)·z̃ and S = exp(m)·S̃ exactly; m starts at −∞ and z̃, S̃ at 0.
 struct SplatState {
     int64_t batch = 0, heads = 0, splats = 0, dim = 0, length = 0;  // length: tokens absorbed so far
     Tensor m, z, S;  // [B, H, K], [B, H, K], [B, H, K, D]
@@ -57,6 +70,6 @@ struct SplatState {
 // One position: q_t, k_t, v_t: [B, H, D] (any strides) → y_t: [B, H, D]; absorbs k_t, v_t into
 // `state` first (position t sees itself), exactly as the parallel form does. No autograd.
 Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const Tensor& centres,
-                  const Tensor& log_scale, const Tensor& log_amp, SplatState& state);
+                  const Tensor& log_scale, const Tensor& log_amp, SplatState& state, const SplatOptions& options = {});
 
 }  // namespace splatlm

@@ -59,7 +59,7 @@ Tensor unary(Unary op, const Tensor& x) {
 #define CASE(name) \
     case Unary::name: return map_unary(x, [](float v) { return apply_unary<Unary::name>(v); });
         CASE(Neg) CASE(Exp) CASE(Log) CASE(Sqrt) CASE(Tanh) CASE(Sigmoid) CASE(Relu) CASE(Gelu) CASE(Square)
-        CASE(Reciprocal) CASE(Abs) CASE(EluPlusOne)
+        CASE(Reciprocal) CASE(Abs) CASE(EluPlusOne) CASE(LogSigmoid)
 #undef CASE
     }
     fail("unary: unknown op");
@@ -70,7 +70,7 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
 #define CASE(name) \
     case Binary::name: return map_binary<Binary::name>(a, b, #name);
         CASE(Add) CASE(Sub) CASE(Mul) CASE(Div) CASE(Maximum) CASE(Minimum) CASE(Equal) CASE(GreaterEqual)
-        CASE(GeluGrad) CASE(ReluGrad) CASE(EluPlusOneGrad) CASE(TanhGrad) CASE(SigmoidGrad)
+        CASE(GeluGrad) CASE(ReluGrad) CASE(EluPlusOneGrad) CASE(LogSigmoidGrad) CASE(TanhGrad) CASE(SigmoidGrad)
 #undef CASE
     }
     fail("binary: unknown op");

@@ -12,7 +12,7 @@
 
 namespace splatlm {
 
-enum class Unary { Neg, Exp, Log, Sqrt, Tanh, Sigmoid, Relu, Gelu, Square, Reciprocal, Abs, EluPlusOne };
+enum class Unary { Neg, Exp, Log, Sqrt, Tanh, Sigmoid, Relu, Gelu, Square, Reciprocal, Abs, EluPlusOne, LogSigmoid };
 enum class Binary {
     Add, Sub, Mul, Div, Maximum, Minimum,
     Equal,        // 1 where a == b, else 0 (a mask; not differentiable)
@@ -21,6 +21,7 @@ enum class Binary {
     GeluGrad,     // (x, g)
     ReluGrad,     // (x, g)
     EluPlusOneGrad, // (x, g)
+    LogSigmoidGrad, // (x, g)
     TanhGrad,     // (y = tanh x, g)
     SigmoidGrad,  // (y = sigmoid x, g)
 };
@@ -65,6 +66,8 @@ SPLATLM_HD inline float gelu_grad(float x) {
     return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * c * (1.f + 3.f * 0.044715f * x * x);
 }
 SPLATLM_HD inline float sigmoid(float x) { return 1.f / (1.f + expf(-x)); }
+// log σ(x) = min(x, 0) − log(1 + e^{−|x|}): finite for any finite x (log(sigmoid(x)) is −∞ below −88).
+SPLATLM_HD inline float log_sigmoid(float x) { return (x < 0.f ? x : 0.f) - log1pf(expf(-fabsf(x))); }
 
 template <Unary op>
 SPLATLM_HD inline float apply_unary(float x) {
@@ -80,6 +83,7 @@ SPLATLM_HD inline float apply_unary(float x) {
     if constexpr (op == Unary::Reciprocal) return 1.f / x;
     if constexpr (op == Unary::Abs) return fabsf(x);
     if constexpr (op == Unary::EluPlusOne) return x > 0.f ? x + 1.f : expf(x);  // elu(x) + 1 > 0
+    if constexpr (op == Unary::LogSigmoid) return log_sigmoid(x);
 }
 
 template <Binary op>
@@ -95,6 +99,7 @@ SPLATLM_HD inline float apply_binary(float a, float b) {
     if constexpr (op == Binary::GeluGrad) return b * gelu_grad(a);
     if constexpr (op == Binary::ReluGrad) return a > 0.f ? b : 0.f;
     if constexpr (op == Binary::EluPlusOneGrad) return a > 0.f ? b : b * expf(a);
+    if constexpr (op == Binary::LogSigmoidGrad) return b * sigmoid(-a);  // d log σ(x)/dx = σ(−x)
     if constexpr (op == Binary::TanhGrad) return b * (1.f - a * a);
     if constexpr (op == Binary::SigmoidGrad) return b * a * (1.f - a);
 }

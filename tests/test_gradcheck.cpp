@@ -48,6 +48,7 @@ TEST_CASE("gradcheck: unary ops", "[autograd][gradcheck]") {
         {"gelu", [](const Tensor& x) { return gelu(x); }, false},
         {"square", [](const Tensor& x) { return square(x); }, false},
         {"elu_plus_one", [](const Tensor& x) { return elu_plus_one(x); }, false},
+        {"log_sigmoid", [](const Tensor& x) { return log_sigmoid(x); }, false},
         {"pow 1.5", [](const Tensor& x) { return pow(x, 1.5f); }, true},
         {"add_scalar", [](const Tensor& x) { return x + 0.7f; }, false},
         {"mul_scalar", [](const Tensor& x) { return x * -1.3f; }, false},
@@ -59,6 +60,16 @@ TEST_CASE("gradcheck: unary ops", "[autograd][gradcheck]") {
             require_gradcheck([&](const std::vector<Tensor>& in) { return c.f(in[0]); }, {x});
         }
         ++seed;
+    }
+}
+
+TEST_CASE("log_sigmoid stays finite and exact where log(sigmoid(x)) underflows", "[autograd]") {
+    Tensor x = Tensor::from_vector({-200.f, -30.f, -1.f, 0.f, 2.5f, 200.f}, {6});
+    Tensor y = log_sigmoid(x);
+    for (int64_t i = 0; i < 6; ++i) {
+        const double xi = x.at({i});
+        const double expect = std::min(xi, 0.0) - std::log1p(std::exp(-std::abs(xi)));
+        CHECK(std::abs(double(y.at({i})) - expect) <= 1e-6 * std::max(1.0, std::abs(expect)));
     }
 }
 
