@@ -23,7 +23,7 @@ class LinearAttention : public ProjectedAttention {
     Tensor step(const Tensor& x_t, AttentionCache& cache) override;
 
   private:
-    Tensor mix(const QKV& h) override { return causal_linear_attention(h.q, h.k, h.v); }
+    Tensor mix(const QKV& h, const Tensor&) override { return causal_linear_attention(h.q, h.k, h.v); }
 };
 
 }  // namespace splatlm

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "tensor/ops.h"
+
 namespace splatlm {
 
 QKV split_heads(const Tensor& qkv, int64_t heads) {
@@ -14,6 +16,11 @@ QKV split_heads(const Tensor& qkv, int64_t heads) {
 Tensor merge_heads(const Tensor& y) {
     const int64_t B = y.size(0), H = y.size(1), T = y.size(2), D = y.size(3);
     return reshape(permute(y, {0, 2, 1, 3}), {B, T, H * D});
+}
+
+QKV ProjectedAttention::step_heads(const Tensor& x_t) const {
+    Tensor qkv = raw::reshape(raw::contiguous(qkv_.forward(x_t)), {x_t.size(0), 3, heads_, head_dim_});
+    return {raw::select(qkv, 1, 0), raw::select(qkv, 1, 1), raw::select(qkv, 1, 2)};
 }
 
 ProjectedAttention::ProjectedAttention(const GPTConfig& c, Rng& rng)

@@ -3,7 +3,8 @@
 //   q, k, v = split_heads(x·W_qkvᵀ + b)        one fused projection, heads side by side
 //   y       = merge_heads(mix(q, k, v))·W_projᵀ + b
 //
-// A kind only says how it mixes the heads (mix) and how it steps one position at a time.
+// A kind only says how it mixes the heads (mix; it may also read the layer input x, as splat
+// gating does) and how it steps one position at a time.
 // W_proj sits on the residual path, so it starts at std 0.02/√(2·layers) (GPT-2).
 #pragma once
 #include "nn/attention.h"
@@ -21,13 +22,16 @@ Tensor merge_heads(const Tensor& y);
 
 class ProjectedAttention : public Attention {
   public:
-    Tensor forward(const Tensor& x) override { return proj_.forward(merge_heads(mix(head_views(x)))); }
+    Tensor forward(const Tensor& x) override { return proj_.forward(merge_heads(mix(head_views(x), x))); }
     // The per-head q, k, v this layer computes for its input x, each [B, H, T, D] (also for inspection).
     QKV head_views(const Tensor& x) const { return split_heads(qkv_.forward(x), heads_); }
 
   protected:
     ProjectedAttention(const GPTConfig& config, Rng& rng);  // draws qkv, then proj, from rng
-    virtual Tensor mix(const QKV& heads) = 0;               // [B, H, T, D] each → [B, H, T, D]
+    // [B, H, T, D] each → [B, H, T, D]; x: the layer input [B, T, C] the heads were projected from.
+    virtual Tensor mix(const QKV& heads, const Tensor& x) = 0;
+    // q, k, v of one position x_t: [B, C] → [B, H, D] views each (no autograd), for step().
+    QKV step_heads(const Tensor& x_t) const;
 
     int64_t heads_, head_dim_;
     Linear& qkv_;

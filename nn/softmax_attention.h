@@ -13,7 +13,7 @@ class SoftmaxAttention : public ProjectedAttention {
     Tensor step(const Tensor& x_t, AttentionCache& cache) override;
 
   private:
-    Tensor mix(const QKV& h) override;
+    Tensor mix(const QKV& h, const Tensor& x) override;
     int64_t window_;
 };
 

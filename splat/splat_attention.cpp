@@ -1,5 +1,6 @@
 #include "splat/splat_attention.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "tensor/error.h"
@@ -9,18 +10,75 @@ namespace splatlm {
 
 namespace {
 Tensor init_centres(int64_t H, int64_t K, int64_t D, Rng& rng) { return Tensor::randn({H, K, D}, rng, 0.5f); }
+
+// log s = log √D + (l − (L−1)/2)·log 2 for the splats of level l = j / (K/L): one octave per level.
+Tensor init_log_scale(int64_t H, int64_t K, int64_t D, int64_t L) {
+    Tensor t = Tensor::empty({H, K});
+    for (int64_t h = 0; h < H; ++h)
+        for (int64_t j = 0; j < K; ++j) {
+            const double level = double(j / (K / L)) - 0.5 * double(L - 1);
+            t.data()[h * K + j] = float(0.5 * std::log(double(D)) + level * std::log(2.0));
+        }
+    return t;
+}
+
+// Half-lives spread geometrically from 2 tokens to 4·context over the splats of a head (splat j of
+// K has half-life 2·(2·context)^{j/(K−1)}), so some splats track the last few tokens and some the
+// whole window; r = ln 2 / half-life. With levels, the later (coarser) levels get the longer memories.
+Tensor init_log_decay(int64_t H, int64_t K, int64_t context) {
+    Tensor t = Tensor::empty({H, K});
+    for (int64_t h = 0; h < H; ++h)
+        for (int64_t j = 0; j < K; ++j) {
+            const double f = K > 1 ? double(j) / double(K - 1) : 0.5;
+            const double half_life = 2.0 * std::pow(2.0 * double(context), f);
+            t.data()[h * K + j] = float(std::log(std::log(2.0) / half_life));
+        }
+    return t;
+}
 }  // namespace
 
-// qkv and proj draw from the layer's rng exactly as in every ProjectedAttention, then the centres do.
+// qkv and proj draw from the layer's rng exactly as in every ProjectedAttention, then the centres,
+// then (with splat_gate) the gate — so configs without the variants initialise as before.
 SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
     : ProjectedAttention(c, rng),
       centres(add_parameter("centres", init_centres(c.heads, c.splats, c.head_dim(), rng))),
-      log_scale(add_parameter("log_scale", Tensor::full({c.heads, c.splats}, 0.5f * std::log(float(c.head_dim()))))),
+      log_scale(add_parameter("log_scale", init_log_scale(c.heads, c.splats, c.head_dim(), c.splat_levels))),
       log_amp(add_parameter("log_amp", Tensor::zeros({c.heads, c.splats}))) {
     SPLATLM_CHECK(c.splats > 0, "splat attention: the number of splats must be positive, got ", c.splats);
+    SPLATLM_CHECK(c.splat_levels > 0 && c.splats % c.splat_levels == 0, "splat attention: splat_levels (",
+                  c.splat_levels, ") must divide splats (", c.splats, ")");
+    if (c.splat_decay) log_decay = &add_parameter("log_decay", init_log_decay(c.heads, c.splats, c.context));
+    if (c.splat_levels > 1) level_weight = &add_parameter("level_weight", Tensor::zeros({c.heads, c.splat_levels}));
+    if (c.splat_gate) {
+        send_gate = &add_module("send_gate", std::make_unique<Linear>(c.width, c.heads * c.splats, true, rng));
+        std::fill_n(send_gate->bias->data(), send_gate->bias->numel(), 2.f);
+    }
 }
 
-Tensor SplatAttention::mix(const QKV& h) { return splat_attention(h.q, h.k, h.v, centres, log_scale, log_amp); }
+SplatOptions SplatAttention::options(const Tensor& x) const {
+    const int64_t H = heads_, K = splats();
+    SplatOptions o;
+    if (log_decay) o.log_decay = *log_decay;
+    if (level_weight) {  // read_bias[h, j] = level_weight[h, level of j]
+        const int64_t L = levels();
+        o.read_bias = reshape(contiguous(expand(reshape(*level_weight, {H, L, 1}), {H, L, K / L})), {H, K});
+    }
+    if (send_gate) {
+        Tensor g = log_sigmoid(send_gate->forward(x));  // [B, T, H·K] or [B, H·K]
+        o.send_bias = x.dim() == 3 ? permute(reshape(g, {x.size(0), x.size(1), H, K}), {0, 2, 1, 3})
+                                   : reshape(g, {x.size(0), H, K});
+    }
+    return o;
+}
+
+Tensor SplatAttention::mix(const QKV& h, const Tensor& x) {
+    return splat_attention(h.q, h.k, h.v, centres, log_scale, log_amp, options(x));
+}
+
+Tensor SplatAttention::splat_step_heads(const QKV& h, const Tensor& x_t, SplatState& state) const {
+    NoGradGuard no_grad;
+    return splat_step(h.q, h.k, h.v, centres, log_scale, log_amp, state, options(x_t));
+}
 
 namespace {
 struct SplatCache : AttentionCache {
@@ -41,11 +99,8 @@ Tensor SplatAttention::step(const Tensor& x_t, AttentionCache& base) {
     SplatCache& cache = dynamic_cast<SplatCache&>(base);
     SPLATLM_CHECK(cache.state.length < cache.max_len, "splat attention: cache full at ", cache.max_len,
                   " positions");
-    const int64_t B = x_t.size(0), H = heads_, D = head_dim_;
-    Tensor qkv = raw::reshape(raw::contiguous(qkv_.forward(x_t)), {B, 3, H, D});
-    Tensor y = splat_step(raw::select(qkv, 1, 0), raw::select(qkv, 1, 1), raw::select(qkv, 1, 2), centres,
-                          log_scale, log_amp, cache.state);
-    return proj_.forward(raw::reshape(y, {B, H * D}));
+    Tensor y = splat_step_heads(step_heads(x_t), x_t, cache.state);
+    return proj_.forward(raw::reshape(y, {x_t.size(0), heads_ * head_dim_}));
 }
 
 }  // namespace splatlm

@@ -1,7 +1,14 @@
 // splat_attention.h — the `splat` attention kind: multi-head attention in which tokens talk only
 // through K learned Gaussian splats per head (splat/splat_op.h has the op and its math).
 //
-//   q, k, v = split(x·W_qkvᵀ + b);  y = merge_heads(splat_attention(q, k, v, μ, log s, log a))·W_projᵀ + b
+//   q, k, v = split(x·W_qkvᵀ + b);  y = merge_heads(splat_attention(q, k, v, μ, log s, log a, options(x)))·W_projᵀ + b
+//
+// The config's splat variants become the op's options (docs/SPLAT.md §9):
+//   splat_decay  → log_decay [H, K], a learned forgetting rate per splat (half-lives 2 … 4·context at init);
+//   splat_gate   → send_bias = log σ(x_t·g_j + c_j): a Linear "send_gate" C → H·K scales what token t
+//                  writes into splat j (bias +2 at init, so every gate starts ≈ 0.88 open);
+//   splat_levels → L levels of K/L splats; level l starts with scale √D·2^{l − (L−1)/2} (coarser levels
+//                  see more tokens) and adds a learned level_weight [H, L] to every read of its splats.
 //
 // Generation keeps, per layer, the O(H·K·D) splat state instead of a KV cache: step() costs
 // O(K·D) per head and token whatever the position.
@@ -13,19 +20,28 @@ namespace splatlm {
 
 class SplatAttention : public ProjectedAttention {
   public:
-    SplatAttention(const GPTConfig& config, int64_t layer, Rng& rng);  // qkv, proj, then the splats draw
+    SplatAttention(const GPTConfig& config, int64_t layer, Rng& rng);  // qkv, proj, centres, then the gate draw
     std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const override;
     Tensor step(const Tensor& x_t, AttentionCache& cache) override;
 
     int64_t splats() const { return centres.size(1); }
+    int64_t levels() const { return level_weight ? level_weight->size(1) : 1; }
+    // The op's options for the layer input x: [B, T, C] (send bias [B, H, T, K]) or one position
+    // [B, C] (send bias [B, H, K]). Differentiable in the parameters; empty when no variant is on.
+    SplatOptions options(const Tensor& x) const;
 
-  private:
-    Tensor mix(const QKV& h) override;
+  protected:
+    Tensor mix(const QKV& h, const Tensor& x) override;
+    // One position of the splat path: [B, H, D] → [B, H, D], advancing `state` (no autograd).
+    Tensor splat_step_heads(const QKV& h, const Tensor& x_t, SplatState& state) const;
 
   public:  // per-head splat parameters (no weight decay)
-    Tensor& centres;    // [H, K, D], init N(0, 0.5²)
-    Tensor& log_scale;  // [H, K], init log √D
-    Tensor& log_amp;    // [H, K], init 0
+    Tensor& centres;                // [H, K, D], init N(0, 0.5²)
+    Tensor& log_scale;              // [H, K], init log √D (times the level factor)
+    Tensor& log_amp;                // [H, K], init 0
+    Tensor* log_decay = nullptr;    // [H, K] with splat_decay
+    Tensor* level_weight = nullptr; // [H, L] with splat_levels = L > 1, init 0
+    Linear* send_gate = nullptr;    // C → H·K with splat_gate
 };
 
 }  // namespace splatlm

@@ -30,7 +30,9 @@ std::vector<SplatLayerStats> splat_stats(GPT& model, const Indices& ids) {
     for (int64_t layer = 0; layer < c.layers; ++layer) {
         auto* attn = dynamic_cast<SplatAttention*>(&model.block(layer).attention());
         if (!attn) continue;
-        const QKV h = attn->head_views(model.attention_input(ids, layer));
+        const Tensor x = model.attention_input(ids, layer);
+        const QKV h = attn->head_views(x);
+        const SplatOptions o = attn->options(x);
         const int64_t K = attn->splats();
         // [B, H, T, D] views, copied out in that (row-major) order.
         const std::vector<float> q = h.q.to_vector(), k = h.k.to_vector();
@@ -38,9 +40,11 @@ std::vector<SplatLayerStats> splat_stats(GPT& model, const Indices& ids) {
                                  la = attn->log_amp.to_vector();
         SplatLayerStats s{.layer = layer, .heads = H, .splats = K};
         for (int64_t hd = 0; hd < H; ++hd) {
-            std::vector<double> usage(K, 0.0), cj(K), lk(K), lq(K), log_z(K);
+            std::vector<double> usage(K, 0.0), cj(K), lk(K), lq(K), log_z(K), rate(K, 0.0), read(K, 0.0);
             for (int64_t j = 0; j < K; ++j) {
                 cj[j] = 0.5 * std::exp(-2.0 * ls[hd * K + j]);
+                if (o.log_decay.defined()) rate[j] = std::exp(double(o.log_decay.at({hd, j})));
+                if (o.read_bias.defined()) read[j] = o.read_bias.at({hd, j});
                 s.mean_scale += std::exp(double(ls[hd * K + j]));
             }
             for (int64_t b = 0; b < B; ++b) {
@@ -56,8 +60,9 @@ std::vector<SplatLayerStats> splat_stats(GPT& model, const Indices& ids) {
                             dk += (double(kt[d]) - mj[d]) * (double(kt[d]) - mj[d]),
                                 dq += (double(qt[d]) - mj[d]) * (double(qt[d]) - mj[d]);
                         lk[j] = la[hd * K + j] - cj[j] * dk;
-                        log_z[j] = log_add(log_z[j], lk[j]);  // z_t includes token t
-                        lq[j] = -cj[j] * dq + log_z[j];
+                        if (o.send_bias.defined()) lk[j] += o.send_bias.at({b, hd, t, j});
+                        log_z[j] = log_add(log_z[j] - rate[j], lk[j]);  // decayed; z_t includes token t
+                        lq[j] = read[j] - cj[j] * dq + log_z[j];
                         m = std::max(m, lq[j]);
                     }
                     double sum = 0;

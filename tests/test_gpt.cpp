@@ -1,5 +1,5 @@
 // The whole GPT, for every attention kind: gradients against finite differences, causality,
-// generation steps vs forward.
+// generation steps vs forward. The splat kinds run plain and with every splat variant on.
 #include "nn/gpt.h"
 #include "splat/register.h"
 #include "tests/helpers.h"
@@ -7,11 +7,21 @@
 using namespace splatlm;
 using namespace splatlm::test;
 
+namespace {
+// "kind" or "kind+variants": the splat variants (decay, 2 levels, content gating) all on.
+GPTConfig with_kind(GPTConfig c, const std::string& name) {
+    const size_t plus = name.find('+');
+    c.attention = name.substr(0, plus);
+    if (plus != std::string::npos) c.splat_decay = c.splat_gate = true, c.splat_levels = 2, c.splats = 4;
+    return c;
+}
+#define ALL_KINDS "softmax", "local", "linear", "splat", "splat_local", "splat+variants", "splat_local+variants"
+}  // namespace
 
 TEST_CASE("tiny GPT: every parameter's gradient matches finite differences", "[gpt][gradcheck]") {
     register_splat_attentions();
-    const std::string kind = GENERATE("softmax", "local", "linear", "splat", "splat_local");
-    GPTConfig config{.vocab = 7, .context = 6, .layers = 2, .heads = 2, .width = 8, .attention = kind, .window = 3};
+    const std::string kind = GENERATE(ALL_KINDS);
+    GPTConfig config = with_kind({.vocab = 7, .context = 6, .layers = 2, .heads = 2, .width = 8, .window = 3}, kind);
     GPT model(config, 1);
     Indices ids = random_ids(2, 6, 7, 2), targets = random_ids(2, 6, 7, 3);
     spread_parameters(model.parameters(), 4);
@@ -23,8 +33,8 @@ TEST_CASE("tiny GPT: every parameter's gradient matches finite differences", "[g
 
 TEST_CASE("GPT logits at positions <= t ignore tokens after t", "[gpt][causality]") {
     register_splat_attentions();
-    const std::string kind = GENERATE("softmax", "local", "linear", "splat", "splat_local");
-    GPTConfig config{.vocab = 20, .context = 32, .layers = 2, .heads = 2, .width = 16, .attention = kind, .window = 4};
+    const std::string kind = GENERATE(ALL_KINDS);
+    GPTConfig config = with_kind({.vocab = 20, .context = 32, .layers = 2, .heads = 2, .width = 16, .window = 4}, kind);
     GPT model(config, 5);
     Indices ids = random_ids(1, 32, 20, 6);
     Tensor logits = model.forward(ids);
@@ -39,8 +49,8 @@ TEST_CASE("GPT logits at positions <= t ignore tokens after t", "[gpt][causality
 
 TEST_CASE("GPT generation steps reproduce the parallel logits", "[gpt][recurrent]") {
     register_splat_attentions();
-    const std::string kind = GENERATE("softmax", "local", "linear", "splat", "splat_local");
-    GPTConfig config{.vocab = 20, .context = 24, .layers = 2, .heads = 4, .width = 16, .attention = kind, .window = 5};
+    const std::string kind = GENERATE(ALL_KINDS);
+    GPTConfig config = with_kind({.vocab = 20, .context = 24, .layers = 2, .heads = 4, .width = 16, .window = 5}, kind);
     GPT model(config, 7);
     spread_parameters(model.parameters(), 30);
     Indices ids = random_ids(2, 24, 20, 8);

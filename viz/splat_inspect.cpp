@@ -36,11 +36,13 @@ SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vec
     const int64_t T = int64_t(ids.size());
     check_request(c, ids, labels, layer);
     auto* attn = dynamic_cast<SplatAttention*>(&model.block(layer).attention());
-    SPLATLM_CHECK(attn, "splat pictures need a model trained with attention=splat; this one uses attention=",
-                  c.attention);
+    SPLATLM_CHECK(attn, "splat pictures need a model trained with attention=splat or splat_local; this one uses "
+                  "attention=", c.attention);
 
     NoGradGuard no_grad;
-    const QKV h = attn->head_views(model.attention_input(Indices{{1, T}, ids}, layer));
+    const Tensor x = model.attention_input(Indices{{1, T}, ids}, layer);
+    const QKV h = attn->head_views(x);
+    const SplatOptions options = attn->options(x);  // decay, gates and level weights shape the weights too
 
     SplatSample sample;
     sample.layer = layer;
@@ -54,8 +56,9 @@ SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vec
         s.centres = select(attn->centres, 0, head).to_vector();
         s.log_scale = select(attn->log_scale, 0, head).to_vector();
         s.log_amp = select(attn->log_amp, 0, head).to_vector();
-        s.weights = splat_weights_reference(h.q, h.k, attn->centres, attn->log_scale, attn->log_amp, 0, head)
-                        .to_vector();
+        s.weights =
+            splat_weights_reference(h.q, h.k, attn->centres, attn->log_scale, attn->log_amp, 0, head, options)
+                .to_vector();
         sample.heads.push_back(std::move(s));
     }
     return sample;
