@@ -530,3 +530,16 @@ TEST_CASE("compose_grid puts panels in a titled grid", "[viz]") {
     REQUIRE_THROWS_AS(compose_grid({}, 2), Error);
     REQUIRE_THROWS_AS(compose_grid(panels, 0), Error);
 }
+
+TEST_CASE("compose_grid sizes each row and column by its own panels", "[viz]") {
+    // A tall panel in the first row must not make the second row tall, nor a wide panel in the
+    // first column widen the second: the grid is the two rows (columns) stacked, sharing one gap.
+    const Rgba grey{128, 128, 128, 255};
+    const Canvas tall(60, 300, grey), small(40, 30, grey), wide(400, 20, grey);
+    const int both_rows = compose_grid({{"a", tall}, {"b", small}, {"c", small}, {"d", small}}, 2).height();
+    const int row1 = compose_grid({{"a", tall}, {"b", small}}, 2).height();
+    const int row2 = compose_grid({{"c", small}, {"d", small}}, 2).height();
+    REQUIRE(both_rows == row1 + row2 - style::kPad);
+    const int both_cols = compose_grid({{"", wide}, {"", small}}, 2).width();
+    REQUIRE(both_cols == compose_grid({{"", wide}}, 1).width() + compose_grid({{"", small}}, 1).width() - style::kPad);
+}

@@ -3,6 +3,7 @@
 #include "viz/layout.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "tensor/error.h"
 #include "viz/font.h"
@@ -22,20 +23,23 @@ Canvas compose_grid(const std::vector<Panel>& panels, int columns, const std::st
     const int n = static_cast<int>(panels.size());
     const int cols = std::min(columns, n), rows = (n + cols - 1) / cols;
 
-    int pw = 0, ph = 0, tw = 0;
-    for (const auto& p : panels) {
-        pw = std::max(pw, p.image.width());
-        ph = std::max(ph, p.image.height());
-        tw = std::max(tw, text_width(p.title, kPanelTitleScale));
+    // Each column as wide as its widest panel (or title), each row as tall as its tallest panel:
+    // a small panel beside a large one leaves no band across the whole grid.
+    std::vector<int> col_w(cols, 0), row_h(rows, 0);
+    for (int k = 0; k < n; ++k) {
+        const Panel& p = panels[k];
+        col_w[k % cols] = std::max({col_w[k % cols], p.image.width(), text_width(p.title, kPanelTitleScale)});
+        row_h[k / cols] = std::max(row_h[k / cols], p.image.height());
     }
     const int label_h = text_height(kPanelTitleScale) + kPad / 2;
-    const int cell_w = std::max(pw, tw), cell_h = label_h + ph;
     const int head = title.empty() ? 0 : text_height(kHeadScale) + kPad;
-    // 64-bit so an oversized grid reaches the Canvas size check instead of overflowing.
-    const long long width = kPad + static_cast<long long>(cols) * (cell_w + kPad);
-    const long long height = kPad + head + static_cast<long long>(rows) * (cell_h + kPad);
+    // x and y of each column and row; 64-bit so an oversized grid reaches the Canvas size check.
+    std::vector<long long> col_x(cols + 1, kPad), row_y(rows + 1, kPad + head);
+    for (int c = 0; c < cols; ++c) col_x[c + 1] = col_x[c] + col_w[c] + kPad;
+    for (int r = 0; r < rows; ++r) row_y[r + 1] = row_y[r] + label_h + row_h[r] + kPad;
+    const long long width = col_x[cols], height = row_y[rows];
     SPLATLM_CHECK(width <= Canvas::kMaxSide && height <= Canvas::kMaxSide, "compose_grid: ", n,
-                  " panels of up to ", pw, "x", ph, " make a ", width, "x", height, " image");
+                  " panels make a ", width, "x", height, " image");
     Canvas out(static_cast<int>(width), static_cast<int>(height), kWhite);
 
     if (!title.empty())
@@ -43,8 +47,8 @@ Canvas compose_grid(const std::vector<Panel>& panels, int columns, const std::st
                   kHeadScale);
     for (int k = 0; k < n; ++k) {
         const Panel& p = panels[k];
-        const int cx = kPad + (k % cols) * (cell_w + kPad);
-        const int cy = kPad + head + (k / cols) * (cell_h + kPad);
+        const int cell_w = col_w[k % cols];
+        const int cx = static_cast<int>(col_x[k % cols]), cy = static_cast<int>(row_y[k / cols]);
         draw_text(out, cx + (cell_w - text_width(p.title, kPanelTitleScale)) / 2, cy, p.title,
                   kText, kPanelTitleScale);
         out.draw_canvas(p.image, cx + (cell_w - p.image.width()) / 2, cy + label_h);

@@ -1,8 +1,8 @@
 // layout.h — dashboards: several pictures composed into one grid image, each under its title.
 //
-// Panels fill the grid row by row. Every grid cell is as large as the largest panel (plus its
-// title line); each panel sits at the top of its cell, centred horizontally, so panels of
-// different sizes still line up. Panel titles are drawn at 2x, the dashboard title at 3x.
+// Panels fill the grid row by row. Each column is as wide as its widest panel, each row as tall
+// as its tallest (plus the title line); each panel sits at the top of its cell, centred
+// horizontally, so panels of different sizes still line up. Panel titles are drawn at 2x, the dashboard title at 3x.
 #pragma once
 #include <string>
 #include <vector>
