@@ -20,9 +20,10 @@ void GPTConfig::validate() const {
                   "], got ", splat_top);
     SPLATLM_CHECK(splat_top == 0, "model config: splat_top (sparse top-p routing) is not built yet; use 0");
     const bool splat_kind = attention == "splat" || attention == "splat_local";
-    SPLATLM_CHECK(splat_kind || (!splat_decay && splat_levels == 1 && !splat_gate),
-                  "model config: splat_decay, splat_levels and splat_gate apply to splat and splat_local attention, "
-                  "not to '", attention, "'");
+    // (splat_decay is on by default in training configs, so other kinds simply have no splats to decay)
+    SPLATLM_CHECK(splat_kind || (splat_levels == 1 && !splat_gate),
+                  "model config: splat_levels and splat_gate apply to splat and splat_local attention, not to '",
+                  attention, "'");
 }
 
 Block::Block(const GPTConfig& c, int64_t layer, Rng& rng)

@@ -106,6 +106,25 @@ TEST_CASE("config layering: defaults, preset, file, flags; unknown keys rejected
                         Contains("unknown option --stepz"));
 }
 
+TEST_CASE("config: splat decay is the default, older checkpoints stay plain, misplaced variants are refused",
+          "[train][config]") {
+    TrainConfig c;
+    REQUIRE(c.model.attention == "splat");
+    REQUIRE(c.model.splat_decay);
+    REQUIRE(TrainConfig::from_json(c.to_json()).model.splat_decay);
+    Json old = c.to_json();  // a checkpoint config written before the key existed
+    Json::Object without;
+    for (const auto& [name, value] : old.as_object())
+        if (name != "splat_decay") without.emplace_back(name, value);
+    REQUIRE_FALSE(TrainConfig::from_json(Json(without)).model.splat_decay);
+    GPTConfig m{.attention = "softmax", .splat_decay = true};
+    m.validate();  // decay has nothing to act on in softmax: allowed (it is the training default)
+    m.splat_gate = true;
+    REQUIRE_THROWS_WITH(m.validate(), Contains("splat_gate") && Contains("softmax"));
+    GPTConfig top{.attention = "splat", .splat_top = 2};
+    REQUIRE_THROWS_WITH(top.validate(), Contains("splat_top"));
+}
+
 TEST_CASE("a run with splat_diversity > 0 logs the regulariser beside the LM loss", "[train][diversity]") {
     register_splat_attentions();
     const std::string dir = temp_dir("diversity");

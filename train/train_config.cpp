@@ -59,7 +59,8 @@ const std::vector<Key>& keys() {
         key("dropout", "dropout probability", FIELD(model.dropout)),
         key("window", "sliding-window size of local attention (and of splat_local's local part)", FIELD(model.window)),
         key("splats", "Gaussian splats per head of splat attention (and splat_local)", FIELD(model.splats)),
-        key("splat_decay", "true: learned per-splat recency decay of the splat state", FIELD(model.splat_decay)),
+        key("splat_decay", "learned per-splat recency decay of the splat state (default true; splat kinds only)",
+            FIELD(model.splat_decay)),
         key("splat_levels", "hierarchical splats: levels (must divide splats)", FIELD(model.splat_levels)),
         key("splat_top", "sparse routing: splats each token writes to / reads from (0 = all)", FIELD(model.splat_top)),
         key("splat_gate", "true: content gating of what each token writes into each splat", FIELD(model.splat_gate)),
@@ -116,6 +117,8 @@ Json TrainConfig::to_json() const {
 
 TrainConfig TrainConfig::from_json(const Json& json) {
     TrainConfig c;
+    // Checkpoints written before the key existed hold the plain formulation (no decay parameters).
+    if (!json.contains("splat_decay")) c.model.splat_decay = false;
     for (const auto& [name, value] : json.as_object()) {
         if (name == "vocab") {
             c.model.vocab = value.as_int();

@@ -22,8 +22,9 @@ struct TrainConfig {
     std::string tokenizer = "char";  // char | bpe
     int64_t bpe_vocab = 4096;
     double val_fraction = 0.1;
-    // model (vocab comes from the tokenizer); splat attention is the product's default
-    GPTConfig model{.attention = "splat"};
+    // model (vocab comes from the tokenizer); splat attention with learned recency decay is the
+    // product's default (it trains best: docs/BENCHMARKS.md, "Quality")
+    GPTConfig model{.attention = "splat", .splat_decay = true};
     // optimisation
     int64_t batch = 12;
     int64_t steps = 2000;
