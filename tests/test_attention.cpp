@@ -20,7 +20,8 @@ TEST_CASE("fused causal attention equals the O(T^2) reference", "[attention][sof
         int64_t B, H, T, D, window;
     };
     const Case c = GENERATE(Case{1, 1, 1, 4, 0}, Case{2, 3, 70, 8, 0}, Case{1, 2, 130, 16, 0}, Case{2, 2, 100, 8, 7},
-                            Case{1, 1, 65, 5, 64}, Case{1, 2, 33, 3, 1});
+                            Case{1, 1, 65, 5, 64}, Case{1, 2, 33, 3, 1},
+                            Case{1, 1, 600, 8, 0}, Case{1, 1, 600, 8, 32});  // long context, many query blocks
     QKV h = random_qkv(c.B, c.H, c.T, c.D, 1);
     Tensor y = causal_softmax_attention(h.q, h.k, h.v, c.window);
     require_close(y, causal_softmax_attention_reference(h.q, h.k, h.v, c.window), 1e-4, 1e-5);
