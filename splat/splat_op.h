@@ -19,9 +19,16 @@
 //   decay:     r_j = exp(log_decay_j) ≥ 0 per token; a write at u counts at t with e^{lk[u,j] − r_j·(t−u)},
 //              so z_t = e^{−r}·z_{t−1} + e^{lk[t]} and S_t likewise — splats forget at learned rates;
 //   send_bias: b[t,j] added to lk (content gating: b = log σ(x_t·g_j) scales what t writes by the gate);
-//   read_bias: ρ_j added to lq (the learned weight of splat j's level in hierarchical splats).
+//   read_bias: ρ_j added to lq (the learned weight of splat j's level in hierarchical splats);
+//   top:       sparse routing, p = top ∈ [1, K] (0 = all K splats, the dense op; docs/SPLAT.md §10):
+//              token t writes only into its p splats of largest lk[t] (its write elsewhere is absent,
+//              as if lk = −∞) and reads only from its p splats of largest lq[t] (π = 0 elsewhere);
+//              ties go to the lower index. A read splat nothing has been written to yet contributes
+//              nothing, and a token whose p read splats are all empty gets y_t = 0. Gradients flow
+//              through the selected entries only (the selection is piecewise constant).
 //
-// Cost: O(T·K·D) time per head (forward and backward), memory linear in T. Nothing ever sums a
+// Cost: O(T·K·D) time per head (forward and backward), memory linear in T; with top = p the state and
+// read-out columns cost O(T·p·D) (an unselected splat's scaled state is untouched, decay or not). Nothing ever sums a
 // splat's state over the whole sequence, and no T×T matrix exists outside the reference.
 #pragma once
 #include <cstdint>
@@ -33,11 +40,12 @@ namespace splatlm {
 // The ε of the read-out, relative to the largest splat term (see the header comment and SPLAT.md).
 constexpr float kSplatEps = 1e-6f;
 
-// Optional extensions of the op; an undefined tensor means "off". All three are differentiable.
+// Optional extensions of the op; an undefined tensor means "off". The tensors are differentiable.
 struct SplatOptions {
     Tensor log_decay;  // [H, K]: recency decay rate r = exp(log_decay) per token
     Tensor send_bias;  // [B, H, T, K] ([B, H, K] for splat_step): added to the key affinities lk
     Tensor read_bias;  // [H, K]: added to the query affinities lq
+    int64_t top = 0;   // 0 ≤ top ≤ K: each token writes to / reads from its top splats only (0 = all)
 };
 
 // q, k, v: [B, H, T, D] (any strides); centres: [H, K, D]; log_scale, log_amp: [H, K].
