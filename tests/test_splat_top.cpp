@@ -1,7 +1,8 @@
 // Sparse top-p routing of the splat op (SplatOptions::top): each token writes to its p splats of
 // largest lk and reads from its p splats of largest lq. The fused op against the float64 reference
-// (which masks directly), top = K against the dense op, gradients, causality, the recurrent step,
-// splats nobody wrote to, ties and bad values.  Run: ./bin/tests "[splat][top]"
+// (which masks directly), top = K against the dense op, gradients, thread-count independence,
+// causality, the recurrent step, splats nobody wrote to, ties and bad values.
+// Run: ./bin/tests "[splat][top]"
 #include <algorithm>
 #include <cmath>
 
@@ -180,6 +181,29 @@ TEST_CASE("splat top-p: decay gradient over 256-token ranges matches finite diff
         const double numeric = (loss(1e-2f) - loss(-1e-2f)) / 2e-2;
         CAPTURE(j, numeric, o.log_decay.grad().at({0, j}));
         REQUIRE(std::abs(o.log_decay.grad().at({0, j}) - numeric) < 2e-3 + 1e-2 * std::abs(numeric));
+    }
+}
+
+TEST_CASE("splat top-p: outputs and gradients are bitwise the same on 1 and 2 threads", "[splat][top]") {
+    const int64_t B = 1, H = 1, T = 600, D = 40, K = 12;  // one head: the column blocks and ranges are the tasks
+    SplatParams p = random_splats(H, K, D, 31);
+    SplatOptions o = random_options({true, true, true}, B, H, T, K, 3, 32);
+    Tensor g = random({B, H, T, D}, 33);
+    auto grads = [&] {
+        std::vector<Tensor> in{random({B, H, T, D}, 34), random({B, H, T, D}, 35), random({B, H, T, D}, 36),
+                               p.centres.clone(), o.log_decay.clone(), o.send_bias.clone()};
+        for (Tensor& t : in) t.set_requires_grad();
+        Tensor y = splat_attention(in[0], in[1], in[2], in[3], p.log_scale, p.log_amp,
+                                   SplatOptions{in[4], in[5], o.read_bias, o.top});
+        backward(y, g);
+        std::vector<Tensor> out{y.detach()};
+        for (Tensor& t : in) out.push_back(t.grad());
+        return out;
+    };
+    std::vector<Tensor> one = with_threads(1, grads), two = with_threads(2, grads);
+    for (size_t i = 0; i < one.size(); ++i) {
+        CAPTURE(i);
+        require_close(one[i], two[i], 0, 0);
     }
 }
 
