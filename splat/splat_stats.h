@@ -11,9 +11,9 @@
 //               takes everything (K = 1 gives 1: one splat is all there is to use)
 //   dead        number of (head, splat) pairs with p_j < kDeadShare / K: splats read with under
 //               1% of a uniform share, out of heads·K
-// This is the plain formulation's read-out (centres, scales, amplitudes); options that rescale
-// it (level weights, decay, gating, top-p routing) are not applied. No autograd: the numbers are
-// computed under NoGradGuard in float64 from the layer's q, k.
+// The layer's options (decay, send gates, level weights) are applied; top-p routing (splat_top) is
+// not: usage is that of the dense read-out over all K splats. No autograd: the numbers are computed
+// under NoGradGuard in float64 from the layer's q, k.
 #pragma once
 #include <cstdint>
 #include <vector>
