@@ -785,6 +785,13 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
 
 // ============================================================================ reference (float64)
 
+bool splat_picked(const double* l, int64_t K, int64_t top, int64_t j) {
+    if (top == 0) return true;
+    int64_t rank = 0;  // splats ahead of j
+    for (int64_t i = 0; i < K; ++i) rank += l[i] > l[j] || (l[i] == l[j] && i < j);
+    return rank < top;
+}
+
 namespace {
 // Affinities in float64 with the direct square ‖x − μ‖² (no expansion): [T][K].
 std::vector<std::vector<double>> affinities_reference(const Tensor& x, const Tensor& centres, const Tensor& log_scale,
@@ -808,18 +815,13 @@ std::vector<std::vector<double>> affinities_reference(const Tensor& x, const Ten
     return l;
 }
 
-// picked[t][j]: whether splat j is among the `top` largest of l[t] (rank by value, ties to the
-// lower index); every splat when top = 0.
+// picked[t][j] = splat_picked(l[t], j): the routes of every token.
 std::vector<std::vector<bool>> picked_reference(const std::vector<std::vector<double>>& l, int64_t top) {
-    const int64_t T = int64_t(l.size()), K = T ? int64_t(l[0].size()) : 0;
-    std::vector<std::vector<bool>> picked(T, std::vector<bool>(K, true));
-    if (top == 0) return picked;
-    for (int64_t t = 0; t < T; ++t)
-        for (int64_t j = 0; j < K; ++j) {
-            int64_t rank = 0;
-            for (int64_t i = 0; i < K; ++i) rank += l[t][i] > l[t][j] || (l[t][i] == l[t][j] && i < j);
-            picked[t][j] = rank < top;
-        }
+    std::vector<std::vector<bool>> picked;
+    for (const std::vector<double>& row : l) {
+        picked.emplace_back(row.size());
+        for (size_t j = 0; j < row.size(); ++j) picked.back()[j] = splat_picked(row.data(), int64_t(row.size()), top, int64_t(j));
+    }
     return picked;
 }
 

@@ -65,6 +65,11 @@ Tensor splat_attention_reference(const Tensor& q, const Tensor& k, const Tensor&
 Tensor splat_weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
                                const Tensor& log_amp, int64_t b, int64_t h, const SplatOptions& options = {});
 
+// The routing rule of SplatOptions::top on one token's affinities l[0, K), for float64 recomputations
+// (the reference, splat_stats): whether splat j is among the `top` largest, ties to the lower index.
+// Always true for top = 0.
+bool splat_picked(const double* l, int64_t K, int64_t top, int64_t j);
+
 // ---- generation: the recurrent form (no KV cache) ----
 // Per (batch, head, splat): running max m of the decayed lk (m ← max(m − r, lk)), z̃ = z·e^{−m},
 // S̃ = S·e^{−m}. So z = exp(m)·z̃ and S = exp(m)·S̃ exactly; m starts at −∞ and z̃, S̃ at 0.
