@@ -90,7 +90,8 @@ TEST_CASE("splat top-p: the fused op equals the O(T^2) reference", "[splat][top]
                             Case{2, 2, 100, 16, 16, 3, {true, true, true}},   // all options
                             Case{1, 2, 600, 40, 8, 2, {true, true, true}},    // three 256-token ranges, ragged columns
                             Case{1, 2, 600, 40, 6, 6, {false, false, false}}, // top = K
-                            Case{1, 1, 300, 20, 64, 8, {true, false, true}}); // many splats, few picked
+                            Case{1, 1, 300, 20, 64, 8, {true, false, true}},  // many splats, few picked
+                            Case{1, 1, 200, 8, 100, 7, {false, true, false}}); // K > 64: two selection masks
     CAPTURE(c.B, c.H, c.T, c.D, c.K, c.top, c.w.decay, c.w.send, c.w.read);
     QKV h = random_qkv(c.B, c.H, c.T, c.D, 1);
     SplatParams p = random_splats(c.H, c.K, c.D, 2);
