@@ -28,7 +28,6 @@ class SplatAttention : public ProjectedAttention {
 
     int64_t splats() const { return centres.size(1); }
     int64_t levels() const { return level_weight ? level_weight->size(1) : 1; }
-    int64_t top() const { return top_; }  // splats a token writes to / reads from (0 = all)
     // The op's options for the layer input x: [B, T, C] (send bias [B, H, T, K]) or one position
     // [B, C] (send bias [B, H, K]). Differentiable in the parameters; empty when no variant is on.
     SplatOptions options(const Tensor& x) const;

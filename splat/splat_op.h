@@ -28,8 +28,9 @@
 //              through the selected entries only (the selection is piecewise constant).
 //
 // Cost: O(T·K·D) time per head (forward and backward), memory linear in T; with top = p the state and
-// read-out columns cost O(T·p·D) (an unselected splat's scaled state is untouched, decay or not). Nothing ever sums a
-// splat's state over the whole sequence, and no T×T matrix exists outside the reference.
+// read-out columns cost O(T·p·D) (an unselected splat's scaled state is untouched, decay or not), the
+// affinities stay O(T·K·D). Nothing ever sums a splat's state over the whole sequence, and no T×T
+// matrix exists outside the reference.
 #pragma once
 #include <cstdint>
 
