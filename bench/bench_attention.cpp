@@ -32,19 +32,21 @@ struct Kind {
     int64_t max_n;  // beyond this the O(n²) kinds take minutes: skipped, and the table says so
 };
 
-std::vector<Kind> kinds(int64_t window, int64_t splats, int64_t heads, int64_t d) {
+std::vector<Kind> kinds(int64_t window, int64_t splats, int64_t top, int64_t heads, int64_t d) {
     // Splat parameters as a model initialises them: centres ~ N(0, 0.5²), scale √d, amplitude 1.
     Rng rng(11);
     Tensor centres = Tensor::randn({heads, splats, d}, rng, 0.5f);
     Tensor log_scale = Tensor::full({heads, splats}, 0.5f * std::log(float(d))), log_amp = Tensor::zeros({heads, splats});
     Tensor gate_logit = Tensor::zeros({heads});  // splat_local's gate at its initial value, g = ½
     for (Tensor* t : {&centres, &log_scale, &log_amp, &gate_logit}) t->set_requires_grad();
+    SplatOptions options;
+    options.top = top;
     return {
         {"splat", [=](const Tensor& q, const Tensor& k, const Tensor& v) {
-             return splat_attention(q, k, v, centres, log_scale, log_amp);
+             return splat_attention(q, k, v, centres, log_scale, log_amp, options);
          }, int64_t(1) << 40},
         {"splat_local", [=](const Tensor& q, const Tensor& k, const Tensor& v) {
-             return splat_local_attention(q, k, v, window, centres, log_scale, log_amp, gate_logit);
+             return splat_local_attention(q, k, v, window, centres, log_scale, log_amp, gate_logit, options);
          }, int64_t(1) << 40},
         {"softmax", [](const Tensor& q, const Tensor& k, const Tensor& v) { return causal_softmax_attention(q, k, v); },
          16384},
@@ -99,24 +101,27 @@ int bench_attention(int argc, char** argv) {
                {"heads", true, "heads (default 1)"},
                {"window", true, "window of `local` and `splat_local` (default 32)"},
                {"k", true, "splats per head of `splat` and `splat_local` (default 16)"},
+               {"top", true, "sparse routing of `splat` and `splat_local`: splats per token, 0 = all (default 0)"},
                {"kinds", true, "comma-separated kinds (default: all)"},
                {"repeats", true, "measured repeats (default 3)"},
                {"json", false, "one JSON object per line"}},
               argc, argv, 3);
     if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
     const int64_t d = args.get_int("d", 64), heads = args.get_int("heads", 1), window = args.get_int("window", 32),
-                  splats = args.get_int("k", 16);
+                  splats = args.get_int("k", 16), top = args.get_int("top", 0);
     const int repeats = int(args.get_int("repeats", 3));
     SPLATLM_CHECK(d > 0 && heads > 0 && window > 0 && splats > 0 && repeats > 0, "bench attention: sizes must be positive");
+    SPLATLM_CHECK(top >= 0 && top <= splats, "bench attention: --top must be in [0, k = ", splats, "], got ", top);
     std::vector<int64_t> lengths = {256, 1024, 4096, 16384, 65536};
     if (args.has("n")) lengths = {args.get_int("n", 0)};
     std::string wanted = ",";  // ",kind,kind," so a kind is found with its commas
     wanted += args.get("kinds", "splat,splat_local,softmax,local,linear");
     wanted += ",";
     const bool json = args.flag("json");
-    if (!json) std::printf("attention op, D=%lld, heads=%lld, median of %d\n%-11s %8s %12s %12s %10s\n", (long long)d,
-                           (long long)heads, repeats, "kind", "n", "fwd ms", "fwd+bwd ms", "peak MB");
-    for (const Kind& kind : kinds(window, splats, heads, d)) {
+    if (!json) std::printf("attention op, D=%lld, heads=%lld, K=%lld, top=%lld, median of %d\n%-11s %8s %12s %12s %10s\n",
+                           (long long)d, (long long)heads, (long long)splats, (long long)top, repeats, "kind", "n",
+                           "fwd ms", "fwd+bwd ms", "peak MB");
+    for (const Kind& kind : kinds(window, splats, top, heads, d)) {
         if (wanted.find("," + kind.name + ",") == std::string::npos) continue;
         for (int64_t n : lengths) {
             if (n > kind.max_n) {
@@ -124,11 +129,13 @@ int bench_attention(int argc, char** argv) {
                 continue;
             }
             Measurement m = measure(kind.op, n, d, heads, repeats);
+            const bool splat_kind = kind.name == "splat" || kind.name == "splat_local";
             if (json)
-                std::printf("{\"kind\":\"%s\",\"n\":%lld,\"k\":%lld,\"d\":%lld,\"heads\":%lld,\"fwd_ms\":%.3f,"
-                            "\"fwdbwd_ms\":%.3f,\"peak_mb\":%.2f}\n",
-                            kind.name.c_str(), (long long)n, (long long)(kind.name == "splat" ? splats : 0), (long long)d,
-                            (long long)heads, m.fwd_ms, m.fwdbwd_ms, m.peak_mb);
+                std::printf("{\"kind\":\"%s\",\"n\":%lld,\"k\":%lld,\"top\":%lld,\"d\":%lld,\"heads\":%lld,"
+                            "\"fwd_ms\":%.3f,\"fwdbwd_ms\":%.3f,\"peak_mb\":%.2f}\n",
+                            kind.name.c_str(), (long long)n, (long long)(splat_kind ? splats : 0),
+                            (long long)(splat_kind ? top : 0), (long long)d, (long long)heads, m.fwd_ms, m.fwdbwd_ms,
+                            m.peak_mb);
             else
                 std::printf("%-11s %8lld %12.2f %12.2f %10.2f\n", kind.name.c_str(), (long long)n, m.fwd_ms, m.fwdbwd_ms,
                             m.peak_mb);

@@ -18,12 +18,11 @@ void GPTConfig::validate() const {
                   splats, "), got ", splat_levels);
     SPLATLM_CHECK(splat_top >= 0 && splat_top <= splats, "model config: splat_top must be in [0, splats = ", splats,
                   "], got ", splat_top);
-    SPLATLM_CHECK(splat_top == 0, "model config: splat_top (sparse top-p routing) is not built yet; use 0");
     const bool splat_kind = attention == "splat" || attention == "splat_local";
     // (splat_decay is on by default in training configs, so other kinds simply have no splats to decay)
-    SPLATLM_CHECK(splat_kind || (splat_levels == 1 && !splat_gate),
-                  "model config: splat_levels and splat_gate apply to splat and splat_local attention, not to '",
-                  attention, "'");
+    SPLATLM_CHECK(splat_kind || (splat_levels == 1 && !splat_gate && splat_top == 0),
+                  "model config: splat_levels, splat_gate and splat_top apply to splat and splat_local attention, "
+                  "not to '", attention, "'");
 }
 
 Block::Block(const GPTConfig& c, int64_t layer, Rng& rng)

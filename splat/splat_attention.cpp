@@ -43,7 +43,7 @@ SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
     : ProjectedAttention(c, rng),
       centres(add_parameter("centres", init_centres(c.heads, c.splats, c.head_dim(), rng))),
       log_scale(add_parameter("log_scale", init_log_scale(c.heads, c.splats, c.head_dim(), c.splat_levels))),
-      log_amp(add_parameter("log_amp", Tensor::zeros({c.heads, c.splats}))) {
+      log_amp(add_parameter("log_amp", Tensor::zeros({c.heads, c.splats}))), top_(c.splat_top) {
     SPLATLM_CHECK(c.splats > 0, "splat attention: the number of splats must be positive, got ", c.splats);
     SPLATLM_CHECK(c.splat_levels > 0 && c.splats % c.splat_levels == 0, "splat attention: splat_levels (",
                   c.splat_levels, ") must divide splats (", c.splats, ")");
@@ -58,6 +58,7 @@ SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
 SplatOptions SplatAttention::options(const Tensor& x) const {
     const int64_t H = heads_, K = splats();
     SplatOptions o;
+    o.top = top_;
     if (log_decay) o.log_decay = *log_decay;
     if (level_weight) {  // read_bias[h, j] = level_weight[h, level of j]
         const int64_t L = levels();

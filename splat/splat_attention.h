@@ -8,7 +8,9 @@
 //   splat_gate   → send_bias = log σ(x_t·g_j + c_j): a Linear "send_gate" C → H·K scales what token t
 //                  writes into splat j (bias +2 at init, so every gate starts ≈ 0.88 open);
 //   splat_levels → L levels of K/L splats; level l starts with scale √D·2^{l − (L−1)/2} (coarser levels
-//                  see more tokens) and adds a learned level_weight [H, L] to every read of its splats.
+//                  see more tokens) and adds a learned level_weight [H, L] to every read of its splats;
+//   splat_top    → top: each token writes to and reads from only its top splats (sparse routing, no
+//                  parameters; the selection is recomputed from the affinities at every call).
 //
 // Generation keeps, per layer, the O(H·K·D) splat state instead of a KV cache: step() costs
 // O(K·D) per head and token whatever the position.
@@ -42,6 +44,9 @@ class SplatAttention : public ProjectedAttention {
     Tensor* log_decay = nullptr;    // [H, K] with splat_decay
     Tensor* level_weight = nullptr; // [H, L] with splat_levels = L > 1, init 0
     Linear* send_gate = nullptr;    // C → H·K with splat_gate
+
+  private:
+    int64_t top_;  // splat_top
 };
 
 }  // namespace splatlm

@@ -10,9 +10,14 @@
 // The backward runs the same column blocks forward (rebuilding S̃) and in reverse time (carrying
 // the adjoint Ŝ), then the per-token adjoint of the scalars, the sequential Ẑ recurrence, and GEMMs
 // that turn dlk, dlq into gradients of k, q, centres and scales.
+// Sparse routing (top = p > 0): pass 1 also picks each token's p write and p read splats (an unpicked
+// affinity counts as −∞); the scalar pass moves every splat's running max (O(K), no exponentials) and
+// absorbs only the p writes, the read-out weights, the column passes and the per-token adjoints visit
+// only the picked splats — O(p·D) per token in the columns (the dense op keeps its fused kernels).
 #include "splat/splat_op.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -119,23 +124,116 @@ struct HeadScalars {
     }
 };
 
+// ---- sparse routing (SplatOptions::top) ----
+//
+// The splats token t writes to / reads from, as the i-th of size() per token: all K in the dense op
+// (the i-th is splat i), or p per token from a [T][p] list in ascending splat order. The per-token
+// kernels are written once against both; where the dense op has a faster fused form of its own, it
+// is an overload on AllSplats.
+struct AllSplats {
+    static constexpr bool kAll = true;
+    int64_t K;
+    int64_t size() const { return K; }
+    int64_t operator()(int64_t, int64_t i) const { return i; }
+};
+struct SplatList {
+    static constexpr bool kAll = false;
+    const int32_t* idx;  // [T][p], token t's splats ascending
+    int64_t p;
+    int64_t size() const { return p; }
+    int64_t operator()(int64_t t, int64_t i) const { return idx[t * p + i]; }
+};
+
+// The p largest of l[0, K), ties to the lower index, into out[0, p) in ascending splat order (NaN
+// ranks as −∞). First the p-th largest value θ: rounds of "the largest value below the last one",
+// counting its repeats, until p values are ≥ θ (≤ p vectorised passes); then the splats above θ and
+// the first ones equal to it, read off 64-bit masks. Branch-free but for the loop bounds (an insertion
+// list or a sort mispredicts on random affinities, which costs more than the passes). v: [K] scratch.
+void top_splats(const float* l, int64_t K, int64_t p, int32_t* out, float* v) {
+    for (int64_t j = 0; j < K; ++j) v[j] = l[j] == l[j] ? l[j] : kNegInf;
+    float theta = std::numeric_limits<float>::quiet_NaN();  // every value is "below" NaN at first
+    int64_t above = 0;                                      // splats > θ
+    for (;;) {
+        float M = kNegInf;
+#pragma omp simd reduction(max : M)
+        for (int64_t j = 0; j < K; ++j) {
+            const float x = v[j] >= theta ? kNegInf : v[j];
+            M = x > M ? x : M;  // (this form vectorises; std::max stays scalar)
+        }
+        int64_t repeats = 0;
+#pragma omp simd reduction(+ : repeats)
+        for (int64_t j = 0; j < K; ++j) repeats += v[j] == M;
+        theta = M;
+        if (above + repeats >= p) break;
+        above += repeats;
+    }
+    int64_t n = 0, ties = p - above;
+    for (int64_t j0 = 0; j0 < K; j0 += 64) {
+        uint64_t gt = 0, eq = 0;
+        for (int64_t d = 0; d < std::min<int64_t>(64, K - j0); ++d) {
+            gt |= uint64_t(v[j0 + d] > theta) << d;
+            eq |= uint64_t(v[j0 + d] == theta) << d;
+        }
+        for (; eq && ties > 0; --ties) gt |= eq & (~eq + 1), eq &= eq - 1;  // the lowest-index ties
+        for (; gt; gt &= gt - 1) out[n++] = int32_t(j0 + std::countr_zero(gt));
+    }
+}
+
+// The routes of B·H heads of T tokens: per token, the p splats of largest lk (where it writes) and
+// of largest lq (where it reads). 2·p ints per token, kept for the backward; none when p = 0 (dense).
+struct Routes {
+    int64_t T, p;
+    std::vector<int32_t> write, read;  // [B·H][T][p]
+    Routes(int64_t BH, int64_t T_, int64_t p_) : T(T_), p(p_), write(BH * T_ * p_), read(BH * T_ * p_) {}
+    // Route tokens [t0, t1) of head i from its affinities lk, lq ([T][K] each).
+    void select(int64_t i, int64_t t0, int64_t t1, int64_t K, const float* lk, const float* lq) {
+        std::vector<float> v(p > 0 ? K : 0);
+        for (int64_t t = t0; t < t1 && p > 0; ++t) {
+            top_splats(lk + t * K, K, p, write.data() + (i * T + t) * p, v.data());
+            top_splats(lq + t * K, K, p, read.data() + (i * T + t) * p, v.data());
+        }
+    }
+    // f(writes, reads) with head i's routes, or with all K splats when the op is dense.
+    template <class F>
+    void visit(int64_t i, int64_t K, F&& f) const {
+        if (p > 0)
+            f(SplatList{write.data() + i * T * p, p}, SplatList{read.data() + i * T * p, p});
+        else
+            f(AllSplats{K}, AllSplats{K});
+    }
+};
+
 // Absorb tokens [0, T) with key affinities lk ([T][K]) into the splat scalars m, z̃ (in/out, [K]),
 // with decay rates r ([K], 0 = no decay): the old state's log-weights drop by r per token, so
 //   m' = max(m − r, lk);  α = e^{m−r−m'};  β = e^{lk−m'};  z̃' = α·z̃ + β.
-// The only sequential part of the op; O(K) per token and vectorised over splats.
+// Routed (top-p), a splat token t does not write to has lk = −∞: m' = m − r, α = 1, β = 0, so its z̃
+// (and S̃) stay untouched, decay or not — only m moves; a splat never written keeps m = −∞, z̃ = 0.
+// The only sequential part of the op; O(K) per token, plus O(p) exponentials when routed.
+template <class Writes>
 void scan_state(const float* lk, int64_t T, int64_t K, const float* rate, float* m, float* z,
-                const TokenScalars& o) {
+                const TokenScalars& o, const Writes& writes) {
     for (int64_t t = 0; t < T; ++t) {
         const float* lkt = lk + t * K;
         float *al = o.alpha + t * K, *be = o.beta + t * K, *zt = o.z + t * K, *mt = o.m + t * K;
-#pragma omp simd
-        for (int64_t j = 0; j < K; ++j) {
-            const float decayed = m[j] - rate[j];
+        auto absorb = [&](int64_t j, float decayed) {  // token t writes into splat j
             const float mn = std::max(decayed, lkt[j]);
-            al[j] = exp_poly(decayed - mn);  // m = −∞ on the first token: exp_poly gives exactly 0
+            al[j] = exp_poly(decayed - mn);  // m = −∞ before the first write: exp_poly gives exactly 0
             be[j] = exp_poly(lkt[j] - mn);
             z[j] = zt[j] = al[j] * z[j] + be[j];
             m[j] = mt[j] = mn;
+        };
+        if constexpr (Writes::kAll) {
+#pragma omp simd
+            for (int64_t j = 0; j < K; ++j) absorb(j, m[j] - rate[j]);
+        } else {
+#pragma omp simd
+            for (int64_t j = 0; j < K; ++j) {  // first every splat as if t did not write to it
+                m[j] = mt[j] = m[j] - rate[j];
+                al[j] = 1.f;
+                be[j] = 0.f;
+                zt[j] = z[j];
+            }
+            for (int64_t i = 0; i < writes.size(); ++i) absorb(writes(t, i), m[writes(t, i)]);
         }
     }
 }
@@ -143,36 +241,54 @@ void scan_state(const float* lk, int64_t T, int64_t K, const float* rate, float*
 // The read-out weights of tokens [t0, t1), each on its own (so any time range can run in parallel):
 // ℓ_j = lq_j + m_j + log z̃_j, π_j = e^{ℓ_j−M} / (Σ e^{ℓ−M} + ε), M = max ℓ. The log is avoided:
 // with U = max_j (lq_j + m_j), e^{ℓ_j − U} = e^{lq_j + m_j − U}·z̃_j, and dividing by the largest
-// of those gives e^{ℓ_j − M} (z̃ ≥ 1, so the largest is ≥ 1).
-void read_weights(const float* lq, int64_t t0, int64_t t1, int64_t K, const TokenScalars& o) {
-    std::vector<float> w(K);
+// of those gives e^{ℓ_j − M} (z̃ ≥ 1 for a splat written to, and U is attained at one, so the largest
+// is ≥ 1). Routed (top-p), the sums run over the p splats token t reads (π = 0 elsewhere), and an
+// empty splat (m = −∞, z̃ = 0) has ℓ = −∞, so π = 0 and coef = 0 there; when every splat t reads is
+// empty (U = −∞), π = 0 throughout and y_t = 0.
+template <class Reads>
+void read_weights(const float* lq, int64_t t0, int64_t t1, int64_t K, const TokenScalars& o, const Reads& reads) {
+    const int64_t n = reads.size();
+    std::vector<float> w(n);
     for (int64_t t = t0; t < t1; ++t) {
         const float *lqt = lq + t * K, *mt = o.m + t * K, *zt = o.z + t * K;
+        float *pi = o.pi + t * K, *co = o.coef + t * K;
+        if constexpr (!Reads::kAll) std::fill(pi, pi + K, 0.f), std::fill(co, co + K, 0.f);
         float U = kNegInf;
 #pragma omp simd reduction(max : U)
-        for (int64_t j = 0; j < K; ++j) U = std::max(U, lqt[j] + mt[j]);
+        for (int64_t i = 0; i < n; ++i) {
+            const float x = lqt[reads(t, i)] + mt[reads(t, i)];
+            U = x > U ? x : U;  // (this form vectorises; std::max stays scalar)
+        }
+        if (U == kNegInf) {  // nothing to read: π = 0 (then gy = 0, and the backward's ε term is 0 too)
+            std::fill(pi, pi + K, 0.f);
+            std::fill(co, co + K, 0.f);
+            o.den[t] = 1.f;
+            o.arg[t] = 0;
+            continue;
+        }
         float W = 0.f;
 #pragma omp simd reduction(max : W)
-        for (int64_t j = 0; j < K; ++j) {
-            w[j] = exp_poly(lqt[j] + mt[j] - U) * zt[j];
-            W = std::max(W, w[j]);
+        for (int64_t i = 0; i < n; ++i) {
+            const int64_t j = reads(t, i);
+            w[i] = exp_poly(lqt[j] + mt[j] - U) * zt[j];
+            W = w[i] > W ? w[i] : W;
         }
         const float invW = 1.f / W;
         float den = kSplatEps;
         // (the simd sum's order is fixed by the compiled code, never by the thread count)
 #pragma omp simd reduction(+ : den)
-        for (int64_t j = 0; j < K; ++j) den += w[j] * invW;
+        for (int64_t i = 0; i < n; ++i) den += w[i] * invW;
         const float scale = invW / den;
-        float *pi = o.pi + t * K, *co = o.coef + t * K;
 #pragma omp simd
-        for (int64_t j = 0; j < K; ++j) {
-            pi[j] = w[j] * scale;
-            co[j] = pi[j] / zt[j];
+        for (int64_t i = 0; i < n; ++i) {
+            const int64_t j = reads(t, i);
+            pi[j] = w[i] * scale;
+            co[j] = zt[j] > 0.f ? pi[j] / zt[j] : 0.f;
         }
         int64_t arg = 0;
-        while (arg + 1 < K && w[arg] != W) ++arg;  // the first splat with the largest term (bounded: NaN)
+        while (arg + 1 < n && w[arg] != W) ++arg;  // the first splat with the largest term (bounded: NaN)
         o.den[t] = den;
-        o.arg[t] = arg;
+        o.arg[t] = reads(t, arg);
     }
 }
 
@@ -187,9 +303,11 @@ constexpr int64_t kColumns = 16;
 //   S̃_j ← α_j·S̃_j + β_j·v,   y = Σ_j coef_j·S̃_j.
 // v rows at v + t·vt (column stride vd), y rows at y + t·yt (column stride yd).
 // N = n when it is known at compile time (full blocks), so the D-loops unroll into registers.
+// (The dense op: every token writes and reads every splat, in one fused pass over the splats.)
 template <int64_t N>
 void columns_forward(const float* alpha, const float* beta, const float* coef, int64_t T, int64_t K, int64_t n_,
-                     float* S, int64_t ss, const float* v, int64_t vt, int64_t vd, float* y, int64_t yt, int64_t yd) {
+                     float* S, int64_t ss, const float* v, int64_t vt, int64_t vd, float* y, int64_t yt, int64_t yd,
+                     const AllSplats&, const AllSplats&) {
     const int64_t n = N ? N : n_;
     for (int64_t t = 0; t < T; ++t) {
         float vb[kColumns], yb[kColumns];
@@ -208,12 +326,51 @@ void columns_forward(const float* alpha, const float* beta, const float* coef, i
     }
 }
 
-void scan_columns(const float* alpha, const float* beta, const float* coef, int64_t T, int64_t K, int64_t n,
-                  float* S, int64_t ss, const float* v, int64_t vt, int64_t vd, float* y, int64_t yt, int64_t yd) {
+// columns_forward under top-p routing: token t updates only the splats it writes to (every other
+// splat has α = 1, β = 0: its S̃ is untouched) and reads only those it reads from (coef = 0 elsewhere),
+// so a token costs O(p·n) instead of O(K·n).
+template <int64_t N>
+void columns_forward(const float* alpha, const float* beta, const float* coef, int64_t T, int64_t K, int64_t n_,
+                     float* S, int64_t ss, const float* v, int64_t vt, int64_t vd, float* y, int64_t yt, int64_t yd,
+                     const SplatList& writes, const SplatList& reads) {
+    const int64_t n = N ? N : n_, p = writes.p;
+    for (int64_t t = 0; t < T; ++t) {
+        float vb[kColumns], yb[kColumns];
+        for (int64_t d = 0; d < n; ++d) vb[d] = v[t * vt + d * vd], yb[d] = 0.f;
+        for (int64_t i = 0; i < p; ++i) {
+            const int64_t j = writes(t, i);
+            float* s = S + j * ss;
+            const float a = alpha[t * K + j], b = beta[t * K + j];
+#pragma omp simd
+            for (int64_t d = 0; d < n; ++d) s[d] = a * s[d] + b * vb[d];
+        }
+        for (int64_t i = 0; i < p; ++i) {
+            const int64_t j = reads(t, i);
+            const float *s = S + j * ss, c = coef[t * K + j];
+#pragma omp simd
+            for (int64_t d = 0; d < n; ++d) yb[d] += c * s[d];
+        }
+        for (int64_t d = 0; d < n; ++d) y[t * yt + d * yd] = yb[d];
+    }
+}
+
+// Calls f(N) with N = kColumns for a full block of n columns (the width known at compile time) and
+// N = 0 for a ragged one.
+template <class F>
+void with_block_width(int64_t n, F&& f) {
     if (n == kColumns)
-        columns_forward<kColumns>(alpha, beta, coef, T, K, n, S, ss, v, vt, vd, y, yt, yd);
+        f(std::integral_constant<int64_t, kColumns>{});
     else
-        columns_forward<0>(alpha, beta, coef, T, K, n, S, ss, v, vt, vd, y, yt, yd);
+        f(std::integral_constant<int64_t, 0>{});
+}
+
+template <class Writes, class Reads>
+void scan_columns(const float* alpha, const float* beta, const float* coef, int64_t T, int64_t K, int64_t n,
+                  float* S, int64_t ss, const float* v, int64_t vt, int64_t vd, float* y, int64_t yt, int64_t yd,
+                  const Writes& writes, const Reads& reads) {
+    with_block_width(n, [&](auto N) {
+        columns_forward<N>(alpha, beta, coef, T, K, n, S, ss, v, vt, vd, y, yt, yd, writes, reads);
+    });
 }
 
 // The backward of n ≤ kColumns columns (S: K·kColumns scratch). Forward in time it rebuilds S̃ and
@@ -224,7 +381,7 @@ void scan_columns(const float* alpha, const float* beta, const float* coef, int6
 template <int64_t N>
 void columns_backward(const TokenScalars& ts, int64_t T, int64_t K, int64_t n_, float* S, const float* g, int64_t gt,
                       int64_t gd, const float* v, int64_t vt, int64_t vd, float* pa, float* pk, float* dv,
-                      int64_t dvt) {
+                      int64_t dvt, const AllSplats&, const AllSplats&) {
     const int64_t n = N ? N : n_;
     std::fill(S, S + K * kColumns, 0.f);
     for (int64_t t = 0; t < T; ++t) {
@@ -263,6 +420,104 @@ void columns_backward(const TokenScalars& ts, int64_t T, int64_t K, int64_t n_, 
     }
 }
 
+// columns_backward under top-p routing, O(p·n) per token. The partials are per route entry:
+// pa[t][i] = dy_t·S̃_j for the i-th splat j token t reads, pk[t][i] = Ŝ_j·v_t for the i-th it writes.
+// The reverse sweep keeps each Ŝ_j already multiplied by the α of the token after (α = 1 where that
+// token did not write j), so a token touches only its own splats: Ŝ_j += coef_j·dy_t on its reads;
+// then on its writes pk = Ŝ_j·v_t, dv_t += β_j·Ŝ_j, and Ŝ_j ← α_{t,j}·Ŝ_j for token t − 1.
+template <int64_t N>
+void columns_backward(const TokenScalars& ts, int64_t T, int64_t K, int64_t n_, float* S, const float* g, int64_t gt,
+                      int64_t gd, const float* v, int64_t vt, int64_t vd, float* pa, float* pk, float* dv,
+                      int64_t dvt, const SplatList& writes, const SplatList& reads) {
+    const int64_t n = N ? N : n_, p = writes.p;
+    std::fill(S, S + K * kColumns, 0.f);
+    for (int64_t t = 0; t < T; ++t) {
+        float gb[kColumns], vb[kColumns];
+        for (int64_t d = 0; d < n; ++d) gb[d] = g[t * gt + d * gd], vb[d] = v[t * vt + d * vd];
+        for (int64_t i = 0; i < p; ++i) {
+            const int64_t j = writes(t, i);
+            float* s = S + j * kColumns;
+            const float al = ts.alpha[t * K + j], be = ts.beta[t * K + j];
+#pragma omp simd
+            for (int64_t d = 0; d < n; ++d) s[d] = al * s[d] + be * vb[d];
+        }
+        for (int64_t i = 0; i < p; ++i) {
+            const float* s = S + reads(t, i) * kColumns;
+            float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+            for (int64_t d = 0; d < n; ++d) dot += gb[d] * s[d];
+            pa[t * p + i] = dot;
+        }
+    }
+    std::fill(S, S + K * kColumns, 0.f);  // now Ŝ
+    for (int64_t t = T - 1; t >= 0; --t) {
+        float gb[kColumns], vb[kColumns], dvb[kColumns];
+        for (int64_t d = 0; d < n; ++d) gb[d] = g[t * gt + d * gd], vb[d] = v[t * vt + d * vd], dvb[d] = 0.f;
+        for (int64_t i = 0; i < p; ++i) {
+            const int64_t j = reads(t, i);
+            float* s = S + j * kColumns;
+            const float w = ts.coef[t * K + j];
+#pragma omp simd
+            for (int64_t d = 0; d < n; ++d) s[d] += w * gb[d];
+        }
+        for (int64_t i = 0; i < p; ++i) {
+            const int64_t j = writes(t, i);
+            float* s = S + j * kColumns;
+            const float al = ts.alpha[t * K + j], be = ts.beta[t * K + j];
+            float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+            for (int64_t d = 0; d < n; ++d) {
+                dot += s[d] * vb[d];
+                dvb[d] += be * s[d];
+                s[d] *= al;
+            }
+            pk[t * p + i] = dot;
+        }
+        for (int64_t d = 0; d < n; ++d) dv[t * dvt + d] = dvb[d];
+    }
+}
+
+// Per token t in [t0, t1) of one head, from the column blocks' partials (pa: [NB][T][reads.size()],
+// pk: [NB][T][writes.size()]): a_j = dy·v̄_j (v̄_j = S̃_j/z̃_j, the splat's running mean), gy = dy·y =
+// Σ π_j a_j, dℓ_j = π_j (a_j − gy) plus the ε·e^M term's share on the argmax splat (→ dlq); the
+// direct dependence of y_t on z_t, X_j = (dℓ_j − π_j a_j)/z̃_j (→ dlk, for the Ẑ scan); and
+// β_j·(Ŝ_j·v_t) (→ wk, [T][K]). Where token t does not read, π = 0 and a = 0, so dlq = X = 0; where it
+// does not write, wk is left alone (the routed caller zeroes it; β = 0 there). An empty splat
+// (z̃ = 0, top-p only) has π = 0 and gets a = X = 0.
+template <class Reads, class Writes>
+void token_adjoints(const TokenScalars& ts, int64_t t0, int64_t t1, int64_t T, int64_t K, int64_t NB,
+                    const Reads& reads, const Writes& writes, const float* pa, const float* pk, float* dlq,
+                    float* dlk, float* wk) {
+    const int64_t nr = reads.size(), nw = writes.size();
+    std::vector<float> a(K), dl(K);
+    for (int64_t t = t0; t < t1; ++t) {
+        const float *pi = ts.pi + t * K, *zt = ts.z + t * K;
+        // x / z̃_j, and 0 for an empty splat (z̃ ≥ 1 in the dense op, where the test compiles away)
+        auto over_z = [&](float x, int64_t j) { return Reads::kAll || zt[j] > 0.f ? x / zt[j] : 0.f; };
+        std::fill(a.begin(), a.end(), 0.f);
+        float gy = 0.f;
+        for (int64_t i = 0; i < nr; ++i) {
+            const int64_t j = reads(t, i);
+            float dot = 0.f;
+            for (int64_t nb = 0; nb < NB; ++nb) dot += pa[(nb * T + t) * nr + i];
+            a[j] = over_z(dot, j);
+            gy += pi[j] * a[j];
+        }
+        for (int64_t j = 0; j < K; ++j) dl[j] = pi[j] * (a[j] - gy);
+        dl[ts.arg[t]] -= kSplatEps / ts.den[t] * gy;
+        for (int64_t j = 0; j < K; ++j) {
+            dlq[t * K + j] = dl[j];
+            dlk[t * K + j] = over_z(dl[j] - pi[j] * a[j], j);
+        }
+        for (int64_t i = 0; i < nw; ++i) {  // (in the dense op wk is pk's first block: entry i read, then written)
+            const int64_t j = writes(t, i);
+            float dot = 0.f;
+            for (int64_t nb = 0; nb < NB; ++nb) dot += pk[(nb * T + t) * nw + i];
+            wk[t * K + j] = ts.beta[t * K + j] * dot;
+        }
+    }
+}
+
 void check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
                   const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& o, int64_t rank) {
     check_heads(op, q, k, v, rank);
@@ -278,6 +533,8 @@ void check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor
             check_device(op, *t, Device::CPU);
             SPLATLM_CHECK(t->shape() == hk, op, ": ", name, " must be ", shape_str(hk), ", got ", shape_str(t->shape()));
         }
+    SPLATLM_CHECK(o.top >= 0 && o.top <= centres.size(1), op, ": top must be in [0, K = ", centres.size(1),
+                  "] (0 = every splat), got ", o.top);
     if (o.send_bias.defined()) {
         check_device(op, o.send_bias, Device::CPU);
         Shape want = q.shape();  // [B, H, T, K] (rank 4) or [B, H, K] (rank 3, one position)
@@ -315,54 +572,66 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
 
     Tensor y_btHd = Tensor::empty({B, T, H, D});
     Tensor y = raw::permute(y_btHd, {0, 2, 1, 3});
-    // Every affinity (O(T·K), saved for the backward) and the per-token scalars α, β, π/z̃.
+    // Every affinity (O(T·K), saved for the backward), the per-token scalars α, β, π/z̃, and with
+    // top-p the routes.
     Tensor lq_all = Tensor::empty({B, H, T, K}), lk_all = Tensor::empty({B, H, T, K});
     auto scal = std::make_shared<HeadScalars>(B * H, T, K);
+    auto routes = std::make_shared<Routes>(B * H, T, opt.top);
     const Heads Q(q), Kh(k), V(v), Y(y);
 #pragma omp parallel
     {
-        // 1. affinities, kTokens rows at a time
+        // 1. affinities, kTokens rows at a time, and the tokens' routes
 #pragma omp for schedule(dynamic) collapse(3)
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h)
                 for (int64_t r = 0; r < NR; ++r) {
-                    const int64_t t0 = r * kTokens, t1 = std::min(T, t0 + kTokens);
-                    const int64_t off = ((b * H + h) * T + t0) * K;
-                    affinities(Q.at(b, h, t0), Q.st, Q.sd, t1 - t0, sp, h, false, nullptr, lq_all.data() + off);
-                    affinities(Kh.at(b, h, t0), Kh.st, Kh.sd, t1 - t0, sp, h, true, sp.send_bias(b * H + h, T, t0),
-                               lk_all.data() + off);
+                    const int64_t i = b * H + h, t0 = r * kTokens, t1 = std::min(T, t0 + kTokens);
+                    float *lq = lq_all.data() + i * T * K, *lk = lk_all.data() + i * T * K;
+                    affinities(Q.at(b, h, t0), Q.st, Q.sd, t1 - t0, sp, h, false, nullptr, lq + t0 * K);
+                    affinities(Kh.at(b, h, t0), Kh.st, Kh.sd, t1 - t0, sp, h, true, sp.send_bias(i, T, t0),
+                               lk + t0 * K);
+                    routes->select(i, t0, t1, K, lk, lq);
                 }
         // 2. the running max and normaliser, sequential in t per head; then the read-out weights,
         //    independent per token (fixed-size time ranges, so the split never depends on threads)
 #pragma omp for schedule(dynamic) collapse(2)
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h) {
+                const int64_t i = b * H + h;
                 std::vector<float> m(K, kNegInf), z(K, 0.f);
-                scan_state(lk_all.data() + (b * H + h) * T * K, T, K, sp.rate.data() + h * K, m.data(), z.data(),
-                           scal->of(b * H + h));
+                routes->visit(i, K, [&](const auto& writes, const auto&) {
+                    scan_state(lk_all.data() + i * T * K, T, K, sp.rate.data() + h * K, m.data(), z.data(),
+                               scal->of(i), writes);
+                });
             }
 #pragma omp for schedule(dynamic) collapse(3)
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h)
-                for (int64_t r = 0; r < NR; ++r)
-                    read_weights(lq_all.data() + (b * H + h) * T * K, r * kTokens, std::min(T, (r + 1) * kTokens), K,
-                                 scal->of(b * H + h));
+                for (int64_t r = 0; r < NR; ++r) {
+                    const int64_t i = b * H + h;
+                    routes->visit(i, K, [&](const auto&, const auto& reads) {
+                        read_weights(lq_all.data() + i * T * K, r * kTokens, std::min(T, (r + 1) * kTokens), K,
+                                     scal->of(i), reads);
+                    });
+                }
         // 3. the state and read-out, a block of columns at a time
 #pragma omp for schedule(dynamic) collapse(3)
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h)
                 for (int64_t nb = 0; nb < NB; ++nb) {
-                    const int64_t d0 = nb * kColumns, w = std::min(kColumns, D - d0);
+                    const int64_t i = b * H + h, d0 = nb * kColumns, w = std::min(kColumns, D - d0);
                     std::vector<float> S(K * kColumns, 0.f);
-                    const TokenScalars s = scal->of(b * H + h);
-                    scan_columns(s.alpha, s.beta, s.coef, T, K, w, S.data(), kColumns, V.at(b, h, 0) + d0 * V.sd,
-                                 V.st, V.sd, Y.at(b, h, 0) + d0 * Y.sd, Y.st, Y.sd);
+                    const TokenScalars s = scal->of(i);
+                    routes->visit(i, K, [&](const auto& writes, const auto& reads) {
+                        scan_columns(s.alpha, s.beta, s.coef, T, K, w, S.data(), kColumns, V.at(b, h, 0) + d0 * V.sd,
+                                     V.st, V.sd, Y.at(b, h, 0) + d0 * Y.sd, Y.st, Y.sd, writes, reads);
+                    });
                 }
     }
     if (!needs_grad) return y;
 
     return record(y, "splat_attention", inputs,
-                  [q, k, v, centres, log_scale, log_amp, opt, lq_all, lk_all, scal](const Tensor& grad) {
+                  [q, k, v, centres, log_scale, log_amp, opt, lq_all, lk_all, scal, routes](const Tensor& grad) {
         const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), K = centres.size(1);
         const int64_t NB = (D + kColumns - 1) / kColumns;
         const Splats sp(centres, log_scale, log_amp, opt);
@@ -376,8 +645,14 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                dla_bh = Tensor::zeros({B, H, K});
         Tensor dlq_all = Tensor::empty({B * H, T, K}), dlk_all = Tensor::empty({B * H, T, K});
         const int64_t NR = (T + kTokens - 1) / kTokens;
-        // The per-column-block partial dot products Pa = dy·S̃_j, Pk = Ŝ_j·v ([NB][T][K] per head).
-        Tensor Pa = Tensor::empty({B * H, NB, T, K}), Pk = Tensor::empty({B * H, NB, T, K});
+        // The per-column-block partial dot products Pa = dy·S̃_j, Pk = Ŝ_j·v, [NB][T][P] per head (P = K, or
+        // one per route entry, P = top), and Wk = β·(Ŝ·v) summed over the blocks, [T][K] per head: the
+        // dense op overwrites Pk's first block with it, the routed one has a plane of its own, 0 where a
+        // token does not write.
+        const int64_t P = routes->p ? routes->p : K;
+        Tensor Pa = Tensor::empty({B * H, NB, T, P}), Pk = Tensor::empty({B * H, NB, T, P});
+        Tensor Wk = routes->p ? Tensor::zeros({B * H, T, K}) : Tensor();
+        auto wk_of = [&](int64_t i) { return Wk.defined() ? Wk.data() + i * T * K : Pk.data() + i * NB * T * K; };
         const Heads Q(q), Kh(k), V(v), G(grad);
         auto scalars = [&](int64_t i) { return scal->of(i); };
 #pragma omp parallel
@@ -389,60 +664,38 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                     for (int64_t nb = 0; nb < NB; ++nb) {
                         const int64_t i = b * H + h, d0 = nb * kColumns, n = std::min(kColumns, D - d0);
                         std::vector<float> S(K * kColumns);
-                        float* pa = Pa.data() + (i * NB + nb) * T * K;
-                        float* pk = Pk.data() + (i * NB + nb) * T * K;
+                        float* pa = Pa.data() + (i * NB + nb) * T * P;
+                        float* pk = Pk.data() + (i * NB + nb) * T * P;
                         const float *g = G.at(b, h, 0) + d0 * G.sd, *vv = V.at(b, h, 0) + d0 * V.sd;
                         float* dvp = dv.data() + i * T * D + d0;
-                        if (n == kColumns)
-                            columns_backward<kColumns>(scalars(i), T, K, n, S.data(), g, G.st, G.sd, vv, V.st, V.sd,
-                                                       pa, pk, dvp, D);
-                        else
-                            columns_backward<0>(scalars(i), T, K, n, S.data(), g, G.st, G.sd, vv, V.st, V.sd, pa, pk,
-                                                dvp, D);
+                        routes->visit(i, K, [&](const auto& writes, const auto& reads) {
+                            with_block_width(n, [&](auto N) {
+                                columns_backward<N>(scalars(i), T, K, n, S.data(), g, G.st, G.sd, vv, V.st, V.sd, pa,
+                                                    pk, dvp, D, writes, reads);
+                            });
+                        });
                     }
-            // Per token (parallel over fixed time ranges): a_j = dy·v̄_j (v̄_j = S̃_j/z̃_j, the splat's
-            // running mean), gy = dy·y = Σ π_j a_j, dℓ_j = π_j (a_j − gy) plus the ε·e^M term's share
-            // on the argmax splat; the direct dependence of y_t on z_t, X_j = (dℓ_j − π_j a_j)/z̃_j
-            // (parked in dlk); and β_j·(Ŝ_j·v_t) (parked in Pk's first block).
+            // Per token (parallel over fixed time ranges): dlq, the direct z-term X (parked in dlk) and Wk.
 #pragma omp for schedule(dynamic) collapse(3)
             for (int64_t b = 0; b < B; ++b)
                 for (int64_t h = 0; h < H; ++h)
                     for (int64_t r = 0; r < NR; ++r) {
-                        const int64_t i = b * H + h;
-                        const TokenScalars ts = scalars(i);
-                        const float* pa = Pa.data() + i * NB * T * K;
-                        float* pk = Pk.data() + i * NB * T * K;
+                        const int64_t i = b * H + h, t0 = r * kTokens, t1 = std::min(T, t0 + kTokens);
+                        const float *pa = Pa.data() + i * NB * T * P, *pk = Pk.data() + i * NB * T * P;
                         float *dlq = dlq_all.data() + i * T * K, *dlk = dlk_all.data() + i * T * K;
-                        std::vector<float> a(K), dl(K);
-                        for (int64_t t = r * kTokens; t < std::min(T, (r + 1) * kTokens); ++t) {
-                            const float *pi = ts.pi + t * K, *zt = ts.z + t * K;
-                            float gy = 0.f;
-                            for (int64_t j = 0; j < K; ++j) {
-                                float dot = 0.f;
-                                for (int64_t nb = 0; nb < NB; ++nb) dot += pa[(nb * T + t) * K + j];
-                                a[j] = dot / zt[j];
-                                gy += pi[j] * a[j];
-                            }
-                            for (int64_t j = 0; j < K; ++j) dl[j] = pi[j] * (a[j] - gy);
-                            dl[ts.arg[t]] -= kSplatEps / ts.den[t] * gy;
-                            for (int64_t j = 0; j < K; ++j) {
-                                dlq[t * K + j] = dl[j];
-                                dlk[t * K + j] = (dl[j] - pi[j] * a[j]) / zt[j];
-                                float dot = 0.f;
-                                for (int64_t nb = 0; nb < NB; ++nb) dot += pk[(nb * T + t) * K + j];
-                                pk[t * K + j] = ts.beta[t * K + j] * dot;
-                            }
-                        }
+                        routes->visit(i, K, [&](const auto& writes, const auto& reads) {
+                            token_adjoints(scalars(i), t0, t1, T, K, NB, reads, writes, pa, pk, dlq, dlk, wk_of(i));
+                        });
                     }
             // Reverse-time scan of the scalar adjoint Ẑ (in the running max's scale, like Ŝ):
             // Ẑ ← α_{t+1}·Ẑ + X_t. Token t wrote e^{lk} = e^{m_t}·β into z_τ, S_τ for every τ ≥ t, so
-            // dlk_t = β·Ẑ + β·(Ŝ·v_t).
+            // dlk_t = β·Ẑ + β·(Ŝ·v_t). (Routed: β = 0 and Wk = 0 where t did not write, so dlk = 0 there.)
 #pragma omp for schedule(dynamic) collapse(2)
             for (int64_t b = 0; b < B; ++b)
                 for (int64_t h = 0; h < H; ++h) {
                     const int64_t i = b * H + h;
                     const TokenScalars ts = scalars(i);
-                    const float* pk = Pk.data() + i * NB * T * K;
+                    const float* wk = wk_of(i);
                     float* dlk = dlk_all.data() + i * T * K;
                     std::vector<float> Zh(K, 0.f);
                     for (int64_t t = T - 1; t >= 0; --t) {
@@ -450,7 +703,7 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
 #pragma omp simd
                         for (int64_t j = 0; j < K; ++j) {
                             Zh[j] = (f ? f[j] * Zh[j] : 0.f) + dlk[t * K + j];
-                            dlk[t * K + j] = ts.beta[t * K + j] * Zh[j] + pk[t * K + j];
+                            dlk[t * K + j] = ts.beta[t * K + j] * Zh[j] + wk[t * K + j];
                         }
                     }
                     if (!per_splat_options) continue;
@@ -532,6 +785,13 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
 
 // ============================================================================ reference (float64)
 
+bool splat_picked(const double* l, int64_t K, int64_t top, int64_t j) {
+    if (top == 0) return true;
+    int64_t rank = 0;  // splats ahead of j
+    for (int64_t i = 0; i < K; ++i) rank += l[i] > l[j] || (l[i] == l[j] && i < j);
+    return rank < top;
+}
+
 namespace {
 // Affinities in float64 with the direct square ‖x − μ‖² (no expansion): [T][K].
 std::vector<std::vector<double>> affinities_reference(const Tensor& x, const Tensor& centres, const Tensor& log_scale,
@@ -555,19 +815,33 @@ std::vector<std::vector<double>> affinities_reference(const Tensor& x, const Ten
     return l;
 }
 
+// picked[t][j] = splat_picked(l[t], j): the routes of every token.
+std::vector<std::vector<bool>> picked_reference(const std::vector<std::vector<double>>& l, int64_t top) {
+    std::vector<std::vector<bool>> picked;
+    for (const std::vector<double>& row : l) {
+        picked.emplace_back(row.size());
+        for (size_t j = 0; j < row.size(); ++j) picked.back()[j] = splat_picked(row.data(), int64_t(row.size()), top, int64_t(j));
+    }
+    return picked;
+}
+
 // w[t,u] for one (b, h), row by row, straight from the definition: the decayed write
-// e_tu = lk[u,j] − r_j·(t−u), z_t[j] = Σ_{u≤t} e^{e_tu} (via its max m_tj), π over splats, then
-// w[t,u] = Σ_j π_tj·exp(e_tu − m_tj) / z̃_tj.
+// e_tu = lk[u,j] − r_j·(t−u) (−∞ where u does not write to j), z_t[j] = Σ_{u≤t} e^{e_tu} (via its max
+// m_tj; 0 for a splat nothing was written to), ℓ_tj = lq[t,j] + log z_t[j] (−∞ where t does not read j
+// or z = 0), π over splats (all 0 when every ℓ is −∞), then w[t,u] = Σ_j π_tj·exp(e_tu − m_tj) / z̃_tj.
 std::vector<std::vector<double>> weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres,
                                                    const Tensor& log_scale, const Tensor& log_amp,
                                                    const SplatOptions& o, int64_t b, int64_t h) {
     const int64_t T = q.size(2), K = centres.size(1);
     auto lq = affinities_reference(q, centres, log_scale, log_amp, o, b, h, false);
     auto lk = affinities_reference(k, centres, log_scale, log_amp, o, b, h, true);
+    const auto reads = picked_reference(lq, o.top), writes = picked_reference(lk, o.top);
     std::vector<double> rate(K, 0.0);
     if (o.log_decay.defined())
         for (int64_t j = 0; j < K; ++j) rate[j] = std::exp(double(o.log_decay.at({h, j})));
-    auto write = [&](int64_t t, int64_t u, int64_t j) { return lk[u][j] - rate[j] * double(t - u); };
+    auto write = [&](int64_t t, int64_t u, int64_t j) {
+        return writes[u][j] ? lk[u][j] - rate[j] * double(t - u) : -INFINITY;
+    };
     std::vector<std::vector<double>> w(T, std::vector<double>(T, 0.0));
     std::vector<double> m(K), z(K), pi(K);
     for (int64_t t = 0; t < T; ++t) {
@@ -576,14 +850,17 @@ std::vector<std::vector<double>> weights_reference(const Tensor& q, const Tensor
             m[j] = -INFINITY;
             for (int64_t u = 0; u <= t; ++u) m[j] = std::max(m[j], write(t, u, j));
             z[j] = 0;
-            for (int64_t u = 0; u <= t; ++u) z[j] += std::exp(write(t, u, j) - m[j]);
-            pi[j] = lq[t][j] + m[j] + std::log(z[j]);
+            if (m[j] > -INFINITY)
+                for (int64_t u = 0; u <= t; ++u) z[j] += std::exp(write(t, u, j) - m[j]);
+            pi[j] = reads[t][j] && z[j] > 0 ? lq[t][j] + m[j] + std::log(z[j]) : -INFINITY;
             M = std::max(M, pi[j]);
         }
+        if (M == -INFINITY) continue;  // nothing to read: y_t = 0
         double den = kSplatEps;
         for (int64_t j = 0; j < K; ++j) den += pi[j] = std::exp(pi[j] - M);
         for (int64_t u = 0; u <= t; ++u)
-            for (int64_t j = 0; j < K; ++j) w[t][u] += pi[j] / den * std::exp(write(t, u, j) - m[j]) / z[j];
+            for (int64_t j = 0; j < K; ++j)
+                if (pi[j] > 0) w[t][u] += pi[j] / den * std::exp(write(t, u, j) - m[j]) / z[j];
     }
     return w;
 }
@@ -640,6 +917,7 @@ Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const
 #pragma omp parallel
     {
         std::vector<float> lq(K), lk(K), planes(HeadScalars::kPlanes * K);
+        Routes route(1, 1, opt.top);  // this token's, per head in turn
         float den;
         int64_t arg;
         const TokenScalars ts{planes.data(),         planes.data() + K,     planes.data() + 2 * K,
@@ -652,11 +930,14 @@ Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const
                 float *m = state.m.data() + i * K, *z = state.z.data() + i * K, *S = state.S.data() + i * K * D;
                 affinities(Q.at(b, h, 0), Q.st, Q.sd, 1, sp, h, false, nullptr, lq.data());
                 affinities(Kh.at(b, h, 0), Kh.st, Kh.sd, 1, sp, h, true, sp.send_bias(i, 1, 0), lk.data());
-                scan_state(lk.data(), 1, K, sp.rate.data() + h * K, m, z, ts);
-                read_weights(lq.data(), 0, 1, K, ts);
-                for (int64_t d0 = 0; d0 < D; d0 += kColumns)
-                    scan_columns(ts.alpha, ts.beta, ts.coef, 1, K, std::min(kColumns, D - d0), S + d0, D,
-                                 V.at(b, h, 0) + d0 * V.sd, 0, V.sd, y.data() + i * D + d0, 0, 1);
+                route.select(0, 0, 1, K, lk.data(), lq.data());
+                route.visit(0, K, [&](const auto& writes, const auto& reads) {
+                    scan_state(lk.data(), 1, K, sp.rate.data() + h * K, m, z, ts, writes);
+                    read_weights(lq.data(), 0, 1, K, ts, reads);
+                    for (int64_t d0 = 0; d0 < D; d0 += kColumns)
+                        scan_columns(ts.alpha, ts.beta, ts.coef, 1, K, std::min(kColumns, D - d0), S + d0, D,
+                                     V.at(b, h, 0) + d0 * V.sd, 0, V.sd, y.data() + i * D + d0, 0, 1, writes, reads);
+                });
             }
     }
     ++state.length;

@@ -40,7 +40,7 @@ std::vector<SplatLayerStats> splat_stats(GPT& model, const Indices& ids) {
                                  la = attn->log_amp.to_vector();
         SplatLayerStats s{.layer = layer, .heads = H, .splats = K};
         for (int64_t hd = 0; hd < H; ++hd) {
-            std::vector<double> usage(K, 0.0), cj(K), lk(K), lq(K), log_z(K), rate(K, 0.0), read(K, 0.0);
+            std::vector<double> usage(K, 0.0), cj(K), lk(K), lq(K), ell(K), log_z(K), rate(K, 0.0), read(K, 0.0);
             for (int64_t j = 0; j < K; ++j) {
                 cj[j] = 0.5 * std::exp(-2.0 * ls[hd * K + j]);
                 if (o.log_decay.defined()) rate[j] = std::exp(double(o.log_decay.at({hd, j})));
@@ -52,7 +52,6 @@ std::vector<SplatLayerStats> splat_stats(GPT& model, const Indices& ids) {
                 for (int64_t t = 0; t < T; ++t) {
                     const float* qt = &q[size_t(((b * H + hd) * T + t) * D)];
                     const float* kt = &k[size_t(((b * H + hd) * T + t) * D)];
-                    double m = -std::numeric_limits<double>::infinity();
                     for (int64_t j = 0; j < K; ++j) {
                         const float* mj = &mu[size_t((hd * K + j) * D)];
                         double dk = 0, dq = 0;
@@ -61,13 +60,23 @@ std::vector<SplatLayerStats> splat_stats(GPT& model, const Indices& ids) {
                                 dq += (double(qt[d]) - mj[d]) * (double(qt[d]) - mj[d]);
                         lk[j] = la[hd * K + j] - cj[j] * dk;
                         if (o.send_bias.defined()) lk[j] += o.send_bias.at({b, hd, t, j});
-                        log_z[j] = log_add(log_z[j] - rate[j], lk[j]);  // decayed; z_t includes token t
-                        lq[j] = read[j] - cj[j] * dq + log_z[j];
-                        m = std::max(m, lq[j]);
+                        lq[j] = read[j] - cj[j] * dq;
                     }
+                    // With top-p routing token t writes to / reads from its picked splats only (an
+                    // unpicked or empty read splat gets ℓ = −∞; a token with nothing to read uses none).
+                    double m = -std::numeric_limits<double>::infinity();
+                    for (int64_t j = 0; j < K; ++j) {
+                        log_z[j] -= rate[j];  // decayed; z_t includes token t
+                        if (splat_picked(lk.data(), K, o.top, j)) log_z[j] = log_add(log_z[j], lk[j]);
+                    }
+                    for (int64_t j = 0; j < K; ++j) {
+                        ell[j] = splat_picked(lq.data(), K, o.top, j) ? lq[j] + log_z[j] : -INFINITY;
+                        m = std::max(m, ell[j]);
+                    }
+                    if (m == -INFINITY) continue;
                     double sum = 0;
-                    for (int64_t j = 0; j < K; ++j) sum += (lq[j] = std::exp(lq[j] - m));
-                    for (int64_t j = 0; j < K; ++j) usage[j] += lq[j] / sum;
+                    for (int64_t j = 0; j < K; ++j) sum += (ell[j] = std::exp(ell[j] - m));
+                    for (int64_t j = 0; j < K; ++j) usage[j] += ell[j] / sum;
                 }
             }
             double entropy = 0;

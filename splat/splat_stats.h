@@ -11,9 +11,10 @@
 //               takes everything (K = 1 gives 1: one splat is all there is to use)
 //   dead        number of (head, splat) pairs with p_j < kDeadShare / K: splats read with under
 //               1% of a uniform share, out of heads·K
-// This is the plain formulation's read-out (centres, scales, amplitudes); options that rescale
-// it (level weights, decay, gating, top-p routing) are not applied. No autograd: the numbers are
-// computed under NoGradGuard in float64 from the layer's q, k.
+// The layer's options (decay, send gates, level weights, top-p routing) are applied: with splat_top a
+// token's usage is shared among the splats it reads that hold something, and a token whose read
+// splats are all empty uses none. No autograd: the numbers are computed under NoGradGuard in float64
+// from the layer's q, k.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -1,5 +1,6 @@
 // The whole GPT, for every attention kind: gradients against finite differences, causality,
-// generation steps vs forward. The splat kinds run plain and with every splat variant on.
+// generation steps vs forward. The splat kinds run plain, with every splat variant on, and with
+// sparse top-p routing.
 #include "nn/gpt.h"
 #include "splat/register.h"
 #include "tests/helpers.h"
@@ -8,14 +9,40 @@ using namespace splatlm;
 using namespace splatlm::test;
 
 namespace {
-// "kind" or "kind+variants": the splat variants (decay, 2 levels, content gating) all on.
+// "kind", "kind+variants": the splat variants (decay, 2 levels, content gating) all on, or "kind+top":
+// sparse routing, each token writing to and reading from 2 of 8 splats, with decay.
 GPTConfig with_kind(GPTConfig c, const std::string& name) {
     const size_t plus = name.find('+');
     c.attention = name.substr(0, plus);
-    if (plus != std::string::npos) c.splat_decay = c.splat_gate = true, c.splat_levels = 2, c.splats = 4;
+    const std::string variant = plus == std::string::npos ? "" : name.substr(plus + 1);
+    if (variant == "variants") c.splat_decay = c.splat_gate = true, c.splat_levels = 2, c.splats = 4;
+    if (variant == "top") c.splat_decay = true, c.splats = 8, c.splat_top = 2;
     return c;
 }
-#define ALL_KINDS "softmax", "local", "linear", "splat", "splat_local", "splat+variants", "splat_local+variants"
+#define ALL_KINDS                                                                                                    \
+    "softmax", "local", "linear", "splat", "splat_local", "splat+variants", "splat_local+variants", "splat+top",     \
+        "splat_local+top"
+
+// Finite differences need routes that no step of 1e-2 flips. With every centre at 0, all splats of a
+// head see the same distance ‖x‖², so reads go to the two narrowest splats (c_j = ½e^{0.6·j}: splats
+// 0 and 1, margin 0.75·‖q‖²), and log-amplitudes of 40 on splats 1 and 2 give them every write
+// (margin ≈ 40 − 1.2·‖k‖²): splat 0 is read but never written (empty), 1 is read and written, 2 only
+// written, the rest untouched — the routed paths of the op, with gradients through them.
+void fix_routes(GPT& model) {
+    NoGradGuard no_grad;
+    auto ends_with = [](const std::string& s, const std::string& tail) {
+        return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    for (auto& [name, t] : model.named_parameters()) {
+        float* x = t.data();
+        if (ends_with(name, ".centres")) std::fill(x, x + t.numel(), 0.f);
+        for (int64_t i = 0; i < t.numel() && t.dim() == 2; ++i) {
+            const int64_t j = i % t.size(1);
+            if (ends_with(name, ".log_scale")) x[i] = -0.3f * float(j);
+            if (ends_with(name, ".log_amp")) x[i] = j == 1 || j == 2 ? 40.f : 0.f;
+        }
+    }
+}
 }  // namespace
 
 TEST_CASE("tiny GPT: every parameter's gradient matches finite differences", "[gpt][gradcheck]") {
@@ -25,6 +52,7 @@ TEST_CASE("tiny GPT: every parameter's gradient matches finite differences", "[g
     GPT model(config, 1);
     Indices ids = random_ids(2, 6, 7, 2), targets = random_ids(2, 6, 7, 3);
     spread_parameters(model.parameters(), 4);
+    if (kind.ends_with("+top")) fix_routes(model);
     GradCheckResult r = gradcheck([&](const std::vector<Tensor>&) { return model.loss(ids, targets); },
                                   model.parameters(), {.eps = 1e-2, .atol = 1e-3, .rtol = 3e-2});
     INFO(r.message);
@@ -99,4 +127,17 @@ TEST_CASE("GPT parameter names and counts", "[gpt]") {
     const int64_t L = 4, C = 128;
     REQUIRE(model.parameter_count() == 12 * L * C * C + 13 * L * C + (65 + 64) * C + 2 * C);
     REQUIRE_THROWS_WITH(GPT(GPTConfig{.heads = 3, .width = 128}, 1), Catch::Contains("divisible"));
+}
+
+TEST_CASE("GPT config: splat_top must be in [0, splats] and on a splat kind", "[gpt][errors]") {
+    register_splat_attentions();
+    GPTConfig c{.vocab = 7, .context = 6, .layers = 1, .heads = 2, .width = 8, .attention = "splat", .splats = 4};
+    for (int64_t top : {int64_t(-1), int64_t(5)}) {
+        c.splat_top = top;
+        REQUIRE_THROWS_WITH(GPT(c, 1), Catch::Contains("splat_top"));
+    }
+    c.splat_top = 4;
+    REQUIRE_NOTHROW(GPT(c, 1));
+    c.attention = "softmax";
+    REQUIRE_THROWS_WITH(GPT(c, 1), Catch::Contains("splat_top"));
 }

@@ -121,8 +121,12 @@ TEST_CASE("config: splat decay is the default, older checkpoints stay plain, mis
     m.validate();  // decay has nothing to act on in softmax: allowed (it is the training default)
     m.splat_gate = true;
     REQUIRE_THROWS_WITH(m.validate(), Contains("splat_gate") && Contains("softmax"));
-    GPTConfig top{.attention = "splat", .splat_top = 2};
+    GPTConfig top{.attention = "splat", .splats = 8, .splat_top = 2};
+    top.validate();
+    top.splat_top = 9;
     REQUIRE_THROWS_WITH(top.validate(), Contains("splat_top"));
+    top.splat_top = 2, top.attention = "linear";
+    REQUIRE_THROWS_WITH(top.validate(), Contains("splat_top") && Contains("linear"));
 }
 
 TEST_CASE("a run with splat_diversity > 0 logs the regulariser beside the LM loss", "[train][diversity]") {

@@ -68,6 +68,27 @@ TEST_CASE("splat stats: a collapsed configuration has low entropy and dead splat
     REQUIRE(stats[1].entropy > stats[0].entropy);
 }
 
+TEST_CASE("splat stats follow top-p routing", "[viz][top]") {
+    // Equal centres and scales: every splat of a head sees the same distance, so lq ties (top-1 reads
+    // go to splat 0, the lower index) and lk is decided by the amplitudes: log a = 3 on splat 0 gives
+    // it every top-1 write. Dense, splats 1-3 still hold writes and get ~4% of the reads each.
+    for (int64_t top : {int64_t(0), int64_t(1)}) {
+        CAPTURE(top);
+        auto model = tiny_model(4, "splat", top);
+        auto& attn = dynamic_cast<SplatAttention&>(model->block(0).attention());
+        {
+            NoGradGuard no_grad;
+            std::fill_n(attn.centres.data(), attn.centres.numel(), 0.f);
+            std::fill_n(attn.log_scale.data(), attn.log_scale.numel(), 3.f);
+            for (int64_t i = 0; i < attn.log_amp.numel(); ++i) attn.log_amp.data()[i] = i % 4 == 0 ? 3.f : 0.f;
+        }
+        const SplatLayerStats s = splat_stats(*model, some_tokens(2, 12))[0];
+        REQUIRE(s.dead == (top ? 2 * 3 : 0));
+        if (top) REQUIRE(s.entropy == 0.0);
+        else REQUIRE(s.entropy > 0.2);
+    }
+}
+
 namespace {
 
 // A small metrics.jsonl as the trainer writes it: training lines, evaluation lines with splat

@@ -51,11 +51,11 @@ inline void require_good_picture(const viz::Canvas& a, const viz::Canvas& again,
 
 // A tiny GPT (splat by default): 2 layers, 2 heads of dimension 8, `splats` splats per head,
 // context 24, with its parameters spread out so keys, queries and centres are not all near zero.
-inline std::unique_ptr<GPT> tiny_model(int64_t splats = 3, const std::string& attention = "splat") {
+inline std::unique_ptr<GPT> tiny_model(int64_t splats = 3, const std::string& attention = "splat", int64_t top = 0) {
     register_splat_attentions();
     GPTConfig c;
     c.vocab = CharTokenizer::kVocabSize, c.context = 24, c.layers = 2, c.heads = 2, c.width = 16;
-    c.attention = attention, c.splats = splats;
+    c.attention = attention, c.splats = splats, c.splat_top = top;
     auto model = std::make_unique<GPT>(c, 7);
     NoGradGuard no_grad;
     Rng rng(11);
