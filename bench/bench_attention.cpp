@@ -32,7 +32,7 @@ struct Kind {
     int64_t max_n;  // beyond this the O(n²) kinds take minutes: skipped, and the table says so
 };
 
-std::vector<Kind> kinds(int64_t window, int64_t splats, int64_t top, int64_t heads, int64_t d) {
+std::vector<Kind> kinds(int64_t window, int64_t splats, int64_t top, bool decay, int64_t n, int64_t heads, int64_t d) {
     // Splat parameters as a model initialises them: centres ~ N(0, 0.5²), scale √d, amplitude 1.
     Rng rng(11);
     Tensor centres = Tensor::randn({heads, splats, d}, rng, 0.5f);
@@ -41,6 +41,7 @@ std::vector<Kind> kinds(int64_t window, int64_t splats, int64_t top, int64_t hea
     for (Tensor* t : {&centres, &log_scale, &log_amp, &gate_logit}) t->set_requires_grad();
     SplatOptions options;
     options.top = top;
+    if (decay) options.log_decay = initial_log_decay(heads, splats, n);  // as a model of context n starts
     return {
         {"splat", [=](const Tensor& q, const Tensor& k, const Tensor& v) {
              return splat_attention(q, k, v, centres, log_scale, log_amp, options);
@@ -102,6 +103,7 @@ int bench_attention(int argc, char** argv) {
                {"window", true, "window of `local` and `splat_local` (default 32)"},
                {"k", true, "splats per head of `splat` and `splat_local` (default 16)"},
                {"top", true, "sparse routing of `splat` and `splat_local`: splats per token, 0 = all (default 0)"},
+               {"decay", true, "true|false: the splat kinds with the model's learned recency decay (default true, as the default model)"},
                {"kinds", true, "comma-separated kinds (default: all)"},
                {"repeats", true, "measured repeats (default 3)"},
                {"json", false, "one JSON object per line"}},
@@ -110,6 +112,10 @@ int bench_attention(int argc, char** argv) {
     const int64_t d = args.get_int("d", 64), heads = args.get_int("heads", 1), window = args.get_int("window", 32),
                   splats = args.get_int("k", 16), top = args.get_int("top", 0);
     const int repeats = int(args.get_int("repeats", 3));
+    const std::string decay_text = args.get("decay", "true");
+    SPLATLM_CHECK(decay_text == "true" || decay_text == "false", "bench attention: --decay must be true or false, got '",
+                  decay_text, "'");
+    const bool decay = decay_text == "true";
     SPLATLM_CHECK(d > 0 && heads > 0 && window > 0 && splats > 0 && repeats > 0, "bench attention: sizes must be positive");
     SPLATLM_CHECK(top >= 0 && top <= splats, "bench attention: --top must be in [0, k = ", splats, "], got ", top);
     std::vector<int64_t> lengths = {256, 1024, 4096, 16384, 65536};
@@ -118,12 +124,12 @@ int bench_attention(int argc, char** argv) {
     wanted += args.get("kinds", "splat,splat_local,softmax,local,linear");
     wanted += ",";
     const bool json = args.flag("json");
-    if (!json) std::printf("attention op, D=%lld, heads=%lld, K=%lld, top=%lld, median of %d\n%-11s %8s %12s %12s %10s\n",
-                           (long long)d, (long long)heads, (long long)splats, (long long)top, repeats, "kind", "n",
+    if (!json) std::printf("attention op, D=%lld, heads=%lld, K=%lld, top=%lld, decay %s, median of %d\n%-11s %8s %12s %12s %10s\n",
+                           (long long)d, (long long)heads, (long long)splats, (long long)top, decay ? "on" : "off", repeats, "kind", "n",
                            "fwd ms", "fwd+bwd ms", "peak MB");
-    for (const Kind& kind : kinds(window, splats, top, heads, d)) {
-        if (wanted.find("," + kind.name + ",") == std::string::npos) continue;
-        for (int64_t n : lengths) {
+    for (int64_t n : lengths)
+        for (const Kind& kind : kinds(window, splats, top, decay, n, heads, d)) {
+            if (wanted.find("," + kind.name + ",") == std::string::npos) continue;
             if (n > kind.max_n) {
                 if (!json) std::printf("%-11s %8lld   skipped: O(n²) time, minutes per call\n", kind.name.c_str(), (long long)n);
                 continue;
@@ -131,17 +137,16 @@ int bench_attention(int argc, char** argv) {
             Measurement m = measure(kind.op, n, d, heads, repeats);
             const bool splat_kind = kind.name == "splat" || kind.name == "splat_local";
             if (json)
-                std::printf("{\"kind\":\"%s\",\"n\":%lld,\"k\":%lld,\"top\":%lld,\"d\":%lld,\"heads\":%lld,"
-                            "\"fwd_ms\":%.3f,\"fwdbwd_ms\":%.3f,\"peak_mb\":%.2f}\n",
+                std::printf("{\"kind\":\"%s\",\"n\":%lld,\"k\":%lld,\"top\":%lld,\"decay\":%s,\"d\":%lld,"
+                            "\"heads\":%lld,\"fwd_ms\":%.3f,\"fwdbwd_ms\":%.3f,\"peak_mb\":%.2f}\n",
                             kind.name.c_str(), (long long)n, (long long)(splat_kind ? splats : 0),
-                            (long long)(splat_kind ? top : 0), (long long)d, (long long)heads, m.fwd_ms, m.fwdbwd_ms,
-                            m.peak_mb);
+                            (long long)(splat_kind ? top : 0), splat_kind && decay ? "true" : "false", (long long)d,
+                            (long long)heads, m.fwd_ms, m.fwdbwd_ms, m.peak_mb);
             else
                 std::printf("%-11s %8lld %12.2f %12.2f %10.2f\n", kind.name.c_str(), (long long)n, m.fwd_ms, m.fwdbwd_ms,
                             m.peak_mb);
             std::fflush(stdout);
         }
-    }
     return 0;
 }
 

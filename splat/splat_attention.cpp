@@ -22,10 +22,12 @@ Tensor init_log_scale(int64_t H, int64_t K, int64_t D, int64_t L) {
     return t;
 }
 
+}  // namespace
+
 // Half-lives spread geometrically from 2 tokens to 4·context over the splats of a head (splat j of
 // K has half-life 2·(2·context)^{j/(K−1)}), so some splats track the last few tokens and some the
 // whole window; r = ln 2 / half-life. With levels, the later (coarser) levels get the longer memories.
-Tensor init_log_decay(int64_t H, int64_t K, int64_t context) {
+Tensor initial_log_decay(int64_t H, int64_t K, int64_t context) {
     Tensor t = Tensor::empty({H, K});
     for (int64_t h = 0; h < H; ++h)
         for (int64_t j = 0; j < K; ++j) {
@@ -35,7 +37,6 @@ Tensor init_log_decay(int64_t H, int64_t K, int64_t context) {
         }
     return t;
 }
-}  // namespace
 
 // qkv and proj draw from the layer's rng exactly as in every ProjectedAttention, then the centres,
 // then (with splat_gate) the gate — so configs without the variants initialise as before.
@@ -47,7 +48,7 @@ SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
     SPLATLM_CHECK(c.splats > 0, "splat attention: the number of splats must be positive, got ", c.splats);
     SPLATLM_CHECK(c.splat_levels > 0 && c.splats % c.splat_levels == 0, "splat attention: splat_levels (",
                   c.splat_levels, ") must divide splats (", c.splats, ")");
-    if (c.splat_decay) log_decay = &add_parameter("log_decay", init_log_decay(c.heads, c.splats, c.context));
+    if (c.splat_decay) log_decay = &add_parameter("log_decay", initial_log_decay(c.heads, c.splats, c.context));
     if (c.splat_levels > 1) level_weight = &add_parameter("level_weight", Tensor::zeros({c.heads, c.splat_levels}));
     if (c.splat_gate) {
         send_gate = &add_module("send_gate", std::make_unique<Linear>(c.width, c.heads * c.splats, true, rng));

@@ -20,6 +20,9 @@
 
 namespace splatlm {
 
+// The log decay rates a model with splat_decay starts from ([H, K], half-lives 2 … 4·context).
+Tensor initial_log_decay(int64_t heads, int64_t splats, int64_t context);
+
 class SplatAttention : public ProjectedAttention {
   public:
     SplatAttention(const GPTConfig& config, int64_t layer, Rng& rng);  // qkv, proj, centres, then the gate draw
