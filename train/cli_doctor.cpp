@@ -16,28 +16,35 @@ namespace splatlm {
 
 namespace {
 
+// Device memory for the self-test's scope: released (to the cache) even when a copy throws.
+struct DeviceBuffer {
+    void* ptr;
+    explicit DeviceBuffer(size_t bytes) : ptr(cuda::device_malloc(bytes)) {}
+    ~DeviceBuffer() { cuda::device_free(ptr); }
+    DeviceBuffer(const DeviceBuffer&) = delete;
+    DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+};
+
 // Upload 1M floats of a known pattern, copy them device to device, download and compare; then
-// allocate/release the same size twice and check the second round made no new raw cudaMalloc.
-// Throws on a CUDA error; returns false (after saying why) on a wrong result.
+// allocate the same size again and check that this made no new raw cudaMalloc (both blocks of
+// that size sit in the cache). Throws on a CUDA error; returns false (after saying why) on a wrong result.
 bool gpu_self_test() {
     constexpr size_t n = size_t(1) << 20, bytes = n * sizeof(float);
     std::vector<float> pattern(n), back(n, 0.f);
     for (size_t i = 0; i < n; ++i) pattern[i] = float(i % 4099) * 0.25f - 512.f;
-    void* a = cuda::device_malloc(bytes);
-    void* b = cuda::device_malloc(bytes);
-    cuda::copy_to_device(a, pattern.data(), bytes);
-    cuda::copy_device_to_device(b, a, bytes);
-    cuda::copy_to_host(back.data(), b, bytes);
-    cuda::device_free(a);
-    cuda::device_free(b);
+    {
+        DeviceBuffer a(bytes), b(bytes);
+        cuda::copy_to_device(a.ptr, pattern.data(), bytes);
+        cuda::copy_device_to_device(b.ptr, a.ptr, bytes);
+        cuda::copy_to_host(back.data(), b.ptr, bytes);
+    }
     size_t wrong = 0;
     for (size_t i = 0; i < n; ++i) wrong += back[i] != pattern[i];
     std::printf("    copies: 1M floats host -> device -> device -> host: %s\n", wrong ? "FAILED" : "ok");
     if (wrong) std::printf("    %zu of %zu values came back wrong\n", wrong, n);
 
     const int64_t raw_before = cuda::allocator_stats().raw_allocations;
-    void* again = cuda::device_malloc(bytes);  // both blocks of this size are cached now
-    cuda::device_free(again);
+    { DeviceBuffer again(bytes); }
     const int64_t raw_after = cuda::allocator_stats().raw_allocations;
     const bool reused = raw_after == raw_before;
     std::printf("    allocator: second allocation of %zu bytes %s (raw cudaMalloc calls %lld -> %lld)\n", bytes,
