@@ -71,9 +71,13 @@ STB_LIBS  := -lstb
 LIB_DIRS  := tensor autograd nn splat train viz bench
 CLI_MAIN  := train/main.cpp
 LIB_SRCS  := $(filter-out $(CLI_MAIN),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp)))
-# CPU-only stand-ins for cuda/*.cu, compiled when nvcc is absent.
+# cuda/: *.cu goes through nvcc when CUDA is built; *_stub.cpp are the CPU-only stand-ins for
+# them, compiled only when it is not; every other cuda/*.cpp is plain host C++ (the caching
+# allocator) and is compiled in every build, so its tests run on any machine.
+CUDA_STUBS := $(wildcard cuda/*_stub.cpp)
+LIB_SRCS  += $(filter-out $(CUDA_STUBS),$(wildcard cuda/*.cpp))
 ifeq ($(HAVE_CUDA),no)
-  LIB_SRCS += $(wildcard cuda/*.cpp)
+  LIB_SRCS += $(CUDA_STUBS)
 endif
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
 TEST_SRCS := $(wildcard tests/*.cpp)

@@ -1,7 +1,9 @@
-// runtime.cu — device memory and copies through the CUDA runtime. Every call is checked and a
-// failure names the file, line and call. (A caching allocator replaces raw cudaMalloc in the
-// CUDA-backend issue.)
+// runtime.cu — device queries, memory and copies through the CUDA runtime. Every call is checked
+// and a failure names the file, line and call.
 #include <cuda_runtime.h>
+
+#include <cstdio>
+#include <exception>
 
 #include "cuda/runtime.h"
 #include "tensor/error.h"
@@ -21,28 +23,70 @@ bool built_with_cuda() { return true; }
 bool available(std::string* why_not) {
     int count = 0;
     cudaError_t err = cudaGetDeviceCount(&count);
-    if (err != cudaSuccess) {
-        if (why_not) *why_not = std::string("no usable GPU: ") + cudaGetErrorString(err);
+    if (err != cudaSuccess) {  // e.g. no driver, or a driver older than the runtime
+        if (why_not) *why_not = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(err);
         return false;
     }
     if (count == 0) {
-        if (why_not) *why_not = "no usable GPU: no CUDA device found";
+        if (why_not) *why_not = "no CUDA device found";
         return false;
     }
     return true;
 }
 
-void* device_malloc(size_t bytes) {
-    std::string why;
-    SPLATLM_CHECK(available(&why), "CUDA: cannot allocate ", bytes, " bytes: ", why);
-    void* ptr = nullptr;
-    CUDA_CHECK(cudaMalloc(&ptr, bytes));
-    return ptr;
+std::vector<DeviceInfo> devices(std::string* why_not) {
+    std::vector<DeviceInfo> found;
+    if (!available(why_not)) return found;
+    int count = 0, current = 0;
+    CUDA_CHECK(cudaGetDeviceCount(&count));
+    CUDA_CHECK(cudaGetDevice(&current));
+    for (int i = 0; i < count; ++i) {
+        cudaDeviceProp prop;
+        CUDA_CHECK(cudaGetDeviceProperties(&prop, i));
+        DeviceInfo info{prop.name, 0, 0, prop.major, prop.minor};
+        CUDA_CHECK(cudaSetDevice(i));  // cudaMemGetInfo reports on the current device
+        CUDA_CHECK(cudaMemGetInfo(&info.free_bytes, &info.total_bytes));
+        found.push_back(info);
+    }
+    CUDA_CHECK(cudaSetDevice(current));
+    return found;
 }
 
-void device_free(void* ptr) {
-    if (ptr) cudaFree(ptr);  // never throws from a destructor path
+void set_device(int index) { CUDA_CHECK(cudaSetDevice(index)); }
+
+namespace {
+CachingAllocator& allocator() {
+    // Never destroyed: at exit the CUDA runtime may already be torn down, and the driver reclaims
+    // the process's memory anyway.
+    static CachingAllocator* instance = new CachingAllocator(
+        [](size_t bytes) {
+            std::string why;
+            SPLATLM_CHECK(available(&why), "CUDA: cannot allocate ", bytes, " bytes: no usable GPU: ", why);
+            void* ptr = nullptr;
+            CUDA_CHECK(cudaMalloc(&ptr, bytes));
+            return ptr;
+        },
+        [](void* ptr) { CUDA_CHECK(cudaFree(ptr)); });
+    return *instance;
 }
+}  // namespace
+
+void* device_malloc(size_t bytes) { return allocator().allocate(bytes); }
+
+// Storage's destructor calls this, so it must not throw. release() makes no CUDA call (the block
+// only moves to the cache); its one failure is a pointer the allocator does not know or already
+// took back — a bug above, reported on stderr (the block is leaked, nothing else is touched).
+void device_free(void* ptr) {
+    if (!ptr) return;
+    try {
+        allocator().release(ptr);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "splatlm: device_free: %s\n", e.what());
+    }
+}
+
+CachingAllocator::Stats allocator_stats() { return allocator().stats(); }
+void empty_cache() { allocator().empty_cache(); }
 
 void copy_to_device(void* dst, const void* src, size_t bytes) {
     CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));

@@ -4,14 +4,33 @@
 #pragma once
 #include <cstddef>
 #include <string>
+#include <vector>
+
+#include "cuda/caching_allocator.h"
 
 namespace splatlm::cuda {
 
 bool built_with_cuda();
-// True when a usable GPU is present; otherwise false with the reason (no driver, no device, ...).
+// True when a usable GPU is present; otherwise false with the reason (no driver, no device, ...),
+// phrased to follow "no GPU: ".
 bool available(std::string* why_not = nullptr);
+
+struct DeviceInfo {
+    std::string name;
+    size_t free_bytes, total_bytes;
+    int major, minor;  // compute capability
+};
+// Every GPU found; empty with the reason in *why_not when there is no usable one.
+std::vector<DeviceInfo> devices(std::string* why_not = nullptr);
+void set_device(int index);  // the device later allocations and copies use (default 0)
+
+// Device memory comes from one process-wide CachingAllocator over cudaMalloc/cudaFree. It serves
+// the current device: switch devices only with nothing cached (empty_cache()), as doctor does.
 void* device_malloc(size_t bytes);
-void device_free(void* ptr);
+void device_free(void* ptr);  // never throws: it runs from destructors (see runtime.cu)
+CachingAllocator::Stats allocator_stats();
+void empty_cache();  // hand the cached blocks back to cudaFree
+
 void copy_to_device(void* dst, const void* src, size_t bytes);
 void copy_to_host(void* dst, const void* src, size_t bytes);
 void copy_device_to_device(void* dst, const void* src, size_t bytes);

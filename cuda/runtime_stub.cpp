@@ -6,18 +6,24 @@
 namespace splatlm::cuda {
 
 namespace {
-[[noreturn]] void not_built() { fail("CUDA: this build has no CUDA support (rebuild with nvcc on PATH)"); }
+const char* const kNotBuilt = "this build has no CUDA support (rebuild with nvcc on PATH)";
+[[noreturn]] void not_built() { fail("CUDA: ", kNotBuilt); }
 }  // namespace
 
 bool built_with_cuda() { return false; }
 bool available(std::string* why_not) {
-    if (why_not) *why_not = "this build has no CUDA support (rebuild with nvcc on PATH)";
+    if (why_not) *why_not = kNotBuilt;
     return false;
 }
-void* device_malloc(size_t) { not_built(); }
-void device_free(void* ptr) {
-    if (ptr) not_built();
+std::vector<DeviceInfo> devices(std::string* why_not) {
+    available(why_not);
+    return {};
 }
+void set_device(int) { not_built(); }
+void* device_malloc(size_t) { not_built(); }
+void device_free(void*) {}  // device_malloc never succeeds here: nothing can need freeing
+CachingAllocator::Stats allocator_stats() { return {}; }
+void empty_cache() {}
 void copy_to_device(void*, const void*, size_t) { not_built(); }
 void copy_to_host(void*, const void*, size_t) { not_built(); }
 void copy_device_to_device(void*, const void*, size_t) { not_built(); }

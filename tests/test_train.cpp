@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "nn/flat_parameters.h"
+#include "cuda/runtime.h"
 #include "splat/register.h"
 #include "tensor/file_io.h"
 #include "tests/helpers.h"
@@ -274,10 +275,28 @@ TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cl
     one_error_line(run_cli("generate --prompt hi"));
     one_error_line(run_cli("eval --ckpt " + dir + "/missing"));
     one_error_line(run_cli("frobnicate"));
-    for (const char* sub : {"train", "generate", "eval", "info", "bench"}) {
+    one_error_line(run_cli("doctor --bogus"));
+    for (const char* sub : {"train", "generate", "eval", "info", "bench", "doctor"}) {
         CliResult r = run_cli(std::string(sub) + " --help");
         INFO(sub << ": " << r.output);
         REQUIRE(r.code == 0);
         REQUIRE(r.output.find("usage") != std::string::npos);
+    }
+}
+
+TEST_CASE("CLI: doctor reports OpenMP, CUDA and the GPUs, and exits 0 when all works", "[train][cli][cuda]") {
+    REQUIRE(fs::exists("bin/splatlm"));
+    const CliResult r = run_cli("doctor");
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    REQUIRE_THAT(r.output, Contains("OpenMP: "));
+    REQUIRE_THAT(r.output, Contains(cuda::built_with_cuda() ? "CUDA: support built" : "CUDA: support not built"));
+    std::string why;
+    if (cuda::available(&why)) {
+        REQUIRE_THAT(r.output, Contains("GPU 0: ") && Contains("compute capability"));
+        REQUIRE_THAT(r.output, Contains("reused a cached block") && Contains("all GPUs passed"));
+        REQUIRE_THAT(r.output, !Contains("FAILED"));
+    } else {
+        REQUIRE_THAT(r.output, Contains("GPUs: none (no GPU: " + why + ")"));
     }
 }

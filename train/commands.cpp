@@ -12,6 +12,7 @@ const std::vector<Command>& commands() {
         {"info", "config and parameter counts of a checkpoint", cmd_info},
         {"viz", "pictures of a splat model's splats on a text sample", cmd_viz},
         {"bench", "benchmarks: gemm, train", run_bench},
+        {"doctor", "OpenMP threads, CUDA support, the GPUs and a self-test on each", cmd_doctor},
     };
     return table;
 }

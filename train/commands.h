@@ -18,5 +18,6 @@ int cmd_generate(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_viz(int argc, char** argv);
+int cmd_doctor(int argc, char** argv);
 
 }  // namespace splatlm
