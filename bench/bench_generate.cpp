@@ -85,7 +85,7 @@ int bench_generate(int argc, char** argv) {
     NoGradGuard no_grad;
     for (const std::string& kind : kinds) {
         GPTConfig config{.context = all_positions.back() + repeats, .layers = 1, .heads = heads, .width = heads * d,
-                         .attention = kind, .splats = splats};
+                         .attention = kind, .splats = splats, .splat_decay = true};  // as the default model
         Rng rng(7);
         std::unique_ptr<Attention> attn = make_attention(config, 0, rng);
         // softmax's step reads every cached position: stepping to 65536 would take minutes

@@ -88,7 +88,8 @@ int bench_train(int argc, char** argv) {
     if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
     GPTConfig c{.vocab = args.get_int("vocab", 256), .context = args.get_int("context", 64),
                 .layers = args.get_int("layers", 4), .heads = args.get_int("heads", 4),
-                .width = args.get_int("width", 128), .attention = args.get("attention", "softmax")};
+                .width = args.get_int("width", 128), .attention = args.get("attention", "softmax"),
+                .splat_decay = true};  // splat kinds as the default model trains them
     const int64_t batch = args.get_int("batch", 12);
     const int steps = int(args.get_int("steps", 20)), warmup = int(args.get_int("warmup", 3));
     SPLATLM_CHECK(steps > 0 && warmup >= 0 && batch > 0, "bench train: need --steps > 0, --warmup >= 0, --batch > 0");
