@@ -1,8 +1,11 @@
 // elementwise.cpp — unary and broadcasting binary ops. The per-element math is in
 // elementwise_math.h; here is only the iteration: a dispatch picks a template instance, whose inner
-// loop the compiler vectorises for unit strides.
+// loop the compiler vectorises for unit strides. CUDA tensors go to cuda/elementwise.cu, which
+// indexes through a BroadcastIndex built from the same coalesced layout.
 #include <cmath>
 
+#include "cuda/elementwise.h"
+#include "tensor/broadcast_index.h"
 #include "tensor/elementwise_dispatch.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
@@ -48,9 +51,23 @@ void map_binary(Tensor& out, const Tensor& ea, const Tensor& eb) {
     });
 }
 
+// Both operands on one device, named in the error when not.
+Device common_device(const char* op, const Tensor& a, const Tensor& b) {
+    SPLATLM_CHECK(a.defined() && b.defined(), op, ": undefined tensor");
+    SPLATLM_CHECK(a.device() == b.device(), op, ": operands on different devices: ", shape_str(a.shape()), " on ",
+                  device_name(a.device()), ", ", shape_str(b.shape()), " on ", device_name(b.device()));
+    return a.device();
+}
+
 }  // namespace
 
 Tensor unary(Unary op, const Tensor& x) {
+    SPLATLM_CHECK(x.defined(), op_name(op), ": undefined tensor");
+    if (x.device() == Device::CUDA) {
+        Tensor out = Tensor::empty(x.shape(), Device::CUDA);
+        cuda::unary(op, make_broadcast_index<2>(x.shape(), {out.strides(), x.strides()}, op_name(op)), out.data(), x.data());
+        return out;
+    }
     return dispatch_unary(op, [&](auto k) {
         return map_unary(x, [](float v) { return apply_unary<decltype(k)::value>(v); });
     });
@@ -58,12 +75,15 @@ Tensor unary(Unary op, const Tensor& x) {
 
 Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
     const char* name = op_name(op);
-    check_device(name, a, Device::CPU);
-    check_device(name, b, Device::CPU);
+    const Device device = common_device(name, a, b);
     const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
     const Tensor ea = expand(a, shape), eb = expand(b, shape);  // stretched axes get stride 0
-    Tensor out = Tensor::empty(shape);
-    dispatch_binary(op, [&](auto k) { map_binary<decltype(k)::value>(out, ea, eb); });
+    Tensor out = Tensor::empty(shape, device);
+    if (device == Device::CUDA)
+        cuda::binary(op, make_broadcast_index<3>(shape, {out.strides(), ea.strides(), eb.strides()}, name), out.data(),
+                     ea.data(), eb.data());
+    else
+        dispatch_binary(op, [&](auto k) { map_binary<decltype(k)::value>(out, ea, eb); });
     return out;
 }
 
