@@ -1,22 +1,12 @@
 // runtime.cu — device queries, memory and copies through the CUDA runtime. Every call is checked
 // and a failure names the file, line and call.
-#include <cuda_runtime.h>
-
 #include <cstdio>
 #include <exception>
 
+#include "cuda/check.h"
 #include "cuda/runtime.h"
-#include "tensor/error.h"
 
 namespace splatlm::cuda {
-
-#define CUDA_CHECK(call)                                                                          \
-    do {                                                                                          \
-        cudaError_t err_ = (call);                                                                \
-        if (err_ != cudaSuccess)                                                                  \
-            ::splatlm::fail("CUDA: ", #call, " failed at ", __FILE__, ":", __LINE__, ": ",        \
-                            cudaGetErrorString(err_));                                            \
-    } while (0)
 
 bool built_with_cuda() { return true; }
 

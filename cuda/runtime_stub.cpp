@@ -1,14 +1,9 @@
 // runtime_stub.cpp — CPU-only stand-in for runtime.cu, compiled only when nvcc is absent (or CUDA=0).
 #include "cuda/runtime.h"
 
-#include "tensor/error.h"
+#include "cuda/not_built.h"
 
 namespace splatlm::cuda {
-
-namespace {
-const char* const kNotBuilt = "this build has no CUDA support (rebuild with nvcc on PATH)";
-[[noreturn]] void not_built() { fail("CUDA: ", kNotBuilt); }
-}  // namespace
 
 bool built_with_cuda() { return false; }
 bool available(std::string* why_not) {

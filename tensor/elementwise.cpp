@@ -1,8 +1,12 @@
 // elementwise.cpp — unary and broadcasting binary ops. The per-element math is in
-// elementwise_math.h; here is only the iteration: one switch picks a template instance, whose inner
-// loop the compiler vectorises for unit strides.
+// elementwise_math.h; here is only the iteration: a dispatch picks a template instance, whose inner
+// loop the compiler vectorises for unit strides. CUDA tensors go to cuda/elementwise.cu, which
+// indexes through a BroadcastIndex built from the same coalesced layout.
 #include <cmath>
 
+#include "cuda/elementwise.h"
+#include "tensor/broadcast_index.h"
+#include "tensor/elementwise_dispatch.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 #include "tensor/strided.h"
@@ -28,16 +32,12 @@ Tensor map_unary(const Tensor& x, F f) {
     return out;
 }
 
+// out = kind(ea, eb) on the CPU; ea and eb already expanded to out's shape.
 template <Binary kind>
-Tensor map_binary(const Tensor& a, const Tensor& b, const char* name) {
-    check_device(name, a, Device::CPU);
-    check_device(name, b, Device::CPU);
-    Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
-    Tensor ea = expand(a, shape), eb = expand(b, shape);
-    Tensor out = Tensor::empty(shape);
+void map_binary(Tensor& out, const Tensor& ea, const Tensor& eb) {
     float* o = out.data();
     const float *pa = ea.data(), *pb = eb.data();
-    for_each_row<3>(shape, {out.strides(), ea.strides(), eb.strides()}, [&](auto off, int64_t n, auto st) {
+    for_each_row<3>(out.shape(), {out.strides(), ea.strides(), eb.strides()}, [&](auto off, int64_t n, auto st) {
         float* op = o + off[0];
         const float *ap = pa + off[1], *bp = pb + off[2];
         if (st[1] == 1 && st[2] == 1)
@@ -49,31 +49,42 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const char* name) {
         else
             for (int64_t i = 0; i < n; ++i) op[i] = apply_binary<kind>(ap[i * st[1]], bp[i * st[2]]);
     });
-    return out;
+}
+
+// Both operands on one device, named in the error when not.
+Device common_device(const char* op, const Tensor& a, const Tensor& b) {
+    SPLATLM_CHECK(a.defined() && b.defined(), op, ": undefined tensor");
+    SPLATLM_CHECK(a.device() == b.device(), op, ": operands on different devices: ", shape_str(a.shape()), " on ",
+                  device_name(a.device()), ", ", shape_str(b.shape()), " on ", device_name(b.device()));
+    return a.device();
 }
 
 }  // namespace
 
 Tensor unary(Unary op, const Tensor& x) {
-    switch (op) {
-#define CASE(name) \
-    case Unary::name: return map_unary(x, [](float v) { return apply_unary<Unary::name>(v); });
-        CASE(Neg) CASE(Exp) CASE(Log) CASE(Sqrt) CASE(Tanh) CASE(Sigmoid) CASE(Relu) CASE(Gelu) CASE(Square)
-        CASE(Reciprocal) CASE(Abs) CASE(EluPlusOne) CASE(LogSigmoid)
-#undef CASE
+    SPLATLM_CHECK(x.defined(), op_name(op), ": undefined tensor");
+    if (x.device() == Device::CUDA) {
+        Tensor out = Tensor::empty(x.shape(), Device::CUDA);
+        cuda::unary(op, make_broadcast_index<2>(x.shape(), {out.strides(), x.strides()}, op_name(op)), out.data(), x.data());
+        return out;
     }
-    fail("unary: unknown op");
+    return dispatch_unary(op, [&](auto k) {
+        return map_unary(x, [](float v) { return apply_unary<decltype(k)::value>(v); });
+    });
 }
 
 Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
-    switch (op) {
-#define CASE(name) \
-    case Binary::name: return map_binary<Binary::name>(a, b, #name);
-        CASE(Add) CASE(Sub) CASE(Mul) CASE(Div) CASE(Maximum) CASE(Minimum) CASE(Equal) CASE(GreaterEqual)
-        CASE(GeluGrad) CASE(ReluGrad) CASE(EluPlusOneGrad) CASE(LogSigmoidGrad) CASE(TanhGrad) CASE(SigmoidGrad)
-#undef CASE
-    }
-    fail("binary: unknown op");
+    const char* name = op_name(op);
+    const Device device = common_device(name, a, b);
+    const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+    const Tensor ea = expand(a, shape), eb = expand(b, shape);  // stretched axes get stride 0
+    Tensor out = Tensor::empty(shape, device);
+    if (device == Device::CUDA)
+        cuda::binary(op, make_broadcast_index<3>(shape, {out.strides(), ea.strides(), eb.strides()}, name), out.data(),
+                     ea.data(), eb.data());
+    else
+        dispatch_binary(op, [&](auto k) { map_binary<decltype(k)::value>(out, ea, eb); });
+    return out;
 }
 
 Tensor affine(const Tensor& x, float scale, float shift) {

@@ -4,27 +4,30 @@
 #include <cmath>
 #include <cstdint>
 
-#ifdef __CUDACC__
-#define SPLATLM_HD __host__ __device__
-#else
-#define SPLATLM_HD
-#endif
+#include "tensor/hd.h"
 
 namespace splatlm {
 
-enum class Unary { Neg, Exp, Log, Sqrt, Tanh, Sigmoid, Relu, Gelu, Square, Reciprocal, Abs, EluPlusOne, LogSigmoid };
-enum class Binary {
-    Add, Sub, Mul, Div, Maximum, Minimum,
-    Equal,        // 1 where a == b, else 0 (a mask; not differentiable)
-    GreaterEqual, // 1 where a >= b, else 0
-    // Backward helpers: (x or y, upstream gradient g) → g · f'(·)
-    GeluGrad,     // (x, g)
-    ReluGrad,     // (x, g)
-    EluPlusOneGrad, // (x, g)
-    LogSigmoidGrad, // (x, g)
-    TanhGrad,     // (y = tanh x, g)
-    SigmoidGrad,  // (y = sigmoid x, g)
-};
+// Every op appears once in these lists; the enums, the op names and each dispatch from a runtime op
+// to its template instance (CPU loops and CUDA kernels alike) are generated from them.
+#define SPLATLM_UNARY_OPS(X) \
+    X(Neg) X(Exp) X(Log) X(Sqrt) X(Tanh) X(Sigmoid) X(Relu) X(Gelu) X(Square) X(Reciprocal) X(Abs) X(EluPlusOne) X(LogSigmoid)
+#define SPLATLM_BINARY_OPS(X)                                                   \
+    X(Add) X(Sub) X(Mul) X(Div) X(Maximum) X(Minimum)                           \
+    X(Equal)          /* 1 where a == b, else 0 (a mask; not differentiable) */ \
+    X(GreaterEqual)   /* 1 where a >= b, else 0 */                              \
+    /* Backward helpers: (x or y, upstream gradient g) -> g * f'(.) */          \
+    X(GeluGrad)       /* (x, g) */                                              \
+    X(ReluGrad)       /* (x, g) */                                              \
+    X(EluPlusOneGrad) /* (x, g) */                                              \
+    X(LogSigmoidGrad) /* (x, g) */                                              \
+    X(TanhGrad)       /* (y = tanh x, g) */                                     \
+    X(SigmoidGrad)    /* (y = sigmoid x, g) */
+
+#define SPLATLM_ENUM_ENTRY(name) name,
+enum class Unary { SPLATLM_UNARY_OPS(SPLATLM_ENUM_ENTRY) };
+enum class Binary { SPLATLM_BINARY_OPS(SPLATLM_ENUM_ENTRY) };
+#undef SPLATLM_ENUM_ENTRY
 
 // exp(x) in plain arithmetic, so loops that call it vectorise (libm's expf is a scalar call):
 // x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln2), e^r by its degree-6 Taylor polynomial

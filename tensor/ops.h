@@ -3,7 +3,8 @@
 // checks its inputs and throws splatlm::Error naming the op and the shapes on bad input.
 //
 // Device dispatch: each op checks the device of its inputs in one place (the CUDA backend hooks in
-// there); today every kernel runs on the CPU with OpenMP.
+// there). unary and binary also run on CUDA tensors (cuda/elementwise.cu); every other kernel runs
+// on the CPU with OpenMP and refuses a CUDA tensor with an error naming the op.
 #pragma once
 #include <vector>
 

@@ -38,6 +38,7 @@ StridedLayout<N> coalesce(const Shape& shape, const std::array<Strides, N>& stri
 // offset of the row start, n the row length. Rows run in parallel when there is enough work.
 template <int N, class Body>
 void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, Body&& body) {
+    if (numel(shape) == 0) return;  // nothing to visit, and no row length to divide by
     const StridedLayout<N> L = coalesce<N>(shape, strides);
     const int64_t nd = static_cast<int64_t>(L.shape.size());
     std::array<int64_t, N> inner{};

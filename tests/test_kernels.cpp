@@ -35,6 +35,15 @@ TEST_CASE("binary ops broadcast like numpy on non-contiguous inputs", "[kernels]
     for (int64_t k = 0; k < 7; ++k) REQUIRE(u.at({4, 2, k}) == gelu(a.at({4, 2, k})));
 }
 
+TEST_CASE("empty tensors: strided copies and elementwise ops visit nothing", "[kernels]") {
+    // Axes merge into one of length 0 here; the row walk used to divide by that length.
+    Tensor stretched = raw::expand(Tensor::scalar(2.f), {0, 5});
+    REQUIRE(raw::contiguous(stretched).shape() == Shape{0, 5});
+    Tensor t = raw::transpose(Tensor::empty({5, 0}), 0, 1);  // [0, 5], not contiguous
+    REQUIRE(raw::binary(Binary::Add, t, test::random({5}, 1)).shape() == Shape{0, 5});
+    REQUIRE(raw::unary(Unary::Exp, t).shape() == Shape{0, 5});
+}
+
 TEST_CASE("sum, mean and max along every axis match a double reference", "[kernels]") {
     const Shape shape = GENERATE(Shape{1}, Shape{17}, Shape{3, 33}, Shape{5, 1, 127}, Shape{2, 257, 3});
     Tensor x = random(shape, 3, 10.f);
