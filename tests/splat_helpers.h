@@ -4,7 +4,9 @@
 #include <cmath>
 #include <vector>
 
+#include "autograd/graph.h"
 #include "nn/projected_attention.h"
+#include "splat/splat_op.h"
 #include "tests/helpers.h"
 
 namespace splatlm::test {
@@ -35,6 +37,49 @@ inline double relative_error(const Tensor& a, const Tensor& b) {
 
 inline void require_finite(const Tensor& t) {
     for (float x : t.to_vector()) REQUIRE(std::isfinite(x));
+}
+
+// Which splat options a test turns on.
+struct Which {
+    bool decay, send, read;
+};
+
+// Random options for B, H, T, K: decay rates between e^{-4} and e^{-1} per token (half-lives of
+// about 2 to 40 tokens, so they matter within a test's length), biases N(0, 0.7²), routing `top`.
+inline SplatOptions random_options(Which w, int64_t B, int64_t H, int64_t T, int64_t K, uint64_t seed,
+                                   int64_t top = 0) {
+    SplatOptions o;
+    if (w.decay) {
+        o.log_decay = random({H, K}, seed, 0.8f);
+        for (int64_t i = 0; i < H * K; ++i) o.log_decay.data()[i] -= 2.5f;
+    }
+    if (w.send) o.send_bias = random({B, H, T, K}, seed + 1, 0.7f);
+    if (w.read) o.read_bias = random({H, K}, seed + 2, 0.7f);
+    o.top = top;
+    return o;
+}
+
+// d(Σ y·g)/d(log_decay) of the fused op against central differences of the float64 reference, one
+// splat of head 0 at a time: gradcheck of every element is too slow at the T where the centred sum
+// Σ (t − t̄)(dlk − dlq) has the most room for cancellation. `o` must include log_decay.
+inline void require_decay_gradient(const QKV& h, const SplatParams& p, SplatOptions o, const Tensor& g) {
+    o.log_decay = o.log_decay.detach().clone();
+    o.log_decay.set_requires_grad();
+    backward(splat_attention(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, o), g);
+    for (int64_t j = 0; j < o.log_decay.size(1); ++j) {
+        auto loss = [&](float delta) {
+            SplatOptions moved = o;
+            moved.log_decay = o.log_decay.detach().clone();
+            moved.log_decay.data()[j] += delta;
+            Tensor y = splat_attention_reference(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, moved);
+            double acc = 0;
+            for (int64_t i = 0; i < y.numel(); ++i) acc += double(y.data()[i]) * g.data()[i];
+            return acc;
+        };
+        const double numeric = (loss(1e-2f) - loss(-1e-2f)) / 2e-2;
+        CAPTURE(j, numeric, o.log_decay.grad().at({0, j}));
+        REQUIRE(std::abs(o.log_decay.grad().at({0, j}) - numeric) < 2e-3 + 1e-2 * std::abs(numeric));
+    }
 }
 
 }  // namespace splatlm::test
