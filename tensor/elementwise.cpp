@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "cuda/elementwise.h"
+#include "cuda/map.h"
 #include "tensor/broadcast_index.h"
 #include "tensor/elementwise_dispatch.h"
 #include "tensor/error.h"
@@ -87,20 +88,39 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
     return out;
 }
 
+// x·scale + shift and x^p: CUDA tensors through cuda/map.cu, CPU ones through map_unary.
 Tensor affine(const Tensor& x, float scale, float shift) {
+    SPLATLM_CHECK(x.defined(), "affine: undefined tensor");
+    if (x.device() == Device::CUDA) {
+        Tensor out = Tensor::empty(x.shape(), Device::CUDA);
+        cuda::affine(make_broadcast_index<2>(x.shape(), {out.strides(), x.strides()}, "affine"), out.data(), x.data(),
+                     scale, shift);
+        return out;
+    }
     return map_unary(x, [scale, shift](float v) { return v * scale + shift; });
 }
 
 Tensor pow_scalar(const Tensor& x, float p) {
+    SPLATLM_CHECK(x.defined(), "pow_scalar: undefined tensor");
+    if (x.device() == Device::CUDA) {
+        Tensor out = Tensor::empty(x.shape(), Device::CUDA);
+        cuda::pow_scalar(make_broadcast_index<2>(x.shape(), {out.strides(), x.strides()}, "pow_scalar"), out.data(),
+                         x.data(), p);
+        return out;
+    }
     return map_unary(x, [p](float v) { return std::pow(v, p); });
 }
 
 void add_inplace(Tensor& dst, const Tensor& src) {
+    const Device device = common_device("add_inplace", dst, src);
     SPLATLM_CHECK(dst.shape() == src.shape(), "add_inplace: shapes ", shape_str(dst.shape()), " and ",
                   shape_str(src.shape()), " differ");
     SPLATLM_CHECK(dst.is_contiguous(), "add_inplace: destination must be contiguous");
-    check_device("add_inplace", dst, Device::CPU);
-    check_device("add_inplace", src, Device::CPU);
+    if (device == Device::CUDA) {
+        cuda::add_into(make_broadcast_index<2>(dst.shape(), {dst.strides(), src.strides()}, "add_inplace"), dst.data(),
+                       src.data());
+        return;
+    }
     float* d = dst.data();
     const float* s = src.data();
     for_each_row<2>(dst.shape(), {dst.strides(), src.strides()}, [&](auto off, int64_t n, auto st) {

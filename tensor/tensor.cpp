@@ -90,19 +90,13 @@ std::vector<float> Tensor::to_vector() const {
 Tensor Tensor::clone() const {
     SPLATLM_CHECK(defined(), "clone: undefined tensor");
     Tensor out = empty(shape(), device());
-    if (device() == Device::CPU) {
-        raw::copy_into(out, *this);
-    } else {
-        SPLATLM_CHECK(is_contiguous(), "clone: non-contiguous CUDA tensors are not supported yet");
-        cuda::copy_device_to_device(out.data(), data(), numel() * sizeof(float));
-    }
+    raw::copy_into(out, *this);  // on this tensor's device, any strides
     return out;
 }
 
 Tensor Tensor::to(Device target) const {
     if (device() == target) return *this;
-    Tensor src = device() == Device::CPU ? raw::contiguous(*this) : *this;  // copy only when strided
-    SPLATLM_CHECK(src.is_contiguous(), "to: non-contiguous device tensor of shape ", shape_str(shape()));
+    const Tensor src = raw::contiguous(*this);  // gathered on its own device, copied only when strided
     Tensor out = empty(shape(), target);
     size_t bytes = numel() * sizeof(float);
     if (target == Device::CUDA)

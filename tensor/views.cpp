@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cuda/map.h"
+#include "tensor/broadcast_index.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 #include "tensor/strided.h"
@@ -91,8 +93,14 @@ Tensor expand(const Tensor& x, const Shape& shape) {
 void copy_into(Tensor& dst, const Tensor& src) {
     SPLATLM_CHECK(dst.shape() == src.shape(), "copy: shapes ", shape_str(dst.shape()), " and ", shape_str(src.shape()),
                   " differ");
-    check_device("copy", dst, Device::CPU);
-    check_device("copy", src, Device::CPU);
+    SPLATLM_CHECK(dst.defined() && src.defined(), "copy: undefined tensor");
+    SPLATLM_CHECK(dst.device() == src.device(), "copy: destination ", shape_str(dst.shape()), " on ",
+                  device_name(dst.device()), ", source ", shape_str(src.shape()), " on ", device_name(src.device()),
+                  " (Tensor::to moves between devices)");
+    if (dst.device() == Device::CUDA) {
+        cuda::copy(make_broadcast_index<2>(dst.shape(), {dst.strides(), src.strides()}, "copy"), dst.data(), src.data());
+        return;
+    }
     float* d = dst.data();
     const float* s = src.data();
     for_each_row<2>(dst.shape(), {dst.strides(), src.strides()}, [&](auto off, int64_t n, auto st) {
