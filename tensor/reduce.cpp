@@ -1,11 +1,13 @@
 // reduce.cpp — sum and max along one axis or over everything. The input is viewed as
 // [outer, n, inner] (n = the reduced axis). Sums accumulate in double in a fixed order that does not
-// depend on the number of threads, so results are reproducible bit for bit.
+// depend on the number of threads, so results are reproducible bit for bit. CUDA tensors go to
+// cuda/reduce.cu (same view, same double accumulation, also deterministic).
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "cuda/reduce.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
@@ -43,11 +45,21 @@ AxisView split_at_axis(const Tensor& x, int64_t axis, bool keepdim, const char* 
     return v;
 }
 
+// The reduction on the GPU: x gathered contiguous there, the result a new CUDA tensor.
+template <class Kernel>
+Tensor reduce_on_cuda(const Tensor& x, const AxisView& v, Kernel kernel) {
+    const Tensor src = contiguous(x);
+    Tensor out = Tensor::empty(v.out_shape, Device::CUDA);
+    kernel(ReduceLayout{v.outer, v.n, v.inner}, out.data(), src.data());
+    return out;
+}
+
 }  // namespace
 
 Tensor sum(const Tensor& x, int64_t axis, bool keepdim) {
-    check_device("sum", x, Device::CPU);
+    SPLATLM_CHECK(x.defined(), "sum: undefined tensor");
     AxisView v = split_at_axis(x, axis, keepdim, "sum");
+    if (x.device() == Device::CUDA) return reduce_on_cuda(x, v, cuda::sum);
     Tensor src = contiguous(x), out = Tensor::empty(v.out_shape);
     const float* p = src.data();
     float* o = out.data();
@@ -70,7 +82,8 @@ Tensor sum(const Tensor& x, int64_t axis, bool keepdim) {
 }
 
 Tensor sum_all(const Tensor& x) {
-    check_device("sum_all", x, Device::CPU);
+    SPLATLM_CHECK(x.defined(), "sum_all: undefined tensor");
+    if (x.device() == Device::CUDA) return reduce_on_cuda(x, AxisView{1, x.numel(), 1, {}}, cuda::sum);
     Tensor src = contiguous(x);
     const int64_t n = src.numel(), block = 4096, blocks = (n + block - 1) / block;
     std::vector<double> partial(blocks);
@@ -83,9 +96,10 @@ Tensor sum_all(const Tensor& x) {
 }
 
 Tensor max(const Tensor& x, int64_t axis, bool keepdim) {
-    check_device("max", x, Device::CPU);
+    SPLATLM_CHECK(x.defined(), "max: undefined tensor");
     AxisView v = split_at_axis(x, axis, keepdim, "max");
     SPLATLM_CHECK(v.n > 0, "max: reducing an empty axis of shape ", shape_str(x.shape()));
+    if (x.device() == Device::CUDA) return reduce_on_cuda(x, v, cuda::max);
     Tensor src = contiguous(x), out = Tensor::empty(v.out_shape);
     const float* p = src.data();
     float* o = out.data();
