@@ -1,10 +1,13 @@
 // nn_kernels.cpp — the fused row kernels a transformer needs, each forward beside its backward.
-// All work on the last axis ("rows" of length C) and run rows in parallel.
+// All work on the last axis ("rows" of length C) and run rows in parallel. The per-row formulas are
+// tensor/nn_math.h; CUDA tensors go to cuda/nn_kernels.cu, which uses the same formulas.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "cuda/nn_kernels.h"
 #include "tensor/error.h"
+#include "tensor/nn_math.h"
 #include "tensor/ops.h"
 
 #ifdef _OPENMP
@@ -16,7 +19,7 @@ namespace splatlm::raw {
 namespace {
 
 int64_t row_length(const Tensor& x, const char* op) {
-    check_device(op, x, Device::CPU);
+    SPLATLM_CHECK(x.defined(), op, ": undefined tensor");
     SPLATLM_CHECK(x.dim() >= 1 && x.size(-1) > 0, op, ": needs a non-empty last axis, got ", shape_str(x.shape()));
     return x.size(-1);
 }
@@ -24,6 +27,19 @@ int64_t row_length(const Tensor& x, const char* op) {
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
     SPLATLM_CHECK(a.shape() == b.shape(), op, ": shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
                   " differ");
+}
+
+// The device every input is on, named in the error when they differ: the first input's device,
+// which every other input must share.
+Device common_device(const char* op, std::initializer_list<const Tensor*> inputs) {
+    const Tensor& first = **inputs.begin();
+    for (const Tensor* t : inputs) {
+        SPLATLM_CHECK(t->defined(), op, ": undefined tensor");
+        SPLATLM_CHECK(t->device() == first.device(), op, ": inputs on different devices: ", shape_str(first.shape()),
+                      " on ", device_name(first.device()), ", ", shape_str(t->shape()), " on ",
+                      device_name(t->device()));
+    }
+    return first.device();
 }
 
 // Stable log Σ exp(x_i) = m + log Σ exp(x_i − m), m = max x_i (no overflow for huge x).
@@ -37,11 +53,16 @@ float row_logsumexp(const float* x, int64_t n) {
     return m + std::log(s);
 }
 
-// Runs f(row of x, row of out, C) over every row of the last axis, rows in parallel.
+// Runs f(row of x, row of out, C) over every row of the last axis, rows in parallel; a CUDA x goes
+// to cuda::softmax (log or not) instead.
 template <class F>
-Tensor map_rows(const Tensor& x, const char* op, F f) {
+Tensor map_rows(const Tensor& x, const char* op, bool log, F f) {
     const int64_t C = row_length(x, op), rows = x.numel() / C;
-    Tensor src = contiguous(x), out = Tensor::empty(x.shape());
+    Tensor src = contiguous(x), out = Tensor::empty(x.shape(), x.device());
+    if (x.device() == Device::CUDA) {
+        cuda::softmax(rows, C, log, out.data(), src.data());
+        return out;
+    }
     const float* p = src.data();
     float* o = out.data();
 #pragma omp parallel for schedule(static) if (rows * C > 16384)
@@ -51,10 +72,15 @@ Tensor map_rows(const Tensor& x, const char* op, F f) {
 
 // The same for backward rules that read the forward output y and the upstream gradient g.
 template <class F>
-Tensor map_rows_backward(const Tensor& y, const Tensor& grad_y, const char* op, F f) {
+Tensor map_rows_backward(const Tensor& y, const Tensor& grad_y, const char* op, bool log, F f) {
+    const Device device = common_device(op, {&y, &grad_y});
     check_same_shape(op, y, grad_y);
     const int64_t C = row_length(y, op), rows = y.numel() / C;
-    Tensor ys = contiguous(y), gs = contiguous(grad_y), dx = Tensor::empty(y.shape());
+    Tensor ys = contiguous(y), gs = contiguous(grad_y), dx = Tensor::empty(y.shape(), device);
+    if (device == Device::CUDA) {
+        cuda::softmax_backward(rows, C, log, dx.data(), ys.data(), gs.data());
+        return dx;
+    }
     const float *py = ys.data(), *pg = gs.data();
     float* d = dx.data();
 #pragma omp parallel for schedule(static) if (rows * C > 16384)
@@ -66,48 +92,53 @@ Tensor map_rows_backward(const Tensor& y, const Tensor& grad_y, const char* op, 
 
 // ---- softmax: y_i = exp(x_i − lse(x));  dx = y ⊙ (g − Σ g⊙y) ----
 Tensor softmax(const Tensor& x) {
-    return map_rows(x, "softmax", [](const float* in, float* out, int64_t C) {
+    return map_rows(x, "softmax", false, [](const float* in, float* out, int64_t C) {
         const float lse = row_logsumexp(in, C);
         for (int64_t i = 0; i < C; ++i) out[i] = exp_poly(in[i] - lse);
     });
 }
 
 Tensor softmax_backward(const Tensor& y, const Tensor& grad_y) {
-    return map_rows_backward(y, grad_y, "softmax_backward", [](const float* y, const float* g, float* d, int64_t C) {
+    return map_rows_backward(y, grad_y, "softmax_backward", false, [](const float* y, const float* g, float* d, int64_t C) {
         double dot = 0;
         for (int64_t i = 0; i < C; ++i) dot += double(y[i]) * g[i];
-        for (int64_t i = 0; i < C; ++i) d[i] = y[i] * (g[i] - float(dot));
+        for (int64_t i = 0; i < C; ++i) d[i] = softmax_grad(y[i], g[i], float(dot));
     });
 }
 
 // ---- log-softmax: y_i = x_i − lse(x);  dx = g − exp(y) · Σ g ----
 Tensor log_softmax(const Tensor& x) {
-    return map_rows(x, "log_softmax", [](const float* in, float* out, int64_t C) {
+    return map_rows(x, "log_softmax", true, [](const float* in, float* out, int64_t C) {
         const float lse = row_logsumexp(in, C);
         for (int64_t i = 0; i < C; ++i) out[i] = in[i] - lse;
     });
 }
 
 Tensor log_softmax_backward(const Tensor& y, const Tensor& grad_y) {
-    return map_rows_backward(y, grad_y, "log_softmax_backward",
+    return map_rows_backward(y, grad_y, "log_softmax_backward", true,
                              [](const float* y, const float* g, float* d, int64_t C) {
                                  double gsum = 0;
                                  for (int64_t i = 0; i < C; ++i) gsum += g[i];
-                                 for (int64_t i = 0; i < C; ++i) d[i] = g[i] - exp_poly(y[i]) * float(gsum);
+                                 for (int64_t i = 0; i < C; ++i) d[i] = log_softmax_grad(y[i], g[i], float(gsum));
                              });
 }
 
 // ---- layer norm: n = (x − μ)·rstd, y = n ⊙ w + b, rstd = 1/√(var + eps) ----
 LayerNormResult layernorm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
+    const Device device = common_device("layernorm", {&x, &weight, &bias});
     const int64_t C = row_length(x, "layernorm"), rows = x.numel() / C;
     SPLATLM_CHECK(weight.shape() == Shape{C} && bias.shape() == Shape{C}, "layernorm: weight ",
                   shape_str(weight.shape()), " and bias ", shape_str(bias.shape()), " must be [", C, "] for input ",
                   shape_str(x.shape()));
     Tensor src = contiguous(x), w = contiguous(weight), b = contiguous(bias);
     Shape row_shape(x.shape().begin(), x.shape().end() - 1);
-    LayerNormResult r{Tensor::empty(x.shape()), Tensor::empty(row_shape), Tensor::empty(row_shape)};
+    LayerNormResult r{Tensor::empty(x.shape(), device), Tensor::empty(row_shape, device), Tensor::empty(row_shape, device)};
     const float *p = src.data(), *pw = w.data(), *pb = b.data();
     float *o = r.y.data(), *mean = r.mean.data(), *rstd = r.rstd.data();
+    if (device == Device::CUDA) {
+        cuda::layernorm(rows, C, eps, o, mean, rstd, p, pw, pb);
+        return r;
+    }
 #pragma omp parallel for schedule(static) if (rows * C > 16384)
     for (int64_t row = 0; row < rows; ++row) {
         const float* xr = p + row * C;
@@ -115,8 +146,8 @@ LayerNormResult layernorm(const Tensor& x, const Tensor& weight, const Tensor& b
         for (int64_t i = 0; i < C; ++i) m += xr[i];
         m /= C;
         for (int64_t i = 0; i < C; ++i) v += (xr[i] - m) * (xr[i] - m);
-        const float s = static_cast<float>(1.0 / std::sqrt(v / C + eps));
-        for (int64_t i = 0; i < C; ++i) o[row * C + i] = (xr[i] - float(m)) * s * pw[i] + pb[i];
+        const float s = layernorm_rstd(v, C, eps);
+        for (int64_t i = 0; i < C; ++i) o[row * C + i] = layernorm_y(xr[i], float(m), s, pw[i], pb[i]);
         mean[row] = float(m);
         rstd[row] = s;
     }
@@ -126,25 +157,34 @@ LayerNormResult layernorm(const Tensor& x, const Tensor& weight, const Tensor& b
 // dn = g ⊙ w;  dx = rstd · (dn − mean(dn) − n · mean(dn ⊙ n));  dw = Σ_rows g ⊙ n;  db = Σ_rows g.
 LayerNormGrads layernorm_backward(const Tensor& x, const Tensor& weight, const Tensor& mean, const Tensor& rstd,
                                   const Tensor& grad_y) {
+    const Device device = common_device("layernorm_backward", {&x, &weight, &mean, &rstd, &grad_y});
     check_same_shape("layernorm_backward", x, grad_y);
     const int64_t C = row_length(x, "layernorm_backward"), rows = x.numel() / C;
-    Tensor xs = contiguous(x), gs = contiguous(grad_y), w = contiguous(weight);
-    LayerNormGrads g{Tensor::empty(x.shape()), Tensor::empty({C}), Tensor::empty({C})};
-    const float *px = xs.data(), *pg = gs.data(), *pw = w.data(), *pm = mean.data(), *ps = rstd.data();
+    SPLATLM_CHECK(weight.numel() == C && mean.numel() == rows && rstd.numel() == rows, "layernorm_backward: weight ",
+                  shape_str(weight.shape()), ", mean ", shape_str(mean.shape()), " and rstd ", shape_str(rstd.shape()),
+                  " do not fit input ", shape_str(x.shape()));
+    Tensor xs = contiguous(x), gs = contiguous(grad_y), w = contiguous(weight), ms = contiguous(mean),
+           ss = contiguous(rstd);
+    LayerNormGrads g{Tensor::empty(x.shape(), device), Tensor::empty({C}, device), Tensor::empty({C}, device)};
+    const float *px = xs.data(), *pg = gs.data(), *pw = w.data(), *pm = ms.data(), *ps = ss.data();
     float* dx = g.dx.data();
+    if (device == Device::CUDA) {
+        cuda::layernorm_backward(rows, C, dx, g.dweight.data(), g.dbias.data(), px, pw, pm, ps, pg);
+        return g;
+    }
 #pragma omp parallel for schedule(static) if (rows * C > 16384)
     for (int64_t r = 0; r < rows; ++r) {
         double mean_dn = 0, mean_dn_n = 0;
         for (int64_t i = 0; i < C; ++i) {
-            const float n = (px[r * C + i] - pm[r]) * ps[r], dn = pg[r * C + i] * pw[i];
+            const float n = layernorm_normalized(px[r * C + i], pm[r], ps[r]), dn = pg[r * C + i] * pw[i];
             mean_dn += dn;
             mean_dn_n += dn * n;
         }
         mean_dn /= C;
         mean_dn_n /= C;
         for (int64_t i = 0; i < C; ++i) {
-            const float n = (px[r * C + i] - pm[r]) * ps[r], dn = pg[r * C + i] * pw[i];
-            dx[r * C + i] = ps[r] * (dn - float(mean_dn) - n * float(mean_dn_n));
+            const float n = layernorm_normalized(px[r * C + i], pm[r], ps[r]), dn = pg[r * C + i] * pw[i];
+            dx[r * C + i] = layernorm_dx(dn, n, ps[r], float(mean_dn), float(mean_dn_n));
         }
     }
     // Parameter gradients: each thread owns a range of columns, so there are no races and the
@@ -152,21 +192,16 @@ LayerNormGrads layernorm_backward(const Tensor& x, const Tensor& weight, const T
     float *dw = g.dweight.data(), *db = g.dbias.data();
 #pragma omp parallel for schedule(static) if (rows * C > 16384)
     for (int64_t i = 0; i < C; ++i) {
-        double sw = 0, sb = 0;
-        for (int64_t r = 0; r < rows; ++r) {
-            const float n = (px[r * C + i] - pm[r]) * ps[r];
-            sw += pg[r * C + i] * n;
-            sb += pg[r * C + i];
-        }
-        dw[i] = float(sw);
-        db[i] = float(sb);
+        const LayerNormParamSums s = layernorm_param_sums(px, pg, pm, ps, C, i, 0, rows);
+        dw[i] = float(s.dweight);
+        db[i] = float(s.dbias);
     }
     return g;
 }
 
 // ---- embedding: out[r] = table[id[r]];  dtable[v] = Σ_{r: id[r] = v} g[r] ----
 Tensor embedding(const Tensor& table, const Indices& ids) {
-    check_device("embedding", table, Device::CPU);
+    SPLATLM_CHECK(table.defined(), "embedding: undefined table");
     SPLATLM_CHECK(table.dim() == 2, "embedding: table must be [vocab, dim], got ", shape_str(table.shape()));
     SPLATLM_CHECK(numel(ids.shape) == static_cast<int64_t>(ids.ids.size()), "embedding: ", ids.ids.size(),
                   " ids do not fill shape ", shape_str(ids.shape));
@@ -176,22 +211,32 @@ Tensor embedding(const Tensor& table, const Indices& ids) {
                       shape_str(table.shape()));
     Shape out_shape = ids.shape;
     out_shape.push_back(C);
-    Tensor t = contiguous(table), out = Tensor::empty(out_shape);
+    Tensor t = contiguous(table), out = Tensor::empty(out_shape, table.device());
     const float* pt = t.data();
     float* o = out.data();
+    if (table.device() == Device::CUDA) {
+        cuda::embedding(n, C, o, pt, ids.ids.data());
+        return out;
+    }
 #pragma omp parallel for schedule(static) if (n * C > 16384)
     for (int64_t r = 0; r < n; ++r) std::copy_n(pt + int64_t(ids.ids[r]) * C, C, o + r * C);
     return out;
 }
 
 Tensor embedding_backward(const Indices& ids, const Tensor& grad_out, int64_t vocab) {
-    check_device("embedding_backward", grad_out, Device::CPU);
+    SPLATLM_CHECK(grad_out.defined() && grad_out.dim() >= 1, "embedding_backward: needs a gradient with a last axis");
     const int64_t C = grad_out.size(-1), n = static_cast<int64_t>(ids.ids.size());
     SPLATLM_CHECK(grad_out.numel() == n * C, "embedding_backward: gradient ", shape_str(grad_out.shape()),
                   " does not match ", n, " ids");
-    Tensor g = contiguous(grad_out), dtable = Tensor::zeros({vocab, C});
+    for (int32_t id : ids.ids)
+        SPLATLM_CHECK(id >= 0 && id < vocab, "embedding_backward: id ", id, " out of range for a vocabulary of ", vocab);
+    Tensor g = contiguous(grad_out), dtable = Tensor::zeros({vocab, C}, grad_out.device());
     const float* pg = g.data();
     float* d = dtable.data();
+    if (grad_out.device() == Device::CUDA) {  // rows grouped by id on the host, each id's rows summed in order
+        cuda::embedding_backward(n, C, d, pg, ids.ids.data());
+        return dtable;
+    }
     // Threads split the columns: every row of the scatter-add touches only its own column range.
 #pragma omp parallel if (n * C > 16384)
     {
@@ -208,7 +253,7 @@ Tensor embedding_backward(const Indices& ids, const Tensor& grad_out, int64_t vo
 
 // ---- cross-entropy: loss = mean_r (lse(x_r) − x_r[t_r]);  dx_r = (softmax(x_r) − onehot(t_r)) · g/count ----
 CrossEntropyResult cross_entropy(const Tensor& logits, const Indices& targets, int32_t ignore_index) {
-    check_device("cross_entropy", logits, Device::CPU);
+    SPLATLM_CHECK(logits.defined(), "cross_entropy: undefined logits");
     SPLATLM_CHECK(logits.dim() == 2, "cross_entropy: logits must be [rows, classes], got ", shape_str(logits.shape()));
     const int64_t N = logits.size(0), V = logits.size(1);
     SPLATLM_CHECK(static_cast<int64_t>(targets.ids.size()) == N, "cross_entropy: ", targets.ids.size(),
@@ -217,9 +262,15 @@ CrossEntropyResult cross_entropy(const Tensor& logits, const Indices& targets, i
         SPLATLM_CHECK(t == ignore_index || (t >= 0 && t < V), "cross_entropy: target ", t,
                       " out of range for logits of shape ", shape_str(logits.shape()));
     Tensor x = contiguous(logits);
-    CrossEntropyResult r{Tensor::empty({}), Tensor::empty({N}), 0};
+    CrossEntropyResult r{Tensor::empty({}), Tensor::empty({N}, logits.device()), 0};
     const float* p = x.data();
     float* lse = r.logsumexp.data();
+    if (logits.device() == Device::CUDA) {
+        const double total = cuda::cross_entropy(N, V, lse, p, targets.ids.data(), ignore_index);
+        r.counted = std::count_if(targets.ids.begin(), targets.ids.end(), [&](int32_t t) { return t != ignore_index; });
+        r.loss = Tensor::scalar(r.counted ? float(total / r.counted) : 0.f).to(Device::CUDA);
+        return r;
+    }
     double total = 0;
     int64_t counted = 0;
 #pragma omp parallel for schedule(static) reduction(+ : total, counted) if (N * V > 16384)
@@ -236,11 +287,23 @@ CrossEntropyResult cross_entropy(const Tensor& logits, const Indices& targets, i
 
 Tensor cross_entropy_backward(const Tensor& logits, const Indices& targets, const Tensor& logsumexp,
                               int64_t counted, float grad_loss, int32_t ignore_index) {
+    const Device device = common_device("cross_entropy_backward", {&logits, &logsumexp});
+    SPLATLM_CHECK(logits.dim() == 2 && logsumexp.numel() == logits.size(0) &&
+                      static_cast<int64_t>(targets.ids.size()) == logits.size(0),
+                  "cross_entropy_backward: logits ", shape_str(logits.shape()), ", logsumexp ",
+                  shape_str(logsumexp.shape()), " and ", targets.ids.size(), " targets do not fit");
     const int64_t N = logits.size(0), V = logits.size(1);
-    Tensor x = contiguous(logits), dx = Tensor::empty({N, V});
-    const float *p = x.data(), *lse = logsumexp.data();
+    for (int32_t t : targets.ids)
+        SPLATLM_CHECK(t == ignore_index || (t >= 0 && t < V), "cross_entropy_backward: target ", t,
+                      " out of range for logits of shape ", shape_str(logits.shape()));
+    Tensor x = contiguous(logits), ls = contiguous(logsumexp), dx = Tensor::empty({N, V}, device);
+    const float *p = x.data(), *lse = ls.data();
     float* d = dx.data();
     const float scale = counted ? grad_loss / float(counted) : 0.f;
+    if (device == Device::CUDA) {
+        cuda::cross_entropy_backward(N, V, d, p, lse, targets.ids.data(), ignore_index, scale);
+        return dx;
+    }
 #pragma omp parallel for schedule(static) if (N * V > 16384)
     for (int64_t i = 0; i < N; ++i) {
         const bool ignored = targets.ids[i] == ignore_index;
