@@ -16,6 +16,11 @@ __global__ void map_kernel(BroadcastIndex<2> index, float* out, const float* x, 
         map_at(index, i, out, x, f);
 }
 
+__global__ void fill_kernel(float* out, int64_t n, float value) {
+    for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+        out[i] = value;
+}
+
 template <class F>
 void launch_map(const BroadcastIndex<2>& index, float* out, const float* x, F f) {
     if (index.numel == 0) return;  // a launch of zero blocks is an error
@@ -33,5 +38,11 @@ void pow_scalar(const BroadcastIndex<2>& index, float* out, const float* x, floa
     launch_map(index, out, x, PowMap{p});
 }
 void add_into(const BroadcastIndex<2>& index, float* out, const float* x) { launch_map(index, out, x, AddIntoMap{}); }
+
+void fill(float* out, int64_t n, float value) {
+    if (n == 0) return;
+    fill_kernel<<<grid_stride_blocks(n), kThreads>>>(out, n, value);
+    CUDA_CHECK(cudaGetLastError());
+}
 
 }  // namespace splatlm::cuda

@@ -8,5 +8,6 @@ void copy(const BroadcastIndex<2>&, float*, const float*) { not_built(); }
 void affine(const BroadcastIndex<2>&, float*, const float*, float, float) { not_built(); }
 void pow_scalar(const BroadcastIndex<2>&, float*, const float*, float) { not_built(); }
 void add_into(const BroadcastIndex<2>&, float*, const float*) { not_built(); }
+void fill(float*, int64_t, float) { not_built(); }
 
 }  // namespace splatlm::cuda

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cuda/map.h"
 #include "cuda/runtime.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
@@ -24,9 +25,12 @@ Tensor Tensor::empty(const Shape& shape, Device device) {
 }
 
 Tensor Tensor::full(const Shape& shape, float value, Device device) {
-    Tensor cpu = empty(shape);
-    std::fill_n(cpu.data(), cpu.numel(), value);
-    return cpu.to(device);
+    Tensor t = empty(shape, device);
+    if (device == Device::CUDA)
+        cuda::fill(t.data(), t.numel(), value);  // on the device: no host buffer, no copy
+    else
+        std::fill_n(t.data(), t.numel(), value);
+    return t;
 }
 
 Tensor Tensor::zeros(const Shape& shape, Device device) { return full(shape, 0.f, device); }

@@ -311,7 +311,7 @@ Tensor on_cuda(const Tensor& x) { return x.to(Device::CUDA); }
         }                                         \
     } while (0)
 
-TEST_CASE("CUDA copies: contiguous, copy_into, clone and to of strided CUDA tensors are exact", "[cuda][gpu]") {
+TEST_CASE("CUDA copies: contiguous, copy_into, clone, to and full of CUDA tensors are exact", "[cuda][gpu]") {
     SKIP_WITHOUT_GPU();
     const Tensor base = test::random({37, 4099}, 21, 1e4f);
     const Tensor base_gpu = on_cuda(base);
@@ -336,6 +336,7 @@ TEST_CASE("CUDA copies: contiguous, copy_into, clone and to of strided CUDA tens
     raw::copy_into(target, raw::transpose(base_gpu, 0, 1));
     require_same_bits(target, raw::transpose(base, 0, 1));
     REQUIRE(raw::sum_all(raw::slice(raw::reshape(wide, {4099, 37, 2}), 2, 0, 1)).item() == 0.f);  // untouched
+    require_same_bits(Tensor::full({3, 1001}, -2.5f, Device::CUDA), Tensor::full({3, 1001}, -2.5f));
     REQUIRE_THROWS_WITH(raw::copy_into(target, raw::transpose(base, 0, 1)),
                         Contains("copy: destination [4099, 37] on cuda, source [4099, 37] on cpu"));
 }
