@@ -3,8 +3,9 @@
 // checks its inputs and throws splatlm::Error naming the op and the shapes on bad input.
 //
 // Device dispatch: each op checks the device of its inputs in one place (the CUDA backend hooks in
-// there). unary and binary also run on CUDA tensors (cuda/elementwise.cu); every other kernel runs
-// on the CPU with OpenMP and refuses a CUDA tensor with an error naming the op.
+// there). Every op here except matmul also runs on CUDA tensors (cuda/elementwise.cu, map.cu,
+// reduce.cu, nn_kernels.cu), giving a new CUDA tensor; inputs on different devices are an error
+// naming the op. Ops not ported refuse a CUDA tensor with an error naming the op.
 #pragma once
 #include <vector>
 
