@@ -35,13 +35,26 @@ struct MaxReducer {
     SPLATLM_HD static float finish(Acc acc) { return acc; }
 };
 
-// Output j's elements k = first, first + step, ... (< n), in that order: one thread's share when
-// `step` threads split the axis (first = the thread's index), or the whole axis (0, 1).
+// Output j's elements k = first, first + step, ... below end, in that order: the whole axis
+// (0, n, 1), one thread's share when `step` threads split it (first = the thread's index), or one
+// chunk of it (chunk·len, its end, 1).
 template <class R>
-SPLATLM_HD typename R::Acc reduce_range(const ReduceLayout& L, const float* x, int64_t j, int64_t first, int64_t step) {
+SPLATLM_HD typename R::Acc reduce_range(const ReduceLayout& L, const float* x, int64_t j, int64_t first, int64_t end,
+                                        int64_t step) {
     typename R::Acc acc = R::init();
-    for (int64_t k = first; k < L.n; k += step) acc = R::step(acc, x[L.offset(j, k)]);
+    for (int64_t k = first; k < end; k += step) acc = R::step(acc, x[L.offset(j, k)]);
     return acc;
+}
+
+// A long axis with few outputs (e.g. a bias gradient: [rows, C] summed over rows) is cut into chunks
+// of kReduceChunk elements: one thread per (chunk, output) reduces its chunk, then one thread per
+// output merges its chunks in order — enough threads to fill a GPU, and still a fixed order.
+inline constexpr int64_t kReduceChunk = 256;
+SPLATLM_HD inline int64_t reduce_chunks(const ReduceLayout& L) { return (L.n + kReduceChunk - 1) / kReduceChunk; }
+template <class R>
+SPLATLM_HD typename R::Acc reduce_chunk(const ReduceLayout& L, const float* x, int64_t j, int64_t chunk) {
+    const int64_t first = chunk * kReduceChunk, end = first + kReduceChunk < L.n ? first + kReduceChunk : L.n;
+    return reduce_range<R>(L, x, j, first, end, 1);
 }
 
 }  // namespace splatlm

@@ -132,11 +132,11 @@ TEST_CASE("reduce layout: offsets, sums and maxima over every axis equal raw:: o
         Tensor per_thread = Tensor::empty({L.outputs()}), per_block = Tensor::empty({L.outputs()}),
                maxima = Tensor::empty({L.outputs()});
         for (int64_t j = 0; j < L.outputs(); ++j) {
-            per_thread.data()[j] = SumReducer::finish(reduce_range<SumReducer>(L, x.data(), j, 0, 1));
+            per_thread.data()[j] = SumReducer::finish(reduce_range<SumReducer>(L, x.data(), j, 0, L.n, 1));
             std::vector<double> part(kBlock);
-            for (int t = 0; t < kBlock; ++t) part[t] = reduce_range<SumReducer>(L, x.data(), j, t, kBlock);
+            for (int t = 0; t < kBlock; ++t) part[t] = reduce_range<SumReducer>(L, x.data(), j, t, L.n, kBlock);
             per_block.data()[j] = SumReducer::finish(block_fold(part, SumReducer::merge));
-            maxima.data()[j] = MaxReducer::finish(reduce_range<MaxReducer>(L, x.data(), j, 0, 1));
+            maxima.data()[j] = MaxReducer::finish(reduce_range<MaxReducer>(L, x.data(), j, 0, L.n, 1));
         }
         const Tensor want = raw::reshape(raw::sum(x, axis, false), {-1});
         require_all_close(per_thread, want, 1e-7, 0);  // double sums, rounded once: equal up to the rounding
@@ -146,9 +146,28 @@ TEST_CASE("reduce layout: offsets, sums and maxima over every axis equal raw:: o
     // max skips NaN as the CPU's std::max does; an empty axis sums to 0.
     const float nan = std::numeric_limits<float>::quiet_NaN();
     const float row[] = {1.f, nan, 3.f, -2.f};
-    REQUIRE(reduce_range<MaxReducer>(ReduceLayout{1, 4, 1}, row, 0, 0, 1) == 3.f);
+    REQUIRE(reduce_range<MaxReducer>(ReduceLayout{1, 4, 1}, row, 0, 0, 4, 1) == 3.f);
     REQUIRE(raw::max(Tensor::from_vector({1.f, nan, 3.f, -2.f}, {4}), 0, false).item() == 3.f);
-    REQUIRE(reduce_range<SumReducer>(ReduceLayout{1, 0, 1}, row, 0, 0, 1) == 0.0);
+    REQUIRE(reduce_range<SumReducer>(ReduceLayout{1, 0, 1}, row, 0, 0, 0, 1) == 0.0);
+}
+
+TEST_CASE("reduce layout: a long axis in chunks, merged in order, equals raw:: on the CPU", "[cuda]") {
+    // [600, 5] over axis 0, as a bias gradient: chunks of 256, 256 and 88 rows.
+    const Tensor x = test::random({2, 600, 5}, 14, 10.f);
+    const ReduceLayout L{2, 600, 5};
+    REQUIRE(reduce_chunks(L) == 3);
+    Tensor sums = Tensor::empty({L.outputs()}), maxima = Tensor::empty({L.outputs()});
+    for (int64_t j = 0; j < L.outputs(); ++j) {
+        double s = reduce_chunk<SumReducer>(L, x.data(), j, 0);
+        float m = reduce_chunk<MaxReducer>(L, x.data(), j, 0);
+        for (int64_t c = 1; c < reduce_chunks(L); ++c) {
+            s = SumReducer::merge(s, reduce_chunk<SumReducer>(L, x.data(), j, c));
+            m = MaxReducer::merge(m, reduce_chunk<MaxReducer>(L, x.data(), j, c));
+        }
+        sums.data()[j] = SumReducer::finish(s), maxima.data()[j] = MaxReducer::finish(m);
+    }
+    require_all_close(sums, raw::reshape(raw::sum(x, 1, false), {-1}), 1e-7, 0);
+    require_same_bits(maxima, raw::reshape(raw::max(x, 1, false), {-1}));
 }
 
 TEST_CASE("log-sum-exp merged as the row kernels do equals the CPU's, huge magnitudes and -inf included", "[cuda]") {
