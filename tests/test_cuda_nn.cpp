@@ -404,12 +404,16 @@ TEST_CASE("CUDA sum, max and sum_to equal the CPU over every axis, strided, and 
             require_all_close(raw::sum_all(xg), raw::sum_all(x), 1e-6, 1e-3);
         }
     }
-    // 16.8M elements in one sum: a block strides the whole tensor; and sum_to undoing a broadcast.
+    // 16.8M elements in one sum: a block strides the whole tensor; over axis 0, 4099 outputs of 4097
+    // elements each go in chunks; 2^18 + 2 outputs of 300 elements, one thread each.
     const Tensor big = test::random({4097, 4099}, 25);
     const Tensor big_gpu = on_cuda(big);
     require_all_close(raw::sum_all(big_gpu), raw::sum_all(big), 1e-6, 1e-3);
     require_same_bits(raw::sum_all(big_gpu), raw::sum_all(big_gpu));
-    require_all_close(raw::sum(big_gpu, 0, false), raw::sum(big, 0, false), 1e-6, 1e-5);
+    require_all_close(raw::sum(big_gpu, 0, false), raw::sum(big, 0, false), 1e-6, 1e-4);
+    require_same_bits(raw::max(big_gpu, 0, true), raw::max(big, 0, true));
+    const Tensor wide = test::random({2, 300, (1 << 17) + 1}, 27);
+    require_all_close(raw::sum(on_cuda(wide), 1, false), raw::sum(wide, 1, false), 1e-6, 1e-4);
     const Tensor g = test::random({3, 5, 4, 7}, 26);
     for (const Shape& to : {Shape{5, 1, 7}, Shape{7}, Shape{1}, Shape{3, 5, 4, 7}, Shape{}})
         require_all_close(raw::sum_to(on_cuda(g), to), raw::sum_to(g, to), 1e-6, 1e-5);
