@@ -1,6 +1,7 @@
 // Device random numbers (cuRAND Philox) and dropout on CUDA tensors. On any machine ("[cuda]"):
 // the per-element math the kernels run (bits → uniform, uniform → dropout mask). On a GPU
 // ("[cuda][gpu]", skipped visibly without one): reproducibility, distributions and dropout.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -78,7 +79,7 @@ TEST_CASE("CUDA random fills: reproducible per seed and offset, distributed as s
     const std::vector<float> u = cuda::random_uniform(shape, 7).to(Device::CPU).to_vector();
     REQUIRE(cuda::random_uniform(shape, 7).to(Device::CPU).to_vector() == u);
     REQUIRE(cuda::random_uniform(shape, 8).to(Device::CPU).to_vector() != u);
-    for (float x : u) REQUIRE((x >= 0.f && x < 1.f));
+    REQUIRE(std::all_of(u.begin(), u.end(), [](float x) { return x >= 0.f && x < 1.f; }));
     // Uniform [0, 1): mean 1/2, standard deviation 1/√12; with 10⁶ draws the sample mean's own
     // standard deviation is 0.29e-3, so 2e-3 is about 7 of them.
     const Moments mu = moments(u);
