@@ -86,11 +86,9 @@ inline GemmPlan plan_gemm(const Shape& batch, int64_t M, int64_t N, int64_t K, c
     const int64_t rsa = a_strides[nb], csa = a_strides[nb + 1], rsb = b_strides[nb], csb = b_strides[nb + 1];
     const Strides a_batch_strides(a_strides.begin(), a_strides.begin() + nb),
         b_batch_strides(b_strides.begin(), b_strides.begin() + nb);
-    const Strides c_strides = contiguous_strides([&] {
-        Shape s = batch;
-        s.insert(s.end(), {M, N});
-        return s;
-    }());
+    Shape c_shape = batch;
+    c_shape.insert(c_shape.end(), {M, N});
+    const Strides c_strides = contiguous_strides(c_shape);
     const Strides c_batch_strides(c_strides.begin(), c_strides.begin() + nb);
 
     // As on the CPU: when B is the same for every batch element and A's batch axes fold into its
