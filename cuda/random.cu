@@ -26,7 +26,12 @@ curandGenerator_t generator_for_current_device(uint64_t seed, uint64_t offset) {
     int device = 0;
     CUDA_CHECK(cudaGetDevice(&device));
     if (generators.size() <= size_t(device)) generators.resize(size_t(device) + 1, nullptr);
-    if (!generators[device]) CURAND_CHECK(curandCreateGenerator(&generators[device], CURAND_RNG_PSEUDO_PHILOX4_32_10));
+    if (!generators[device]) {
+        CURAND_CHECK(curandCreateGenerator(&generators[device], CURAND_RNG_PSEUDO_PHILOX4_32_10));
+        // The legacy ordering is the one cuRAND promises to keep in every release (the default may
+        // change), so a seed's words are the same on any GPU and any cuRAND version.
+        CURAND_CHECK(curandSetGeneratorOrdering(generators[device], CURAND_ORDERING_PSEUDO_LEGACY));
+    }
     CURAND_CHECK(curandSetPseudoRandomGeneratorSeed(generators[device], seed));
     CURAND_CHECK(curandSetGeneratorOffset(generators[device], offset));
     return generators[device];
