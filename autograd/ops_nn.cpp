@@ -1,6 +1,8 @@
 // ops_nn.cpp — softmax, log-softmax, layer norm, embedding, cross-entropy and dropout as single
 // fused nodes: the raw:: kernels (tensor/nn_kernels.cpp) hold the math of both directions.
 #include "autograd/ops.h"
+#include "cuda/random.h"
+#include "cuda/random_math.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
@@ -56,9 +58,16 @@ Tensor cross_entropy(const Tensor& logits, const Indices& targets, int32_t ignor
 Tensor dropout(const Tensor& x, float p, Rng& rng) {
     SPLATLM_CHECK(p >= 0.f && p < 1.f, "dropout: probability ", p, " outside [0, 1)");
     if (p == 0.f) return x;
-    Tensor keep = Tensor::rand(x.shape(), rng);  // uniform [0,1) → mask of 1/(1−p) or 0
-    float* k = keep.data();
-    for (int64_t i = 0; i < keep.numel(); ++i) k[i] = k[i] >= p ? 1.f / (1.f - p) : 0.f;
+    // The mask holds 1/(1−p) or 0 (cuda::dropout_scale). On CUDA it is drawn on the device by
+    // cuRAND, seeded by one draw from rng: other values than on the CPU, as reproducible.
+    Tensor keep;
+    if (x.device() == Device::CUDA) {
+        keep = cuda::dropout_mask(x.shape(), p, rng.next_u64());
+    } else {
+        keep = Tensor::rand(x.shape(), rng);  // uniform [0,1) → mask
+        float* k = keep.data();
+        for (int64_t i = 0; i < keep.numel(); ++i) k[i] = cuda::dropout_scale(k[i], p);
+    }
     return record(raw::binary(Binary::Mul, x, keep), "dropout", {x},
                   [keep](const Tensor& g) -> Grads { return {raw::binary(Binary::Mul, g, keep)}; });
 }

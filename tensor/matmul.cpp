@@ -1,7 +1,10 @@
 // matmul.cpp — batched matrix products with numpy broadcasting over the batch axes, lowered onto
 // gemm(). Strides travel into the GEMM (its packing absorbs them), so transposed operands never copy.
+// CUDA tensors go to cuBLAS through a GemmPlan (cuda/gemm_plan.h), which likewise turns transposed
+// operands into transpose flags.
 #include <vector>
 
+#include "cuda/gemm.h"
 #include "tensor/error.h"
 #include "tensor/gemm.h"
 #include "tensor/ops.h"
@@ -9,9 +12,30 @@
 
 namespace splatlm::raw {
 
+namespace {
+
+// A contiguous copy of a CUDA tensor, for an operand cuBLAS cannot read in place: x · 1, exact
+// for every float (the elementwise kernels take any strides).
+Tensor cuda_contiguous(const Tensor& x) {
+    return x.is_contiguous() ? x : binary(Binary::Mul, x, Tensor::ones({}, Device::CUDA));
+}
+
+// out = a @ b on the GPU; a and b already broadcast to out's batch axes, M, N, K >= 1.
+void cuda_matmul(const Tensor& a, const Tensor& b, Tensor& out) {
+    const Shape batch(out.shape().begin(), out.shape().end() - 2);
+    const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
+    cuda::GemmPlan plan = cuda::plan_gemm(batch, M, N, K, a.strides(), b.strides());
+    if (!plan.copy_a && !plan.copy_b) return cuda::gemm(plan, a.data(), b.data(), out.data());
+    const Tensor ca = plan.copy_a ? cuda_contiguous(a) : a, cb = plan.copy_b ? cuda_contiguous(b) : b;
+    cuda::gemm(cuda::plan_gemm(batch, M, N, K, ca.strides(), cb.strides()), ca.data(), cb.data(), out.data());
+}
+
+}  // namespace
+
 Tensor matmul(const Tensor& a, const Tensor& b) {
-    check_device("matmul", a, Device::CPU);
-    check_device("matmul", b, Device::CPU);
+    SPLATLM_CHECK(a.defined() && b.defined(), "matmul: undefined tensor");
+    SPLATLM_CHECK(a.device() == b.device(), "matmul: operands on different devices: ", shape_str(a.shape()), " on ",
+                  device_name(a.device()), ", ", shape_str(b.shape()), " on ", device_name(b.device()));
     SPLATLM_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: needs operands of rank >= 2, got ", shape_str(a.shape()),
                   " and ", shape_str(b.shape()));
     const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
@@ -22,8 +46,18 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     Shape out_shape = batch;
     out_shape.push_back(M);
     out_shape.push_back(N);
-    Tensor out = Tensor::empty(out_shape);
+    const Device device = a.device();
+    if (device == Device::CUDA && K == 0 && numel(out_shape) > 0) return Tensor::zeros(out_shape, device);  // empty sums
+    Tensor out = Tensor::empty(out_shape, device);
     if (out.numel() == 0) return out;
+    // Both operands stretched to the broadcast batch (stretched axes get stride 0).
+    Shape a_full = batch, b_full = batch;
+    a_full.insert(a_full.end(), {M, K});
+    b_full.insert(b_full.end(), {K, N});
+    if (device == Device::CUDA) {
+        cuda_matmul(expand(a, a_full), expand(b, b_full), out);
+        return out;
+    }
     const int64_t rsb = b.strides()[b.dim() - 2], csb = b.strides()[b.dim() - 1];
     const int64_t rsa = a.strides()[a.dim() - 2], csa = a.strides()[a.dim() - 1];
 
@@ -39,9 +73,6 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         }
     }
     // General case: one pointer triple per batch element, found by walking the broadcast batch shape.
-    Shape a_full = batch, b_full = batch;
-    a_full.insert(a_full.end(), {M, K});
-    b_full.insert(b_full.end(), {K, N});
     Tensor ea = expand(a, a_full), eb = expand(b, b_full);
     const int64_t count = numel(batch), nb = static_cast<int64_t>(batch.size());
     std::vector<const float*> pa(count), pb(count);
