@@ -546,7 +546,8 @@ Device check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tens
                   shape_str(hk), ", got ", shape_str(log_scale.shape()), " and ", shape_str(log_amp.shape()));
     for (const auto& [t, name] : {std::pair{&o.log_decay, "log_decay"}, std::pair{&o.read_bias, "read_bias"}})
         if (t->defined())
-            SPLATLM_CHECK(t->shape() == hk, op, ": ", name, " must be ", shape_str(hk), ", got ", shape_str(t->shape()));
+            SPLATLM_CHECK(t->shape() == hk, op, ": ", name, " must be ", shape_str(hk), ", got ",
+                          shape_str(t->shape()));
     SPLATLM_CHECK(o.top >= 0 && o.top <= centres.size(1), op, ": top must be in [0, K = ", centres.size(1),
                   "] (0 = every splat), got ", o.top);
     if (o.send_bias.defined()) {
@@ -596,7 +597,8 @@ struct DeviceSplats {
         auto up = [&](const std::vector<float>& x, const Shape& shape) {
             return Tensor::from_vector(x, shape).to(Device::CUDA);
         };
-        mu = up(sc.mu, centres.shape()), c = up(sc.c, hk), la = up(sc.la, hk), rate = up(sc.rate, hk), rb = up(sc.rb, hk);
+        mu = up(sc.mu, centres.shape()), c = up(sc.c, hk), la = up(sc.la, hk);
+        rate = up(sc.rate, hk), rb = up(sc.rb, hk);
         view = {mu.data(), c.data(), la.data(), rate.data(), rb.data(),
                 o.send_bias.defined() ? heads_view<const float>(o.send_bias) : HeadsView<const float>{}};
     }
@@ -646,14 +648,16 @@ std::vector<Tensor> splat_backward_cuda(const Tensor& q, const Tensor& k, const 
     const DeviceSplats sp(centres, log_scale, log_amp, opt);
     DeviceScratch scratch(s, true);
     auto cuda_empty = [](const Shape& shape) { return Tensor::empty(shape, Device::CUDA); };
-    Tensor pa = cuda_empty({B, H, T, K}), pk = cuda_empty({B, H, T, K}), dlq = cuda_empty({B, H, T, K}),
-           dlk = cuda_empty({B, H, T, K}), rS = cuda_empty({B * H, s.chunks(), K, D}), dr = cuda_empty({B * H, K}),
-           drb = cuda_empty({B * H, K}), dq = cuda_empty(q.shape()), dk = cuda_empty(q.shape()),
-           dv = cuda_empty(q.shape()), dmu = cuda_empty(centres.shape()), dls = cuda_empty({H, K}),
-           dla = cuda_empty({H, K}), dlog_decay = cuda_empty({H, K}), drho = cuda_empty({H, K});
-    const ScanGrads gr{heads_view<const float>(grad), pa.data(), pk.data(), rS.data(), dlq.data(), dlk.data(),
-                       dr.data(), drb.data(), dq.data(), dk.data(), dv.data(), dmu.data(), dls.data(), dla.data(),
-                       dlog_decay.data(), drho.data()};
+    const Shape token{B, H, T, K}, hk{H, K};
+    Tensor pa = cuda_empty(token), pk = cuda_empty(token), dlq = cuda_empty(token), dlk = cuda_empty(token);
+    Tensor rS = cuda_empty({B * H, s.chunks(), K, D}), rZ = cuda_empty({B * H, s.chunks(), K});
+    Tensor dr = cuda_empty({B * H, K}), drb = cuda_empty({B * H, K});
+    Tensor dq = cuda_empty(q.shape()), dk = cuda_empty(q.shape()), dv = cuda_empty(q.shape());
+    Tensor dmu = cuda_empty(centres.shape()), dls = cuda_empty(hk), dla = cuda_empty(hk), dlog_decay = cuda_empty(hk),
+           drho = cuda_empty(hk);
+    const ScanGrads gr{heads_view<const float>(grad), pa.data(), pk.data(), rS.data(), rZ.data(),
+                       dlq.data(), dlk.data(), dr.data(), drb.data(), dq.data(), dk.data(), dv.data(),
+                       dmu.data(), dls.data(), dla.data(), dlog_decay.data(), drho.data()};
     cuda::splat_scan_backward(s, sp.view, heads_view<const float>(q), heads_view<const float>(k),
                               heads_view<const float>(v), scratch.buffers(), gr);
     std::vector<Tensor> grads{dq, dk, dv, dmu, dls, dla};

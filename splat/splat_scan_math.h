@@ -15,14 +15,14 @@
 // The forward splits T into NC chunks of C tokens and runs, per (b, h):
 //   A  affinities lq, lk per (t, j);
 //   B  each chunk's own state, absorbed from empty, per (chunk, j)         — parallel over chunks;
-//   C  the exclusive prefix over chunks, merging in order, per j           — NC steps, in place;
+//   C  the exclusive prefix over chunks, merging in order, per (j, d)      — NC steps, in place;
 //   D  per (chunk, j) the tokens again from the chunk's incoming state: the per-token α, β, m, z̃;
 //   E  per token the read-out weights π_j = e^{ℓ_j − M}/(Σ e^{ℓ − M} + ε), ℓ = lq + m + log z̃,
 //      kept as coef_j = π_j / z̃_j (the same arithmetic as the CPU's read_weights);
 //   F  per (chunk, column d) the columns of S̃ from the chunk's incoming state: y_t = Σ_j coef_tj·S̃_tj.
 // Memory: O(B·H·T·K) for affinities and per-token scalars, O(B·H·NC·K·D) for the chunk states.
-// The recurrent step is D, E, F on one token with the carried state as the incoming state, and
-// the state written back.
+// The backward (further down) is the same structure in reverse. The recurrent step is D, E, F on
+// one token with the carried state as the incoming state, and the state written back.
 #pragma once
 #include <cstdint>
 
@@ -263,16 +263,19 @@ struct ColumnsPass {
 //   J  dv_t = Σ_j β_tj·Ŝ_tj (per chunk, d);   K  pk_tj = Ŝ_tj·v_t (per chunk, j);
 //   L  per token: a_j = pa_j/z̃_j, gy = Σ π_j a_j, dlq_j = π_j (a_j − gy) − [j = arg]·ε/den·gy,
 //      X_j = (dlq_j − π_j a_j)/z̃_j, wk_j = β_j·pk_j;
-//   M  Ẑ_t = α_{t+1}·Ẑ_{t+1} + X_t in reverse, dlk_t = β_t·Ẑ_t + wk_t, and the sums for dr, dρ (per j);
+//   M  Ẑ_t = α_{t+1}·Ẑ_{t+1} + X_t in reverse, chunked as H, I, J (M1–M3): dlk_t = β_t·Ẑ_t + wk_t;
+//      then the sums over t for dr and dρ (M4, per j);
 //   N  dq, dk per (t, d): dx = 2·G·μ − 2·rowsum(G)·x with G = dl ⊙ c;
 //   O  dμ, d log s, d log a, d log r, dρ per splat, summed over b and t.
 // Extra memory: O(B·H·T·K) and one more O(B·H·NC·K·D) for the chunks' adjoints.
+// (The sums over t — M4, O — run one thread per output over all its terms: deterministic.)
 
 // The backward's outputs and scratch (contiguous unless a view).
 struct ScanGrads {
     HeadsView<const float> dy;
     float *pa, *pk;      // [B·H, T, K]; pk becomes wk in L
-    float* rS;           // [B·H, NC, K, D]: each chunk's own adjoint (H), then its incoming one (I)
+    float* rS;           // [B·H, NC, K, D]: each chunk's own adjoint Ŝ (H), then its incoming one (I)
+    float* rZ;           // [B·H, NC, K]: the same for Ẑ (M1, M2)
     float *dlq, *dlk;    // [B·H, T, K] (dlk: X in L, dlk after M; also the send bias's gradient)
     float *dr, *drb;     // [B·H, K]: Σ_t (t − t̄)(dlk − dlq) and Σ_t dlq
     float *dq, *dk, *dv; // [B, H, T, D]
@@ -282,6 +285,13 @@ struct ScanGrads {
 // α of the token after t (0 past the end): the factor that carries an adjoint from t + 1 back to t.
 SPLATLM_HD inline float next_alpha(const ScanShape& s, const ScanBuffers& buf, int64_t bh, int64_t t, int64_t j) {
     return t + 1 < s.T ? buf.alpha[(bh * s.T + t + 1) * s.K + j] : 0.f;
+}
+
+// Π_{u=t0+1..t1} α_u for chunk c = [t0, t1): what carries an adjoint from t1 back to t0.
+SPLATLM_HD inline float chunk_carry(const ScanShape& s, const ScanBuffers& buf, int64_t bh, int64_t c, int64_t j) {
+    float P = 1.f;
+    for (int64_t t = c * s.C; t < c * s.C + s.chunk_length(c); ++t) P *= next_alpha(s, buf, bh, t, j);
+    return P;
 }
 
 // G: i = (bh·NC + chunk)·K + j. The chunk's S̃_j rebuilt in place over its incoming state.
@@ -341,11 +351,9 @@ struct AdjointPrefixPass {
         float carry = 0.f;  // Ŝ at the first token after the chunk
         for (int64_t c = s.chunks() - 1; c >= 0; --c) {
             float* slot = gr.rS + ((bh * s.chunks() + c) * s.K + j) * s.D + d;
-            float P = 1.f;  // Π_{u=t0+1..t1} α_u
-            for (int64_t t = c * s.C; t < c * s.C + s.chunk_length(c); ++t) P *= next_alpha(s, buf, bh, t, j);
             const float own = *slot;
             *slot = carry;
-            carry = own + P * carry;
+            carry = own + chunk_carry(s, buf, bh, c, j) * carry;
         }
     }
 };
@@ -416,21 +424,64 @@ struct TokenAdjointsPass {
     }
 };
 
-// M: i = bh·K + j. The reverse scan of Ẑ over all T tokens (O(1) per token), then dr and dρ's sums.
-struct NormaliserAdjointPass {
+// M1: i = (bh·NC + chunk)·K + j. Each chunk's own Ẑ at its first token, from 0 past its end.
+struct NormaliserChunkPass {
+    ScanShape s;
+    ScanBuffers buf;
+    ScanGrads gr;
+    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.K; }
+    SPLATLM_HD void operator()(int64_t i) const {
+        const int64_t j = i % s.K, c = i / s.K % s.chunks(), bh = i / (s.K * s.chunks()), t0 = c * s.C;
+        float Z = 0.f;
+        for (int64_t t = t0 + s.chunk_length(c) - 1; t >= t0; --t)
+            Z = next_alpha(s, buf, bh, t, j) * Z + gr.dlk[(bh * s.T + t) * s.K + j];
+        gr.rZ[i] = Z;
+    }
+};
+
+// M2: i = bh·K + j. The incoming Ẑ of every chunk, in place, from the last chunk back (as I).
+struct NormaliserPrefixPass {
     ScanShape s;
     ScanBuffers buf;
     ScanGrads gr;
     SPLATLM_HD int64_t size() const { return s.B * s.H * s.K; }
     SPLATLM_HD void operator()(int64_t i) const {
         const int64_t j = i % s.K, bh = i / s.K;
-        float Z = 0.f;
-        for (int64_t t = s.T - 1; t >= 0; --t) {
+        float carry = 0.f;
+        for (int64_t c = s.chunks() - 1; c >= 0; --c) {
+            float* slot = gr.rZ + (bh * s.chunks() + c) * s.K + j;
+            const float own = *slot;
+            *slot = carry;
+            carry = own + chunk_carry(s, buf, bh, c, j) * carry;
+        }
+    }
+};
+
+// M3: i = (bh·NC + chunk)·K + j. Ẑ through the chunk from its incoming value: dlk_t = β_t·Ẑ_t + wk_t.
+struct NormaliserAdjointPass {
+    ScanShape s;
+    ScanBuffers buf;
+    ScanGrads gr;
+    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.K; }
+    SPLATLM_HD void operator()(int64_t i) const {
+        const int64_t j = i % s.K, c = i / s.K % s.chunks(), bh = i / (s.K * s.chunks()), t0 = c * s.C;
+        float Z = gr.rZ[i];
+        for (int64_t t = t0 + s.chunk_length(c) - 1; t >= t0; --t) {
             const int64_t tj = (bh * s.T + t) * s.K + j;
             Z = next_alpha(s, buf, bh, t, j) * Z + gr.dlk[tj];
             gr.dlk[tj] = buf.beta[tj] * Z + gr.pk[tj];
         }
-        // dr = Σ_t (t − t̄)(dlk − dlq), centred as on the CPU (splat_op.cpp); dρ = Σ_t dlq
+    }
+};
+
+// M4: i = bh·K + j. dr = Σ_t (t − t̄)(dlk − dlq), centred as on the CPU (splat_op.cpp), and dρ = Σ_t dlq
+// (a sum over all T tokens per thread).
+struct DecaySumsPass {
+    ScanShape s;
+    ScanGrads gr;
+    SPLATLM_HD int64_t size() const { return s.B * s.H * s.K; }
+    SPLATLM_HD void operator()(int64_t i) const {
+        const int64_t j = i % s.K, bh = i / s.K;
         const double tbar = 0.5 * double(s.T - 1);
         double acc_r = 0, acc_q = 0;
         for (int64_t t = 0; t < s.T; ++t) {
@@ -534,7 +585,10 @@ void splat_scan_backward(const ScanShape& s, const ScanSplats& sp, HeadsView<con
     run(AdjointValuesPass{s, buf, gr});
     run(AdjointKeysPass{s, v, buf, gr});
     run(TokenAdjointsPass{s, buf, gr});
+    run(NormaliserChunkPass{s, buf, gr});
+    run(NormaliserPrefixPass{s, buf, gr});
     run(NormaliserAdjointPass{s, buf, gr});
+    run(DecaySumsPass{s, gr});
     run(InputGradsPass{s, sp, q, k, gr});
     run(SplatGradsPass{s, sp, q, k, buf, gr});
 }

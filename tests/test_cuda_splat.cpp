@@ -160,14 +160,15 @@ std::vector<Tensor> host_backward(const QKV& x, const SplatParams& p, const Spla
     const int64_t B = x.q.size(0), H = x.q.size(1), T = x.q.size(2), D = x.q.size(3), K = p.centres.size(1);
     HostScan scan({B, H, T, K, D, C}, p, o);
     const int64_t token = B * H * T * K;
-    std::vector<float> pa(token, NAN), pk(token, NAN), dlq(token, NAN), dlk(token, NAN),
-        rS(B * H * scan.s.chunks() * K * D, NAN), dr(B * H * K, NAN), drb(B * H * K, NAN);
-    Tensor dq = Tensor::full(x.q.shape(), NAN), dk = Tensor::full(x.q.shape(), NAN), dv = Tensor::full(x.q.shape(), NAN),
-           dmu = Tensor::full({H, K, D}, NAN), dls = Tensor::full({H, K}, NAN), dla = Tensor::full({H, K}, NAN),
+    std::vector<float> pa(token, NAN), pk(token, NAN), dlq(token, NAN), dlk(token, NAN);
+    std::vector<float> rS(B * H * scan.s.chunks() * K * D, NAN), rZ(B * H * scan.s.chunks() * K, NAN);
+    std::vector<float> dr(B * H * K, NAN), drb(B * H * K, NAN);
+    Tensor dq = Tensor::full(x.q.shape(), NAN), dk = Tensor::full(x.q.shape(), NAN), dv = Tensor::full(x.q.shape(), NAN);
+    Tensor dmu = Tensor::full({H, K, D}, NAN), dls = Tensor::full({H, K}, NAN), dla = Tensor::full({H, K}, NAN),
            dlog_decay = Tensor::full({H, K}, NAN), drho = Tensor::full({H, K}, NAN);
-    const ScanGrads gr{heads_view<const float>(dy), pa.data(), pk.data(), rS.data(), dlq.data(), dlk.data(),
-                       dr.data(), drb.data(), dq.data(), dk.data(), dv.data(), dmu.data(), dls.data(), dla.data(),
-                       dlog_decay.data(), drho.data()};
+    const ScanGrads gr{heads_view<const float>(dy), pa.data(), pk.data(), rS.data(), rZ.data(),
+                       dlq.data(), dlk.data(), dr.data(), drb.data(), dq.data(), dk.data(), dv.data(),
+                       dmu.data(), dls.data(), dla.data(), dlog_decay.data(), drho.data()};
     splat_scan_backward(scan.s, scan.splats(o), heads_view<const float>(x.q), heads_view<const float>(x.k),
                         heads_view<const float>(x.v), scan.buffers(), gr, HostRun{});
     std::vector<Tensor> grads{dq, dk, dv, dmu, dls, dla};
@@ -200,7 +201,8 @@ void require_grad_close(const Tensor& got, const Tensor& want, double tol) {
     const std::vector<float> g = got.to_vector(), w = want.to_vector();
     REQUIRE(g.size() == w.size());
     double err = 0, norm = 0;
-    for (size_t i = 0; i < g.size(); ++i) err += (double(g[i]) - w[i]) * (double(g[i]) - w[i]), norm += double(w[i]) * w[i];
+    for (size_t i = 0; i < g.size(); ++i)
+        err += (double(g[i]) - w[i]) * (double(g[i]) - w[i]), norm += double(w[i]) * w[i];
     CAPTURE(std::sqrt(err), std::sqrt(norm));
     REQUIRE(std::sqrt(err) <= tol * (std::sqrt(norm) + 0.1));
 }
