@@ -14,6 +14,7 @@
 // affinity counts as −∞); the scalar pass moves every splat's running max (O(K), no exponentials) and
 // absorbs only the p writes, the read-out weights, the column passes and the per-token adjoints visit
 // only the picked splats — O(p·D) per token in the columns (the dense op keeps its fused kernels).
+// CUDA tensors take another route: the chunked scan of splat/splat_scan_math.h (section "on CUDA").
 #include "splat/splat_op.h"
 
 #include <algorithm>
