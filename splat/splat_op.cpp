@@ -14,6 +14,7 @@
 // affinity counts as −∞); the scalar pass moves every splat's running max (O(K), no exponentials) and
 // absorbs only the p writes, the read-out weights, the column passes and the per-token adjoints visit
 // only the picked splats — O(p·D) per token in the columns (the dense op keeps its fused kernels).
+// CUDA tensors take another route: the chunked scan of splat/splat_scan_math.h (section "on CUDA").
 #include "splat/splat_op.h"
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "cuda/splat_scan.h"
 #include "nn/heads.h"
 #include "tensor/elementwise_math.h"
 #include "tensor/error.h"
@@ -518,10 +520,25 @@ void token_adjoints(const TokenScalars& ts, int64_t t0, int64_t t1, int64_t T, i
     }
 }
 
-void check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
-                  const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& o, int64_t rank) {
-    check_heads(op, q, k, v, rank);
-    for (const Tensor* t : {&centres, &log_scale, &log_amp}) check_device(op, *t, Device::CPU);
+// Checks shapes and options; returns the one device every input lives on.
+Device check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
+                    const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& o, int64_t rank) {
+    const Device device = q.device();
+    for (const auto& [t, name] :
+         {std::pair{&k, "k"}, std::pair{&v, "v"}, std::pair{&centres, "centres"}, std::pair{&log_scale, "log_scale"},
+          std::pair{&log_amp, "log_amp"}, std::pair{&o.log_decay, "log_decay"}, std::pair{&o.send_bias, "send_bias"},
+          std::pair{&o.read_bias, "read_bias"}})
+        SPLATLM_CHECK(!t->defined() || t->device() == device, op, ": inputs on different devices: q ",
+                      shape_str(q.shape()), " on ", device_name(device), ", ", name, " ", shape_str(t->shape()), " on ",
+                      device_name(t->device()));
+    if (device == Device::CPU) {
+        check_heads(op, q, k, v, rank);
+    } else {
+        SPLATLM_CHECK(q.dim() == rank && q.shape() == k.shape() && q.shape() == v.shape(), op,
+                      ": q, k, v must share one ", rank == 4 ? "[B, H, T, D]" : "[B, H, D]", " shape, got ",
+                      shape_str(q.shape()), ", ", shape_str(k.shape()), ", ", shape_str(v.shape()));
+        SPLATLM_CHECK(o.top == 0, op, ": top-p routing (top = ", o.top, ") is not implemented on CUDA yet");
+    }
     const int64_t H = q.size(1), D = q.size(-1);
     SPLATLM_CHECK(centres.dim() == 3 && centres.size(0) == H && centres.size(2) == D && centres.size(1) > 0, op,
                   ": centres must be [H, K, D] = [", H, ", K, ", D, "] with K > 0, got ", shape_str(centres.shape()));
@@ -529,19 +546,18 @@ void check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor
     SPLATLM_CHECK(log_scale.shape() == hk && log_amp.shape() == hk, op, ": log_scale and log_amp must be ",
                   shape_str(hk), ", got ", shape_str(log_scale.shape()), " and ", shape_str(log_amp.shape()));
     for (const auto& [t, name] : {std::pair{&o.log_decay, "log_decay"}, std::pair{&o.read_bias, "read_bias"}})
-        if (t->defined()) {
-            check_device(op, *t, Device::CPU);
-            SPLATLM_CHECK(t->shape() == hk, op, ": ", name, " must be ", shape_str(hk), ", got ", shape_str(t->shape()));
-        }
+        if (t->defined())
+            SPLATLM_CHECK(t->shape() == hk, op, ": ", name, " must be ", shape_str(hk), ", got ",
+                          shape_str(t->shape()));
     SPLATLM_CHECK(o.top >= 0 && o.top <= centres.size(1), op, ": top must be in [0, K = ", centres.size(1),
                   "] (0 = every splat), got ", o.top);
     if (o.send_bias.defined()) {
-        check_device(op, o.send_bias, Device::CPU);
         Shape want = q.shape();  // [B, H, T, K] (rank 4) or [B, H, K] (rank 3, one position)
         want.back() = centres.size(1);
         SPLATLM_CHECK(o.send_bias.shape() == want, op, ": send_bias must be ", shape_str(want), ", got ",
                       shape_str(o.send_bias.shape()));
     }
+    return device;
 }
 
 // The inputs an op call reads, in the order its backward returns their gradients.
@@ -555,20 +571,125 @@ std::vector<Tensor> op_inputs(const Tensor& q, const Tensor& k, const Tensor& v,
 
 }  // namespace
 
+// ============================================================================ on CUDA
+//
+// CUDA tensors go through the chunked scan of splat/splat_scan_math.h (docs/SPLAT.md, "On the GPU"),
+// launched by cuda/splat_scan.cu. Every kernel runs on the default stream, so scratch tensors may
+// be released as soon as the launches are queued: the allocator's next user is ordered after them.
+
+SplatConstants splat_constants(const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp,
+                               const SplatOptions& o) {
+    SplatOptions host;  // the per-splat options, on the host (Splats reads them with at())
+    if (o.log_decay.defined()) host.log_decay = o.log_decay.to(Device::CPU);
+    if (o.read_bias.defined()) host.read_bias = o.read_bias.to(Device::CPU);
+    const Splats sp(centres.to(Device::CPU), log_scale.to(Device::CPU), log_amp.to(Device::CPU), host);
+    return {std::vector<float>(sp.mu, sp.mu + sp.H * sp.K * sp.D), sp.c, sp.la, sp.rate, sp.rb};
+}
+
+namespace {
+
+// The per-head splat constants on the device (splat_constants); the send bias is read in place.
+struct DeviceSplats {
+    Tensor mu, c, la, rate, rb;
+    ScanSplats view;
+    DeviceSplats(const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& o) {
+        const SplatConstants sc = splat_constants(centres, log_scale, log_amp, o);
+        const Shape hk{centres.size(0), centres.size(1)};
+        auto up = [&](const std::vector<float>& x, const Shape& shape) {
+            return Tensor::from_vector(x, shape).to(Device::CUDA);
+        };
+        mu = up(sc.mu, centres.shape()), c = up(sc.c, hk), la = up(sc.la, hk);
+        rate = up(sc.rate, hk), rb = up(sc.rb, hk);
+        view = {mu.data(), c.data(), la.data(), rate.data(), rb.data(),
+                o.send_bias.defined() ? heads_view<const float>(o.send_bias) : HeadsView<const float>{}};
+    }
+};
+
+// The scan's scratch on the device (ScanBuffers): per token [B·H, T, K], per chunk [B·H, NC, K] and
+// [B·H, NC, K, D]; with read_out also π, den, arg for the backward.
+struct DeviceScratch {
+    Tensor lq, lk, alpha, beta, m, z, coef, pi, den, arg, cm, cz, pm, pz, cS;
+    DeviceScratch(const ScanShape& s, bool read_out) {
+        const Shape token{s.B * s.H, s.T, s.K}, chunk{s.B * s.H, s.chunks(), s.K};
+        for (Tensor* t : {&lq, &lk, &alpha, &beta, &m, &z, &coef}) *t = Tensor::empty(token, Device::CUDA);
+        if (read_out) {
+            pi = Tensor::empty(token, Device::CUDA);
+            den = Tensor::empty({s.B * s.H, s.T}, Device::CUDA), arg = Tensor::empty({s.B * s.H, s.T}, Device::CUDA);
+        }
+        for (Tensor* t : {&cm, &cz, &pm, &pz}) *t = Tensor::empty(chunk, Device::CUDA);
+        cS = Tensor::empty({s.B * s.H, s.chunks(), s.K, s.D}, Device::CUDA);
+    }
+    ScanBuffers buffers() {
+        auto ptr = [](Tensor& t) { return t.defined() ? t.data() : nullptr; };
+        return {lq.data(), lk.data(), alpha.data(), beta.data(), m.data(), z.data(), coef.data(), ptr(pi), ptr(den),
+                ptr(arg),  cm.data(), cz.data(),    pm.data(),   pz.data(), cS.data(), false};
+    }
+};
+
+Tensor splat_attention_cuda(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
+                            const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& opt) {
+    const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), K = centres.size(1);
+    Tensor y = raw::permute(Tensor::empty({B, T, H, D}, Device::CUDA), {0, 2, 1, 3});  // as on the CPU
+    if (y.numel() == 0) return y;
+    const ScanShape s{B, H, T, K, D, kSplatChunk};
+    const DeviceSplats sp(centres, log_scale, log_amp, opt);
+    DeviceScratch scratch(s, false);
+    cuda::splat_scan_forward(s, sp.view, heads_view<const float>(q), heads_view<const float>(k),
+                             heads_view<const float>(v), heads_view<float>(y), scratch.buffers());
+    return y;
+}
+
+// The gradients of every input of splat_attention_cuda (op_inputs' order) from the output's, grad.
+std::vector<Tensor> splat_backward_cuda(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
+                                        const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& opt,
+                                        const Tensor& grad) {
+    check_device("splat_attention backward", grad, Device::CUDA);
+    const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), K = centres.size(1);
+    const ScanShape s{B, H, T, K, D, kSplatChunk};
+    const DeviceSplats sp(centres, log_scale, log_amp, opt);
+    DeviceScratch scratch(s, true);
+    auto cuda_empty = [](const Shape& shape) { return Tensor::empty(shape, Device::CUDA); };
+    const Shape token{B, H, T, K}, hk{H, K};
+    Tensor pa = cuda_empty(token), pk = cuda_empty(token), dlq = cuda_empty(token), dlk = cuda_empty(token);
+    Tensor rS = cuda_empty({B * H, s.chunks(), K, D}), rZ = cuda_empty({B * H, s.chunks(), K});
+    Tensor dr = cuda_empty({B * H, K}), drb = cuda_empty({B * H, K});
+    Tensor dq = cuda_empty(q.shape()), dk = cuda_empty(q.shape()), dv = cuda_empty(q.shape());
+    Tensor dmu = cuda_empty(centres.shape()), dls = cuda_empty(hk), dla = cuda_empty(hk), dlog_decay = cuda_empty(hk),
+           drho = cuda_empty(hk);
+    const ScanGrads gr{heads_view<const float>(grad), pa.data(), pk.data(), rS.data(), rZ.data(),
+                       dlq.data(), dlk.data(), dr.data(), drb.data(), dq.data(), dk.data(), dv.data(),
+                       dmu.data(), dls.data(), dla.data(), dlog_decay.data(), drho.data()};
+    cuda::splat_scan_backward(s, sp.view, heads_view<const float>(q), heads_view<const float>(k),
+                              heads_view<const float>(v), scratch.buffers(), gr);
+    std::vector<Tensor> grads{dq, dk, dv, dmu, dls, dla};
+    if (opt.log_decay.defined()) grads.push_back(dlog_decay);
+    if (opt.send_bias.defined()) grads.push_back(dlk);
+    if (opt.read_bias.defined()) grads.push_back(drho);
+    return grads;
+}
+
+}  // namespace
+
 // ============================================================================ forward + backward
 
 Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
                        const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& opt) {
-    check_inputs("splat_attention", q, k, v, centres, log_scale, log_amp, opt, 4);
+    const Device device = check_inputs("splat_attention", q, k, v, centres, log_scale, log_amp, opt, 4);
+    const std::vector<Tensor> inputs = op_inputs(q, k, v, centres, log_scale, log_amp, opt);
+    bool needs_grad = false;
+    for (const Tensor& t : inputs) needs_grad |= t.requires_grad();
+    needs_grad &= grad_enabled();
+    if (device == Device::CUDA) {  // the backward recomputes the scan from the inputs (nothing saved)
+        Tensor y = splat_attention_cuda(q, k, v, centres, log_scale, log_amp, opt);
+        if (!needs_grad) return y;
+        return record(y, "splat_attention", inputs, [q, k, v, centres, log_scale, log_amp, opt](const Tensor& grad) {
+            return splat_backward_cuda(q, k, v, centres, log_scale, log_amp, opt, grad);
+        });
+    }
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), K = centres.size(1);
     const int64_t NB = (D + kColumns - 1) / kColumns;
     const int64_t NR = (T + kTokens - 1) / kTokens;
     const Splats sp(centres, log_scale, log_amp, opt);
-    const std::vector<Tensor> inputs = op_inputs(q, k, v, centres, log_scale, log_amp, opt);
-
-    bool needs_grad = false;
-    for (const Tensor& t : inputs) needs_grad |= t.requires_grad();
-    needs_grad &= grad_enabled();
 
     Tensor y_btHd = Tensor::empty({B, T, H, D});
     Tensor y = raw::permute(y_btHd, {0, 2, 1, 3});
@@ -869,6 +990,7 @@ std::vector<std::vector<double>> weights_reference(const Tensor& q, const Tensor
 Tensor splat_attention_reference(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
                                  const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& opt) {
     check_inputs("splat_attention_reference", q, k, v, centres, log_scale, log_amp, opt, 4);
+    check_device("splat_attention_reference", q, Device::CPU);  // (so every input is on the CPU)
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
     Tensor y = Tensor::zeros({B, H, T, D});
     for (int64_t b = 0; b < B; ++b)
@@ -887,6 +1009,7 @@ Tensor splat_attention_reference(const Tensor& q, const Tensor& k, const Tensor&
 Tensor splat_weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
                                const Tensor& log_amp, int64_t b, int64_t h, const SplatOptions& opt) {
     check_inputs("splat_weights_reference", q, k, k, centres, log_scale, log_amp, opt, 4);
+    check_device("splat_weights_reference", q, Device::CPU);
     const int64_t T = q.size(2);
     auto w = weights_reference(q, k, centres, log_scale, log_amp, opt, b, h);
     Tensor out = Tensor::zeros({T, T});
@@ -897,17 +1020,45 @@ Tensor splat_weights_reference(const Tensor& q, const Tensor& k, const Tensor& c
 
 // ============================================================================ recurrent step
 
-SplatState::SplatState(int64_t batch_, int64_t heads_, int64_t splats_, int64_t dim_)
-    : batch(batch_), heads(heads_), splats(splats_), dim(dim_), m(Tensor::full({batch_, heads_, splats_}, kNegInf)),
-      z(Tensor::zeros({batch_, heads_, splats_})), S(Tensor::zeros({batch_, heads_, splats_, dim_})) {}
+SplatState::SplatState(int64_t batch_, int64_t heads_, int64_t splats_, int64_t dim_, Device device)
+    : batch(batch_), heads(heads_), splats(splats_), dim(dim_),
+      m(Tensor::full({batch_, heads_, splats_}, kNegInf, device)), z(Tensor::zeros({batch_, heads_, splats_}, device)),
+      S(Tensor::zeros({batch_, heads_, splats_, dim_}, device)) {}
+
+namespace {
+// The step on CUDA: passes A, D, E, F of the scan on one token, the state as the incoming state.
+Tensor splat_step_cuda(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const Tensor& centres,
+                       const Tensor& log_scale, const Tensor& log_amp, SplatState& state, const SplatOptions& opt) {
+    const int64_t B = q_t.size(0), H = q_t.size(1), D = q_t.size(2), K = centres.size(1);
+    Tensor y = Tensor::empty({B, H, D}, Device::CUDA);
+    if (y.numel() == 0) return y;
+    const ScanShape s{B, H, 1, K, D, 1};
+    const DeviceSplats sp(centres, log_scale, log_amp, opt);
+    DeviceScratch scratch(s, false);
+    ScanBuffers buf = scratch.buffers();
+    buf.pm = state.m.data(), buf.pz = state.z.data(), buf.cS = state.S.data(), buf.write_back = true;
+    cuda::splat_scan_step(s, sp.view, heads_view<const float>(q_t), heads_view<const float>(k_t),
+                          heads_view<const float>(v_t), heads_view<float>(y), buf);
+    return y;
+}
+}  // namespace
 
 Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const Tensor& centres,
                   const Tensor& log_scale, const Tensor& log_amp, SplatState& state, const SplatOptions& opt) {
-    check_inputs("splat_step", q_t, k_t, v_t, centres, log_scale, log_amp, opt, 3);
+    const Device device = check_inputs("splat_step", q_t, k_t, v_t, centres, log_scale, log_amp, opt, 3);
     const int64_t B = q_t.size(0), H = q_t.size(1), D = q_t.size(2), K = centres.size(1);
     SPLATLM_CHECK(state.batch == B && state.heads == H && state.splats == K && state.dim == D,
                   "splat_step: state is for [B, H, K, D] = [", state.batch, ", ", state.heads, ", ", state.splats,
                   ", ", state.dim, "], inputs are [", B, ", ", H, ", ", K, ", ", D, "]");
+    for (const Tensor* t : {&state.m, &state.z, &state.S})
+        SPLATLM_CHECK(t->device() == device, "splat_step: the inputs are on ", device_name(device), ", the state ",
+                      shape_str(t->shape()), " is on ", device_name(t->device()),
+                      " (make it with SplatState(B, H, K, D, device))");
+    if (device == Device::CUDA) {
+        Tensor y = splat_step_cuda(q_t, k_t, v_t, centres, log_scale, log_amp, state, opt);
+        ++state.length;
+        return y;
+    }
     const Splats sp(centres, log_scale, log_amp, opt);
     Tensor y = Tensor::empty({B, H, D});
     // View the [B, H, D] inputs as [B, H, 1, D] so the same Heads geometry applies.

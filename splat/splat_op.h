@@ -33,13 +33,12 @@
 // matrix exists outside the reference.
 #pragma once
 #include <cstdint>
+#include <vector>
 
+#include "splat/splat_scan_math.h"
 #include "tensor/tensor.h"
 
 namespace splatlm {
-
-// The ε of the read-out, relative to the largest splat term (see the header comment and SPLAT.md).
-constexpr float kSplatEps = 1e-6f;
 
 // Optional extensions of the op; an undefined tensor means "off". The tensors are differentiable.
 struct SplatOptions {
@@ -71,6 +70,23 @@ Tensor splat_weights_reference(const Tensor& q, const Tensor& k, const Tensor& c
 // Always true for top = 0.
 bool splat_picked(const double* l, int64_t K, int64_t top, int64_t j);
 
+// The per-head constants of the op on the host, contiguous, as the CPU op computes them: μ [H, K, D],
+// c = 1/(2s²), log a, decay rate r (0 when off), read bias ρ (0 when off) [H, K]. The CUDA path uploads
+// these; the host tests of its passes read them. Inputs on any device.
+struct SplatConstants {
+    std::vector<float> mu, c, la, rate, rb;
+};
+SplatConstants splat_constants(const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp,
+                               const SplatOptions& options = {});
+
+// A [B, H, T, X] tensor by its strides for the scan's passes (a one-token [B, H, X] one as T = 1).
+template <class F>
+HeadsView<F> heads_view(const Tensor& x) {
+    const Strides& st = x.strides();
+    float* p = const_cast<float*>(x.data());
+    return x.dim() == 4 ? HeadsView<F>{p, st[0], st[1], st[2], st[3]} : HeadsView<F>{p, st[0], st[1], 0, st[2]};
+}
+
 // ---- generation: the recurrent form (no KV cache) ----
 // Per (batch, head, splat): running max m of the decayed lk (m ← max(m − r, lk)), z̃ = z·e^{−m},
 // S̃ = S·e^{−m}. So z = exp(m)·z̃ and S = exp(m)·S̃ exactly; m starts at −∞ and z̃, S̃ at 0.
@@ -78,11 +94,12 @@ struct SplatState {
     int64_t batch = 0, heads = 0, splats = 0, dim = 0, length = 0;  // length: tokens absorbed so far
     Tensor m, z, S;  // [B, H, K], [B, H, K], [B, H, K, D]
     SplatState() = default;
-    SplatState(int64_t batch, int64_t heads, int64_t splats, int64_t dim);
+    SplatState(int64_t batch, int64_t heads, int64_t splats, int64_t dim, Device device = Device::CPU);
 };
 
 // One position: q_t, k_t, v_t: [B, H, D] (any strides) → y_t: [B, H, D]; absorbs k_t, v_t into
 // `state` first (position t sees itself), exactly as the parallel form does. No autograd.
+// CUDA inputs need a CUDA state (SplatState(B, H, K, D, Device::CUDA)).
 Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const Tensor& centres,
                   const Tensor& log_scale, const Tensor& log_amp, SplatState& state, const SplatOptions& options = {});
 
