@@ -208,18 +208,23 @@ bool bitwise_equal(const Tensor& a, const Tensor& b) {
     return same_layout_on(a, Device::CPU).to_vector() == same_layout_on(b, Device::CPU).to_vector();
 }
 
+// |gpu − cpu| ≤ atol + rtol·|cpu| for y and for the gradients.
+struct Tolerance {
+    double rtol_y, atol_y, rtol_grad, atol_grad;
+};
+
 // The op on CUDA copies of q, k, v, g (same layouts) against the op on the CPU, forward and backward.
 template <class F>
-void require_cuda_matches_cpu(F f, const QKV& h, const Tensor& g, double rtol_y, double rtol_grad, double atol) {
+void require_cuda_matches_cpu(F f, const QKV& h, const Tensor& g, Tolerance tol) {
     const Outputs cpu = forward_backward(f, h.q, h.k, h.v, g);
     const Outputs gpu = forward_backward(f, same_layout_on(h.q, Device::CUDA), same_layout_on(h.k, Device::CUDA),
                                        same_layout_on(h.v, Device::CUDA), same_layout_on(g, Device::CUDA));
     REQUIRE(gpu.y.device() == Device::CUDA);
     const Outputs back = on_cpu(gpu);
-    require_close(back.y, cpu.y, rtol_y, atol);
-    require_close(back.dq, cpu.dq, rtol_grad, atol);
-    require_close(back.dk, cpu.dk, rtol_grad, atol);
-    require_close(back.dv, cpu.dv, rtol_grad, atol);
+    require_close(back.y, cpu.y, tol.rtol_y, tol.atol_y);
+    require_close(back.dq, cpu.dq, tol.rtol_grad, tol.atol_grad);
+    require_close(back.dk, cpu.dk, tol.rtol_grad, tol.atol_grad);
+    require_close(back.dv, cpu.dv, tol.rtol_grad, tol.atol_grad);
 }
 
 }  // namespace
@@ -243,10 +248,13 @@ TEST_CASE("CUDA flash attention equals the CPU op, forward and backward", "[cuda
     const QKV h = random_heads(c.B, c.H, c.T, c.D, 5, c.scale);
     const Tensor g = random_transposed({c.B, c.H, c.T, c.D}, 6);
     // Both sides sum in float in different orders (CPU: row blocks of 64 through gemm; GPU: 16×16
-    // tiles); 1e-4 / 1e-3 relative is ~1000 float ulps, with an absolute floor for entries near zero.
+    // tiles): y to 1e-4 relative (~1000 ulps). The gradients go through ds = p·(dp − Δ), which cancels
+    // where one key dominates (p ≈ 1, dp ≈ Δ): each side's rounding of dp and Δ (~1e-6 of |dy|·|v|)
+    // survives there, times |k| or |q| — hence the 1e-4 absolute floor (1e-3 with scores of ±50, |k| ~ 7).
+    const bool large = c.scale > 1;
     require_cuda_matches_cpu(
         [&](const Tensor& q, const Tensor& k, const Tensor& v) { return causal_softmax_attention(q, k, v, c.window); },
-        h, g, 1e-4, 1e-3, c.scale > 1 ? 1e-4 : 1e-5);
+        h, g, Tolerance{1e-4, large ? 1e-4 : 1e-5, 1e-3, large ? 1e-3 : 1e-4});
 }
 
 TEST_CASE("CUDA linear attention equals the CPU op, forward and backward", "[cuda][gpu][attention]") {
@@ -264,8 +272,9 @@ TEST_CASE("CUDA linear attention equals the CPU op, forward and backward", "[cud
     INFO("B " << c.B << " H " << c.H << " T " << c.T << " D " << c.D << " scale " << c.scale);
     const QKV h = random_heads(c.B, c.H, c.T, c.D, 7, c.scale);
     const Tensor g = random_transposed({c.B, c.H, c.T, c.D}, 8);
-    // The same sums in the same order as the CPU: only FMA contraction and expf differ.
-    require_cuda_matches_cpu(causal_linear_attention, h, g, 1e-5, 1e-4, 1e-6);
+    // The same sums in the same order as the CPU; only FMA contraction (placed differently by g++ and
+    // nvcc) and expf differ, but S and R are signed sums over up to T terms that can cancel.
+    require_cuda_matches_cpu(causal_linear_attention, h, g, Tolerance{1e-4, 1e-5, 1e-3, 1e-5});
 }
 
 TEST_CASE("CUDA attention: causal (and windowed) on the GPU, repeatable bit for bit, bad input refused",
