@@ -10,10 +10,12 @@
 
 #include "autograd/graph.h"
 #include "cuda/flash_tiles.h"
+#include "cuda/kv_step.h"
 #include "cuda/linear_scan_steps.h"
 #include "cuda/runtime.h"
 #include "nn/causal_attention.h"
 #include "nn/heads.h"
+#include "nn/kv_cache.h"
 #include "nn/linear_attention.h"
 #include "tests/helpers.h"
 
@@ -190,6 +192,33 @@ TEST_CASE("linear attention scan bodies, run on the host, equal the reference an
     require_close(emulated.dv, cpu.dv, 1e-4, 1e-6);
 }
 
+TEST_CASE("KV-cache step body, run on the host, equals the CPU cache step by step", "[cuda][attention]") {
+    struct Case {
+        int64_t B, H, D, max_len, window;
+    };
+    const Case c = GENERATE(Case{1, 1, 3, 1, 0}, Case{2, 3, 5, 20, 0}, Case{1, 2, 7, 20, 4},  // ring wraps
+                            Case{2, 1, 4, 9, 30});                                          // window > max_len
+    INFO("B " << c.B << " H " << c.H << " D " << c.D << " max_len " << c.max_len << " window " << c.window);
+    KVCache cpu(c.B, c.H, c.D, c.max_len, c.window);
+    const int64_t S = cpu.slots();
+    std::vector<float> k_ring(c.B * c.H * S * c.D, NAN), v_ring(k_ring.size(), NAN);  // NaN: unwritten slots show
+    auto view = [](const Tensor& x) {
+        return cuda::HeadView{const_cast<float*>(x.data()), x.strides()[0], x.strides()[1], 0, x.strides()[2]};
+    };
+    for (int64_t t = 0; t < c.max_len; ++t) {
+        // [B, H, D] views with non-unit inner strides.
+        const Tensor q = random_transposed({c.B, c.H, c.D}, 100 + t), k = random_transposed({c.B, c.H, c.D}, 200 + t),
+                     v = random_transposed({c.B, c.H, c.D}, 300 + t);
+        const int64_t first = c.window > 0 ? std::max<int64_t>(0, t - c.window + 1) : 0;
+        Tensor y = Tensor::full({c.B, c.H, c.D}, NAN);
+        const cuda::KVStep step{c.H,     S,       c.D,           t,             first,    1.f / std::sqrt(float(c.D)),
+                                view(q), view(k), view(v),       k_ring.data(), v_ring.data(), y.data()};
+        run_blocks(c.B * c.H, cuda::kv_step_floats(t - first + 1),
+                   [&](int64_t block, float* shared, cuda::Team team) { cuda::kv_step_block(step, block, shared, team); });
+        require_close(y, cpu.attend(q, k, v), 1e-6, 1e-7);  // the same sums in the same order
+    }
+}
+
 // ---- on the GPU ----------------------------------------------------------------------------
 
 namespace {
@@ -327,4 +356,31 @@ TEST_CASE("CUDA attention: causal (and windowed) on the GPU, repeatable bit for 
     const Tensor wide = random({1, 1, 3, 129}, 11).to(Device::CUDA);
     REQUIRE_THROWS_WITH(causal_softmax_attention(wide, wide, wide), Contains("head size 129") && Contains("limit of 128"));
     REQUIRE_THROWS_WITH(causal_linear_attention(wide, wide, wide), Contains("head size 129") && Contains("limit of 128"));
+}
+
+TEST_CASE("CUDA KV-cache steps equal the CPU cache's, ring and window included", "[cuda][gpu][attention]") {
+    std::string why;
+    if (!cuda::available(&why)) {
+        WARN("skipped: no GPU: " << why);
+        return;
+    }
+    struct Case {
+        int64_t B, H, D, max_len, window;
+    };
+    const Case c = GENERATE(Case{2, 3, 5, 40, 0}, Case{1, 2, 64, 300, 0}, Case{2, 2, 33, 100, 7}, Case{1, 1, 128, 50, 129});
+    INFO("B " << c.B << " H " << c.H << " D " << c.D << " max_len " << c.max_len << " window " << c.window);
+    KVCache cpu(c.B, c.H, c.D, c.max_len, c.window), gpu(c.B, c.H, c.D, c.max_len, c.window);
+    for (int64_t t = 0; t < c.max_len; ++t) {
+        const Tensor q = random_transposed({c.B, c.H, c.D}, 100 + t, 3.f), k = random_transposed({c.B, c.H, c.D}, 200 + t, 3.f),
+                     v = random_transposed({c.B, c.H, c.D}, 300 + t);
+        const Tensor y = gpu.attend(same_layout_on(q, Device::CUDA), same_layout_on(k, Device::CUDA),
+                                    same_layout_on(v, Device::CUDA));
+        REQUIRE(y.device() == Device::CUDA);
+        // The same sums in the same order; expf and FMA contraction differ by an ulp or two per term.
+        require_close(y.to(Device::CPU), cpu.attend(q, k, v), 1e-5, 1e-6);
+    }
+    KVCache moved(1, 1, 4, 5, 0);
+    const Tensor x = random({1, 1, 4}, 1);
+    moved.attend(x.to(Device::CUDA), x.to(Device::CUDA), x.to(Device::CUDA));
+    REQUIRE_THROWS_WITH(moved.attend(x, x, x), Contains("KV cache") && Contains("is on cuda"));
 }
