@@ -279,11 +279,13 @@ TEST_CASE("CUDA flash attention equals the CPU op, forward and backward", "[cuda
     // Both sides sum in float in different orders (CPU: row blocks of 64 through gemm; GPU: 16×16
     // tiles): y to 1e-4 relative (~1000 ulps). The gradients go through ds = p·(dp − Δ), which cancels
     // where one key dominates (p ≈ 1, dp ≈ Δ): each side's rounding of dp and Δ (~1e-6 of |dy|·|v|)
-    // survives there, times |k| or |q| — hence the 1e-4 absolute floor (1e-3 with scores of ±50, |k| ~ 7).
+    // survives there, times |k| or |q| — hence the 1e-4 absolute floor. With inputs ×7 every error
+    // grows: a score q·k/√D (terms ~49) is off by ~1e-5, p by as much relatively, y (|v| ~ 7) by ~1e-4,
+    // dp (~30) − Δ by ~3e-4, times |k| ~ 7 in dq: floors 1e-3 (y) and 1e-2 (gradients of size ~100).
     const bool large = c.scale > 1;
     require_cuda_matches_cpu(
         [&](const Tensor& q, const Tensor& k, const Tensor& v) { return causal_softmax_attention(q, k, v, c.window); },
-        h, g, Tolerance{1e-4, large ? 1e-4 : 1e-5, 1e-3, large ? 1e-3 : 1e-4});
+        h, g, Tolerance{1e-4, large ? 1e-3 : 1e-5, 1e-3, large ? 1e-2 : 1e-4});
 }
 
 TEST_CASE("CUDA linear attention equals the CPU op, forward and backward", "[cuda][gpu][attention]") {
@@ -302,8 +304,10 @@ TEST_CASE("CUDA linear attention equals the CPU op, forward and backward", "[cud
     const QKV h = random_heads(c.B, c.H, c.T, c.D, 7, c.scale);
     const Tensor g = random_transposed({c.B, c.H, c.T, c.D}, 8);
     // The same sums in the same order as the CPU; only FMA contraction (placed differently by g++ and
-    // nvcc) and expf differ, but S and R are signed sums over up to T terms that can cancel.
-    require_cuda_matches_cpu(causal_linear_attention, h, g, Tolerance{1e-4, 1e-5, 1e-3, 1e-5});
+    // nvcc) and expf differ, but S and R are signed sums over up to T terms that cancel (y near 0 from
+    // terms of size |v|; dq̃ = (S·dy − z·(dy·y)) / den), so the absolute floor grows with the inputs.
+    const double floor = c.scale > 1 ? 1e-3 : 1e-5;
+    require_cuda_matches_cpu(causal_linear_attention, h, g, Tolerance{1e-4, floor, 1e-3, floor});
 }
 
 TEST_CASE("CUDA attention: causal (and windowed) on the GPU, repeatable bit for bit, bad input refused",
@@ -376,8 +380,9 @@ TEST_CASE("CUDA KV-cache steps equal the CPU cache's, ring and window included",
         const Tensor y = gpu.attend(same_layout_on(q, Device::CUDA), same_layout_on(k, Device::CUDA),
                                     same_layout_on(v, Device::CUDA));
         REQUIRE(y.device() == Device::CUDA);
-        // The same sums in the same order; expf and FMA contraction differ by an ulp or two per term.
-        require_close(y.to(Device::CPU), cpu.attend(q, k, v), 1e-5, 1e-6);
+        // The same sums in the same order; expf and FMA contraction differ by an ulp or two per term, but
+        // a score sums D terms of ~9 (q, k ×3): ~1e-5 off at D = 128, and y (|v| ~ 1) as much.
+        require_close(y.to(Device::CPU), cpu.attend(q, k, v), 1e-4, 1e-5);
     }
     KVCache moved(1, 1, 4, 5, 0);
     const Tensor x = random({1, 1, 4}, 1);
