@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "cuda/flash_attention.h"
 #include "nn/heads.h"
 #include "tensor/elementwise_math.h"
 #include "tensor/error.h"
@@ -34,11 +35,38 @@ void block_scores(const Heads& q, const Heads& k, int64_t b, int64_t h, int64_t 
     }
 }
 
+// The same op on CUDA tensors through the flash kernels (cuda/flash_attention.h): y in the same
+// [B, T, H, D] storage as the CPU's, lse saved for the backward, which recomputes the probabilities.
+Tensor causal_softmax_attention_cuda(const Tensor& q, const Tensor& k, const Tensor& v, int64_t window) {
+    const char* op = "causal_softmax_attention";
+    check_heads(op, q, k, v, 4, Device::CUDA);
+    const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+    SPLATLM_CHECK(D <= cuda::kFlashMaxHeadDim, op, ": head size ", D, " of ", shape_str(q.shape()),
+                  " exceeds the CUDA kernel's limit of ", cuda::kFlashMaxHeadDim);
+    const cuda::FlashProblem problem{B, H, T, D, window, 1.f / std::sqrt(static_cast<float>(D))};
+    Tensor y = raw::permute(Tensor::empty({B, T, H, D}, Device::CUDA), {0, 2, 1, 3});
+    Tensor lse = Tensor::empty({B, H, T}, Device::CUDA);
+    cuda::flash_attention_forward({problem, head_view(q), head_view(k), head_view(v), head_view(y), lse.data()});
+    Tensor y_saved = y.detach();
+    return record(y, op, {q, k, v}, [q, k, v, y_saved, lse, problem, op](const Tensor& grad) {
+        check_device(op, grad, Device::CUDA);
+        const Shape shape = q.shape();
+        Tensor dq = Tensor::empty(shape, Device::CUDA), dk = Tensor::empty(shape, Device::CUDA),
+               dv = Tensor::empty(shape, Device::CUDA), delta = Tensor::empty(lse.shape(), Device::CUDA);
+        cuda::flash_attention_backward({problem, head_view(q), head_view(k), head_view(v), head_view(y_saved),
+                                        head_view(grad), head_view(dq), head_view(dk), head_view(dv),
+                                        lse.data(), delta.data()});
+        return std::vector<Tensor>{dq, dk, dv};
+    });
+}
+
 }  // namespace
 
 Tensor causal_softmax_attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t window) {
-    check_heads("causal_softmax_attention", q, k, v);
     SPLATLM_CHECK(window >= 0, "causal_softmax_attention: negative window ", window);
+    if (common_device("causal_softmax_attention", q, k, v) == Device::CUDA)
+        return causal_softmax_attention_cuda(q, k, v, window);
+    check_heads("causal_softmax_attention", q, k, v);
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
     const float scale = 1.f / std::sqrt(static_cast<float>(D));
     // y is stored as [B, T, H, D] and returned as a [B, H, T, D] view: merging heads afterwards is free.

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "cuda/kv_step.h"
+#include "nn/heads.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
@@ -25,10 +27,12 @@ Tensor KVCache::attend(const Tensor& q_in, const Tensor& k_in, const Tensor& v_i
         SPLATLM_CHECK(x->shape() == Shape({B, H, D}), "KV cache: expected q, k, v of shape [", B, ", ", H, ", ", D,
                       "], got ", shape_str(x->shape()));
     SPLATLM_CHECK(t < max_len_, "KV cache: full at ", max_len_, " positions");
+    if (common_device("KV cache", q_in, k_in, v_in) == Device::CUDA) return attend_cuda(q_in, k_in, v_in);
+    check_device("KV cache", k_, Device::CPU);  // a cache that moved to the GPU stays there
     Tensor q = raw::contiguous(q_in), k = raw::contiguous(k_in), v = raw::contiguous(v_in);
     Tensor y = Tensor::empty({B, H, D});
     const float scale = 1.f / std::sqrt(static_cast<float>(D));
-    const int64_t first = window_ > 0 ? std::max<int64_t>(0, t - window_ + 1) : 0;
+    const int64_t first = first_visible(t);
     std::vector<float> w(t - first + 1);
     for (int64_t bh = 0; bh < B * H; ++bh) {
         float* kc = k_.data() + bh * S * D;
@@ -50,6 +54,29 @@ Tensor KVCache::attend(const Tensor& q_in, const Tensor& k_in, const Tensor& v_i
             out[d] = acc / z;
         }
     }
+    len_ = t + 1;
+    return y;
+}
+
+// The same step as one thread block per (batch, head) on the GPU. new_cache cannot know the device,
+// so the ring is allocated there at the first position.
+Tensor KVCache::attend_cuda(const Tensor& q, const Tensor& k, const Tensor& v) {
+    if (k_.device() != Device::CUDA) {
+        SPLATLM_CHECK(len_ == 0, "KV cache: holds ", len_, " positions on cpu, got q, k, v on cuda");
+        k_ = Tensor::empty(k_.shape(), Device::CUDA);
+        v_ = Tensor::empty(v_.shape(), Device::CUDA);
+    }
+    const int64_t B = k_.size(0), H = k_.size(1), S = k_.size(2), D = k_.size(3), t = len_, first = first_visible(t);
+    SPLATLM_CHECK(t - first + 1 <= cuda::kKVStepMaxPositions, "KV cache: ", t - first + 1,
+                  " visible positions exceed the CUDA step's limit of ", cuda::kKVStepMaxPositions);
+    // [B, H, D] seen as [B, H, 1, D].
+    auto view = [](const Tensor& x) {
+        return cuda::HeadView{const_cast<float*>(x.data()), x.strides()[0], x.strides()[1], 0, x.strides()[2]};
+    };
+    Tensor y = Tensor::empty({B, H, D}, Device::CUDA);
+    cuda::kv_step({H, S, D, t, first, 1.f / std::sqrt(static_cast<float>(D)), view(q), view(k), view(v), k_.data(),
+                   v_.data(), y.data()},
+                  B * H);
     len_ = t + 1;
     return y;
 }

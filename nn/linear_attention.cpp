@@ -3,6 +3,8 @@
 #include <cmath>
 #include <vector>
 
+#include "autograd/graph.h"
+#include "cuda/linear_scan.h"
 #include "nn/heads.h"
 #include "tensor/elementwise_math.h"
 #include "tensor/error.h"
@@ -12,10 +14,10 @@ namespace splatlm {
 
 namespace {
 
-constexpr float kEps = 1e-6f;
-
-inline float phi(float x) { return apply_unary<Unary::EluPlusOne>(x); }
-inline float phi_grad(float x) { return x > 0.f ? 1.f : std::exp(x); }
+// φ, φ' and ε are shared with the CUDA kernels (cuda/linear_scan_steps.h).
+constexpr float kEps = cuda::kLinearEps;
+using cuda::phi;
+using cuda::phi_grad;
 
 // The running state of one head: S (D×D, row i = feature i) and z (D).
 struct LinearState {
@@ -46,9 +48,33 @@ void gather(const Heads& x, int64_t b, int64_t h, int64_t T, int64_t D, bool fea
         for (int64_t d = 0; d < D; ++d) out[t * D + d] = features ? phi(x(b, h, t, d)) : x(b, h, t, d);
 }
 
+// The same op on CUDA tensors through the scan kernels (cuda/linear_scan.h): the same recurrences,
+// one thread block per head.
+Tensor causal_linear_attention_cuda(const Tensor& q, const Tensor& k, const Tensor& v) {
+    const char* op = "causal_linear_attention";
+    check_heads(op, q, k, v, 4, Device::CUDA);
+    const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+    SPLATLM_CHECK(D <= cuda::kLinearMaxHeadDim, op, ": head size ", D, " of ", shape_str(q.shape()),
+                  " exceeds the CUDA kernel's limit of ", cuda::kLinearMaxHeadDim);
+    const cuda::LinearShape shape{B, H, T, D};
+    Tensor y = Tensor::empty({B, H, T, D}, Device::CUDA), den = Tensor::empty({B, H, T}, Device::CUDA);
+    cuda::linear_attention_forward({shape, head_view(q), head_view(k), head_view(v), head_view(y), den.data()});
+    Tensor y_saved = y.detach();
+    return record(y, op, {q, k, v}, [q, k, v, y_saved, den, shape, op](const Tensor& grad) {
+        check_device(op, grad, Device::CUDA);
+        Tensor dq = Tensor::empty(q.shape(), Device::CUDA), dk = Tensor::empty(q.shape(), Device::CUDA),
+               dv = Tensor::empty(q.shape(), Device::CUDA);
+        cuda::linear_attention_backward({shape, head_view(q), head_view(k), head_view(v), head_view(y_saved),
+                                         head_view(grad), head_view(dq), head_view(dk), head_view(dv),
+                                         den.data()});
+        return std::vector<Tensor>{dq, dk, dv};
+    });
+}
+
 }  // namespace
 
 Tensor causal_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v) {
+    if (common_device("causal_linear_attention", q, k, v) == Device::CUDA) return causal_linear_attention_cuda(q, k, v);
     check_heads("causal_linear_attention", q, k, v);
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
     Tensor y = Tensor::empty({B, H, T, D}), den = Tensor::empty({B, H, T});

@@ -1,0 +1,44 @@
+// linear_scan.cu — the linear-attention kernels: one thread block per (batch, head) running its scan
+// from linear_scan_steps.h with the D×D state in shared memory.
+#include "cuda/check.h"
+#include "cuda/linear_scan.h"
+
+namespace splatlm::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+__global__ void forward_kernel(LinearForward args) {
+    extern __shared__ float shared[];
+    linear_forward_block(args, blockIdx.x, shared, Team{int(threadIdx.x), int(blockDim.x)});
+}
+
+__global__ void backward_kernel(LinearBackward args) {
+    extern __shared__ float shared[];
+    linear_backward_block(args, blockIdx.x, shared, Team{int(threadIdx.x), int(blockDim.x)});
+}
+
+// One block per head with the state in dynamic shared memory (D = 128: ~66 KiB, past the 48 KiB a
+// kernel gets without opting in).
+template <class Args>
+void launch_heads(void (*kernel)(Args), const Args& args) {
+    const size_t bytes = linear_scan_floats(args.s.D) * sizeof(float);
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
+    kernel<<<unsigned(args.s.B * args.s.H), kThreads, bytes>>>(args);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace
+
+void linear_attention_forward(const LinearForward& a) {
+    if (a.s.B * a.s.H * a.s.T == 0) return;  // a launch of zero blocks is an error
+    launch_heads(forward_kernel, a);
+}
+
+void linear_attention_backward(const LinearBackward& a) {
+    if (a.s.B * a.s.H * a.s.T == 0) return;
+    launch_heads(backward_kernel, a);
+}
+
+}  // namespace splatlm::cuda
