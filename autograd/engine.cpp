@@ -71,7 +71,7 @@ void backward(const Tensor& root, const Tensor& grad) {
     if (!seed.defined()) {
         SPLATLM_CHECK(root.numel() == 1, "backward: a gradient is needed for the non-scalar output of shape ",
                       shape_str(root.shape()));
-        seed = Tensor::ones(root.shape());
+        seed = Tensor::ones(root.shape(), root.device());
     }
     SPLATLM_CHECK(seed.shape() == root.shape(), "backward: gradient of shape ", shape_str(seed.shape()),
                   " for an output of shape ", shape_str(root.shape()));

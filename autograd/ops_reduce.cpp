@@ -25,7 +25,7 @@ Tensor sum(const Tensor& x, int64_t axis, bool keepdim) {
 
 Tensor sum(const Tensor& x) {
     return record(raw::sum_all(x), "sum", {x},
-                  [x](const Tensor& g) -> Grads { return {Tensor::full(x.shape(), g.item())}; });
+                  [x](const Tensor& g) -> Grads { return {Tensor::full(x.shape(), g.item(), x.device())}; });
 }
 
 Tensor mean(const Tensor& x, int64_t axis, bool keepdim) {

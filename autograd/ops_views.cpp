@@ -31,7 +31,7 @@ namespace {
 // Gradient of a view that reads `window(x)`: zeros of x's shape with g written into the window.
 template <class Window>
 Tensor scatter_into_zeros(const Shape& shape, const Tensor& g, Window window) {
-    Tensor dx = Tensor::zeros(shape);
+    Tensor dx = Tensor::zeros(shape, g.device());
     Tensor w = window(dx);
     raw::copy_into(w, g);
     return dx;

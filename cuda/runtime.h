@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cuda/caching_allocator.h"
+#include "tensor/error.h"
 
 namespace splatlm::cuda {
 
@@ -22,6 +23,11 @@ struct DeviceInfo {
 };
 // Every GPU found; empty with the reason in *why_not when there is no usable one.
 std::vector<DeviceInfo> devices(std::string* why_not = nullptr);
+// Fails with one line, "<who>: no GPU: <reason>", unless a usable GPU is present.
+inline void require_gpu(const std::string& who) {
+    std::string why;
+    if (!available(&why)) fail(who, ": no GPU: ", why);
+}
 void set_device(int index);  // the device later allocations and copies use (default 0)
 
 // Device memory comes from one process-wide CachingAllocator over cudaMalloc/cudaFree. It serves
@@ -34,5 +40,6 @@ void empty_cache();  // hand the cached blocks back to cudaFree
 void copy_to_device(void* dst, const void* src, size_t bytes);
 void copy_to_host(void* dst, const void* src, size_t bytes);
 void copy_device_to_device(void* dst, const void* src, size_t bytes);
+void fill_zero(void* dst, size_t bytes);  // on the default stream, ordered with the kernels
 
 }  // namespace splatlm::cuda

@@ -41,6 +41,28 @@ int64_t Module::parameter_count() const {
     return n;
 }
 
+void Module::to(Device device) {
+    visit("", [&](const std::string&, const Parameter& p) {
+        if (p.tensor->device() == device) return;
+        Tensor moved = p.tensor->to(device);  // contiguous on the target
+        TensorImpl* impl = p.tensor->impl();
+        impl->storage = moved.storage();
+        impl->offset = 0;
+        impl->strides = contiguous_strides(impl->shape);
+        impl->grad = nullptr;
+    });
+}
+
+Device Module::device() const {
+    NamedTensors named = named_parameters();
+    if (named.empty()) return Device::CPU;
+    for (const auto& [name, t] : named)
+        SPLATLM_CHECK(t.device() == named[0].second.device(), "module: parameter '", name, "' is on ",
+                      device_name(t.device()), " but '", named[0].first, "' is on ",
+                      device_name(named[0].second.device()), "; call to(device) on the whole model");
+    return named[0].second.device();
+}
+
 void Module::set_training(bool on) {
     training_ = on;
     for (auto& [_, child] : children_) child->set_training(on);

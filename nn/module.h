@@ -25,6 +25,10 @@ class Module {
     std::vector<bool> weight_decay_mask() const;
     std::vector<Tensor> parameters() const;
     int64_t parameter_count() const;
+    // Moves every parameter to `device` in place (same TensorImpl, so every holder follows; gradients
+    // are dropped). Build FlatParameters after moving: it keeps the device the parameters are on.
+    void to(Device device);
+    Device device() const;  // where the parameters live (CPU for a module without any)
     // Training mode switches dropout on; evaluation mode is deterministic.
     void set_training(bool on);
     bool training() const { return training_; }

@@ -3,44 +3,73 @@
 #include <cmath>
 #include <vector>
 
+#include "cuda/optimizer.h"
 #include "tensor/error.h"
+#include "tensor/optimizer_math.h"
 
 namespace splatlm {
 
+namespace {
+
+// 1 where AdamW decays the parameter, 0 where not, per element of the flat buffer: the CUDA kernel
+// reads it instead of looking up each element's slot.
+Tensor decay_mask(const FlatParameters& params, const AdamWOptions& opt) {
+    Tensor mask = Tensor::zeros({params.size()});
+    for (const FlatParameters::Slot& slot : params.slots())
+        std::fill_n(mask.data() + slot.offset, slot.tensor.numel(), (slot.weight_decay || opt.decay_everything) ? 1.f : 0.f);
+    return mask.to(params.device());
+}
+
+}  // namespace
+
 AdamW::AdamW(FlatParameters& params, AdamWOptions options)
-    : params_(params), opt_(options), m_(Tensor::zeros({params.size()})), v_(Tensor::zeros({params.size()})) {}
+    : params_(params),
+      opt_(options),
+      m_(Tensor::zeros({params.size()}, params.device())),
+      v_(Tensor::zeros({params.size()}, params.device())) {
+    if (params.device() == Device::CUDA) decay_mask_ = decay_mask(params, opt_);
+}
 
 void AdamW::step(float lr) {
     ++t_;
-    const float b1 = opt_.beta1, b2 = opt_.beta2, eps = opt_.eps;
-    const float c1 = 1.f / (1.f - std::pow(b1, float(t_))), c2 = 1.f / (1.f - std::pow(b2, float(t_)));
+    const AdamWConstants k{opt_.beta1, opt_.beta2, opt_.eps, lr, 1.f / (1.f - std::pow(opt_.beta1, float(t_))),
+                           1.f / (1.f - std::pow(opt_.beta2, float(t_)))};
     float *p = params_.values(), *g = params_.grads(), *m = m_.data(), *v = v_.data();
+    if (params_.device() == Device::CUDA) {
+        cuda::adamw_step(p, g, m, v, decay_mask_.data(), params_.size(), k, 1.f - lr * opt_.weight_decay);
+        return;
+    }
     for (const FlatParameters::Slot& slot : params_.slots()) {
         const float shrink = (slot.weight_decay || opt_.decay_everything) ? 1.f - lr * opt_.weight_decay : 1.f;
         const int64_t begin = slot.offset, end = slot.offset + slot.tensor.numel();
 #pragma omp parallel for schedule(static) if (end - begin > 16384)
-        for (int64_t i = begin; i < end; ++i) {
-            m[i] = b1 * m[i] + (1.f - b1) * g[i];
-            v[i] = b2 * v[i] + (1.f - b2) * g[i] * g[i];
-            p[i] = p[i] * shrink - lr * (m[i] * c1) / (std::sqrt(v[i] * c2) + eps);
-        }
+        for (int64_t i = begin; i < end; ++i) adamw_update(p[i], m[i], v[i], g[i], shrink, k);
     }
 }
 
 double clip_grad_norm(FlatParameters& params, double max_norm) {
-    const int64_t n = params.size(), block = 4096, blocks = (n + block - 1) / block;
+    const int64_t n = params.size(), blocks = (n + kNormBlock - 1) / kNormBlock;
+    const bool on_gpu = params.device() == Device::CUDA;
     float* g = params.grads();
     std::vector<double> partial(blocks, 0.0);
+    if (on_gpu) {
+        cuda::squared_norm_partials(g, n, partial.data());
+    } else {
 #pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t b = 0; b < blocks; ++b)
-        for (int64_t i = b * block; i < std::min(n, (b + 1) * block); ++i) partial[b] += double(g[i]) * g[i];
+        for (int64_t b = 0; b < blocks; ++b)
+            for (int64_t i = b * kNormBlock; i < std::min(n, (b + 1) * kNormBlock); ++i) partial[b] += double(g[i]) * g[i];
+    }
     double sq = 0;
     for (double s : partial) sq += s;  // fixed order: the same norm for any thread count
     const double norm = std::sqrt(sq);
     if (std::isfinite(norm) && norm > max_norm) {
         const float scale = static_cast<float>(max_norm / (norm + 1e-6));
+        if (on_gpu) {
+            cuda::scale_inplace(g, n, scale);
+        } else {
 #pragma omp parallel for schedule(static) if (n > 65536)
-        for (int64_t i = 0; i < n; ++i) g[i] *= scale;
+            for (int64_t i = 0; i < n; ++i) g[i] *= scale;
+        }
     }
     return norm;
 }

@@ -4,6 +4,8 @@
 //   m ← β1·m + (1−β1)·g,   v ← β2·v + (1−β2)·g²
 //   p ← p − lr · m̂ / (√v̂ + ε),   m̂ = m/(1−β1ᵗ),  v̂ = v/(1−β2ᵗ)
 //
+// On CUDA parameters (FlatParameters on the GPU) the update is one fused kernel over the flat
+// buffers, with the same per-element math (tensor/optimizer_math.h);
 // plus global-norm gradient clipping and the learning-rate schedule (linear warm-up, cosine decay).
 #pragma once
 #include <cstdint>
@@ -33,6 +35,7 @@ class AdamW {
     FlatParameters& params_;
     AdamWOptions opt_;
     Tensor m_, v_;
+    Tensor decay_mask_;  // CUDA only: 1 where the parameter decays (the fused kernel's per-element flag)
     int64_t t_ = 0;
 };
 

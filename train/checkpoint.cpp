@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "cuda/runtime.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 #include "tensor/ops.h"
@@ -46,7 +47,7 @@ void copy_named(const SafetensorsFile& file, const std::string& prefix, const Na
         SPLATLM_CHECK(src.shape() == dst.shape(), file.path, ": tensor '", prefix + name, "' has shape ",
                       shape_str(src.shape()), " but the config expects ", shape_str(dst.shape()));
         Tensor target = dst;
-        raw::copy_into(target, src);
+        raw::copy_into(target, src.to(dst.device()));
     }
 }
 
@@ -60,6 +61,12 @@ NamedTensors like_parameters(GPT& model, const Tensor& flat, const std::string& 
     return out;
 }
 
+// The tensors as the file writer needs them: on the host (a model training on the GPU is copied).
+NamedTensors on_host(NamedTensors tensors) {
+    for (auto& [_, t] : tensors) t = t.to(Device::CPU);
+    return tensors;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& dir, const TrainConfig& config, const Tokenizer& tokenizer, GPT& model,
@@ -68,7 +75,7 @@ void save_checkpoint(const std::string& dir, const TrainConfig& config, const To
     const std::string step = std::to_string(progress.step);
     NamedTensors moments = like_parameters(model, optimizer.m(), "m.");
     for (auto& named : like_parameters(model, optimizer.v(), "v.")) moments.push_back(named);
-    save_safetensors(dir + "/optimizer.safetensors", moments,
+    save_safetensors(dir + "/optimizer.safetensors", on_host(moments),
                      {{"format", kFormat},
                       {"step", step},
                       {"adamw_t", std::to_string(optimizer.steps_taken())},
@@ -76,7 +83,7 @@ void save_checkpoint(const std::string& dir, const TrainConfig& config, const To
                       {"dropout_rng", rng_text(model.dropout_rng())}});
     const std::string tok = tokenizer.serialize();
     write_file_atomic(dir + "/tokenizer.txt", tok);
-    save_safetensors(dir + "/model.safetensors", model.named_parameters(),
+    save_safetensors(dir + "/model.safetensors", on_host(model.named_parameters()),
                      {{"format", kFormat}, {"step", step}, {"config", config.to_json().dump()}, {"tokenizer", tok}});
 }
 
@@ -95,6 +102,14 @@ LoadedModel load_model(const std::string& dir) {
     out.step = parse_int(meta(file, "step"), file.path + " step");
     out.model = std::make_unique<GPT>(out.config.model, out.config.seed);
     copy_named(file, "", out.model->named_parameters());
+    return out;
+}
+
+LoadedModel load_model_on(const std::string& dir, const std::string& device, const std::string& who) {
+    const Device target = parse_device(device);
+    if (target == Device::CUDA) cuda::require_gpu(who + " --device cuda");
+    LoadedModel out = load_model(dir);
+    out.model->to(target);
     return out;
 }
 

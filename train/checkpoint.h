@@ -35,6 +35,9 @@ struct LoadedModel {
 };
 // Reads model.safetensors: config, tokenizer and weights, every tensor checked against the config.
 LoadedModel load_model(const std::string& dir);
+// load_model, then the parameters moved to `device` ("cpu" | "cuda"). Without a GPU, "cuda" fails
+// with one line naming `who` (the command) and the reason.
+LoadedModel load_model_on(const std::string& dir, const std::string& device, const std::string& who);
 
 // Restores AdamW moments, its step count and the RNG states from optimizer.safetensors.
 TrainingProgress load_optimizer_state(const std::string& dir, GPT& model, AdamW& optimizer, int64_t model_step);

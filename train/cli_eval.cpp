@@ -12,13 +12,14 @@ namespace splatlm {
 int cmd_eval(int argc, char** argv) {
     Args args("eval",
               {{"ckpt", true, "run directory holding model.safetensors"},
+               {"device", true, "cpu | cuda: where the model runs (default cpu)"},
                {"data", true, "text file (default: the file the model was trained on)"},
                {"batches", true, "validation batches to use (default 0 = all)"},
                {"json", false, "print one JSON line with val_loss and val_bpb"}},
               argc, argv, 2);
     if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
     SPLATLM_CHECK(args.has("ckpt"), "eval: --ckpt DIR is required");
-    LoadedModel loaded = load_model(args.get("ckpt", ""));
+    LoadedModel loaded = load_model_on(args.get("ckpt", ""), args.get("device", "cpu"), "eval");
     const TrainConfig& c = loaded.config;
     const std::string path = args.get("data", c.data);
     Dataset data(read_corpus(path, c.val_fraction), *loaded.tokenizer, static_cast<int>(c.model.context));

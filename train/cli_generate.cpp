@@ -11,6 +11,7 @@ namespace splatlm {
 int cmd_generate(int argc, char** argv) {
     Args args("generate",
               {{"ckpt", true, "run directory holding model.safetensors"},
+               {"device", true, "cpu | cuda: where the model runs (default cpu)"},
                {"prompt", true, "text to continue (default: empty, which starts from a newline)"},
                {"tokens", true, "tokens to generate (default 200)"},
                {"temperature", true, "0 = greedy (default 0.8)"},
@@ -20,7 +21,7 @@ int cmd_generate(int argc, char** argv) {
               argc, argv, 2);
     if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
     SPLATLM_CHECK(args.has("ckpt"), "generate: --ckpt DIR is required");
-    LoadedModel loaded = load_model(args.get("ckpt", ""));
+    LoadedModel loaded = load_model_on(args.get("ckpt", ""), args.get("device", "cpu"), "generate");
     SampleOptions opt{.tokens = args.get_int("tokens", 200),
                       .temperature = float(args.get_double("temperature", 0.8)),
                       .top_k = args.get_int("top-k", 0),

@@ -21,13 +21,15 @@ int cmd_train(int argc, char** argv) {
     }
     const int64_t stop_at = args.get_int("stop-at", -1);
     if (!args.has("resume")) return run_training(resolve_train_config(args), "", stop_at);
-    // Resuming takes everything from the checkpoint; only the step budget may grow.
+    // Resuming takes everything from the checkpoint; only the step budget may grow, and the run may
+    // move to another device.
     for (const auto& [name, _] : args.values())
-        SPLATLM_CHECK(name == "resume" || name == "steps" || name == "stop-at", "train: --", name,
-                      " cannot change a resumed run (its config comes from the checkpoint; only --steps may)");
+        SPLATLM_CHECK(name == "resume" || name == "steps" || name == "stop-at" || name == "device", "train: --", name,
+                      " cannot change a resumed run (its config comes from the checkpoint; only --steps and --device may)");
     const std::string dir = args.get("resume", "");
     TrainConfig config = load_model(dir).config;
     config.steps = args.get_int("steps", config.steps);
+    config.device = args.get("device", config.device);
     config.validate();
     return run_training(config, dir, stop_at);
 }

@@ -57,7 +57,8 @@ std::string generate_text(GPT& model, const Tokenizer& tokenizer, const std::str
     Tensor logits = prime(history.size() > size_t(context) ? history.size() - context : 0);
     std::string out;
     for (int64_t n = 0; n < opt.tokens; ++n) {
-        const int32_t next = sample_token(logits.data(), logits.numel(), opt, rng);
+        const std::vector<float> host_logits = logits.to_vector();  // the model may run on the GPU
+        const int32_t next = sample_token(host_logits.data(), logits.numel(), opt, rng);
         history.push_back(next);
         const std::string text = tokenizer.token_text(next);
         out += text;

@@ -4,6 +4,7 @@
 #include <functional>
 #include <sstream>
 
+#include "tensor/device.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 
@@ -84,6 +85,7 @@ const std::vector<Key>& keys() {
         key("checkpoint_every", "steps between checkpoints", FIELD(checkpoint_every)),
         key("viz_every", "steps between splat-field frames in <out>/frames/ (0 = none)", FIELD(viz_every)),
         key("out", "run directory", FIELD(out)),
+        key("device", "cpu | cuda: where the model trains (cuda needs a GPU and a build with nvcc)", FIELD(device)),
     };
     return table;
 }
@@ -145,6 +147,7 @@ void TrainConfig::validate() const {
     SPLATLM_CHECK(!out.empty(), "config: out must name a directory");
     SPLATLM_CHECK(splat_diversity >= 0 && std::isfinite(splat_diversity), "config: splat_diversity must be >= 0, got ", splat_diversity);
     SPLATLM_CHECK(viz_every >= 0, "config: viz_every must be >= 0, got ", viz_every);
+    parse_device(device);  // "unknown device '...' (expected cpu or cuda)"
 }
 
 std::vector<std::string> preset_names() { return {"tiny", "small"}; }

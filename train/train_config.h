@@ -46,6 +46,7 @@ struct TrainConfig {
     int64_t checkpoint_every = 500;  // and at the end
     int64_t viz_every = 0;           // steps between splat-field frames in <out>/frames/ (0: none)
     std::string out = "runs/default";
+    std::string device = "cpu";  // cpu | cuda: where the model trains (not a property of the model)
 
     Json to_json() const;
     static TrainConfig from_json(const Json& json);  // rejects unknown and missing-type keys

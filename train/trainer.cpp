@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <optional>
 
+#include "cuda/runtime.h"
 #include "nn/flat_parameters.h"
 #include "splat/diversity.h"
 #include "tensor/error.h"
+#include "tensor/ops.h"
 #include "tensor/file_io.h"
 #include "train/batch.h"
 #include "train/checkpoint.h"
@@ -56,6 +58,8 @@ struct Run {
 Run set_up(const TrainConfig& requested, const std::string& resume_dir) {
     Run run;
     run.config = requested;
+    const Device device = parse_device(run.config.device);
+    if (device == Device::CUDA) cuda::require_gpu("train --device cuda");
     run.dir = resume_dir.empty() ? requested.out : resume_dir;
     CorpusSplit corpus = read_corpus(run.config.data, run.config.val_fraction);
     if (resume_dir.empty()) {
@@ -75,6 +79,7 @@ Run set_up(const TrainConfig& requested, const std::string& resume_dir) {
         run.progress.step = loaded.step;
     }
     run.data = std::make_unique<Dataset>(corpus, *run.tokenizer, static_cast<int>(run.config.model.context));
+    run.model->to(device);  // initialised (or loaded) on the CPU: the same start on either device
     run.flat = std::make_unique<FlatParameters>(*run.model);
     AdamWOptions opt{.beta1 = float(run.config.beta1), .beta2 = float(run.config.beta2), .eps = 1e-8f,
                      .weight_decay = float(run.config.weight_decay), .decay_everything = run.config.decay_all};
@@ -97,6 +102,25 @@ void print_header(const Run& run) {
     std::printf("run: %s, steps %lld → %lld, batch %lld\n", run.dir.c_str(), (long long)run.progress.step,
                 (long long)run.config.steps, (long long)run.config.batch);
     std::fflush(stdout);
+}
+
+// Splat statistics, pictures and the dashboard read parameters on the host. For a model on the
+// GPU they get a CPU copy of it (made when asked: the parameters change every step).
+struct HostModel {
+    GPT* model;
+    std::unique_ptr<GPT> copy;
+    GPT& operator*() { return *model; }
+};
+HostModel on_host(GPT& model, const TrainConfig& c) {
+    if (model.device() == Device::CPU) return {&model, nullptr};
+    auto copy = std::make_unique<GPT>(c.model, c.seed);
+    const NamedTensors from = model.named_parameters(), to = copy->named_parameters();
+    for (size_t i = 0; i < from.size(); ++i) {
+        Tensor dst = to[i].second;
+        raw::copy_into(dst, from[i].second.to(Device::CPU));
+    }
+    GPT* raw_copy = copy.get();
+    return {raw_copy, std::move(copy)};
 }
 
 Json finite_or_null(double x) { return std::isfinite(x) ? Json(x) : Json(); }  // JSON has no NaN
@@ -194,7 +218,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         if (step % c.eval_every == 0 || step == c.steps) {
             EvalResult e = evaluate(*run.model, *run.data, c.batch, c.eval_batches);
             Json::Object record{{"step", step}, {"val_loss", e.loss}, {"val_bpb", e.bpb}};
-            add_splat_stats(record, *run.model, *run.data, c);
+            add_splat_stats(record, *on_host(*run.model, c), *run.data, c);
             metrics.write(record);
             std::printf("  eval @ %lld: val_loss %.4f | val_bpb %.4f (%lld windows)\n", (long long)step, e.loss, e.bpb,
                         (long long)e.windows);
@@ -206,7 +230,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             metrics.write(Json::Object{{"step", step}, {"sample", utf8::sanitize(sample)}});
             std::printf("  sample @ %lld:\n%s\n  ---\n", (long long)step, sample.c_str());
         }
-        if (frames && step % c.viz_every == 0) frames->write(*run.model, *run.tokenizer, step);
+        if (frames && step % c.viz_every == 0) frames->write(*on_host(*run.model, c), *run.tokenizer, step);
         if (step % c.checkpoint_every == 0 || step == last) {
             save_checkpoint(run.dir, c, *run.tokenizer, *run.model, *run.adam, run.progress);
             run.last_checkpoint = step;
@@ -214,11 +238,12 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         std::fflush(stdout);
     }
     std::printf("loss curves: %s\n", draw_loss_curves(run.dir).c_str());
-    const int64_t layer = viz::first_splat_layer(*run.model);
+    HostModel final_model = on_host(*run.model, c);
+    const int64_t layer = viz::first_splat_layer(*final_model);
     if (layer >= 0)  // `make run` draws its splats
-        std::printf("splat field: %s\n", viz::write_splat_pictures(*run.model, *run.tokenizer, viz::kDefaultSplatText,
+        std::printf("splat field: %s\n", viz::write_splat_pictures(*final_model, *run.tokenizer, viz::kDefaultSplatText,
                                                                       layer, run.dir, true).paths[0].c_str());
-    const DashboardInput dash{run.model.get(), run.tokenizer.get(), &c, last, run.dir, viz::kDefaultSplatText,
+    const DashboardInput dash{final_model.model, run.tokenizer.get(), &c, last, run.dir, viz::kDefaultSplatText,
                               std::max<int64_t>(layer, 0)};
     std::printf("dashboard: %s\n", write_dashboard(dash, run.dir + "/dashboard.png").c_str());
     std::printf("%s: step %lld of %lld after %s; checkpoint in %s\n", last == c.steps ? "done" : "stopped",
