@@ -109,7 +109,7 @@ $(BUILD)/%.o: %.cpp $(FLAGS_STAMP)
 
 $(BUILD)/%.o: %.cu $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS) $(CUDA_OBJS)
 	@mkdir -p $(dir $@)
@@ -148,4 +148,4 @@ run: all
 clean:
 	rm -rf $(BUILD) $(BIN)
 
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/$(CLI_MAIN:.cpp=.d)
+-include $(LIB_OBJS:.o=.d) $(CUDA_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/$(CLI_MAIN:.cpp=.d)

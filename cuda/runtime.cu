@@ -87,6 +87,5 @@ void copy_to_host(void* dst, const void* src, size_t bytes) {
 void copy_device_to_device(void* dst, const void* src, size_t bytes) {
     CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
 }
-void fill_zero(void* dst, size_t bytes) { CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, 0)); }
 
 }  // namespace splatlm::cuda

@@ -40,6 +40,5 @@ void empty_cache();  // hand the cached blocks back to cudaFree
 void copy_to_device(void* dst, const void* src, size_t bytes);
 void copy_to_host(void* dst, const void* src, size_t bytes);
 void copy_device_to_device(void* dst, const void* src, size_t bytes);
-void fill_zero(void* dst, size_t bytes);  // on the default stream, ordered with the kernels
 
 }  // namespace splatlm::cuda

@@ -22,6 +22,5 @@ void empty_cache() {}
 void copy_to_device(void*, const void*, size_t) { not_built(); }
 void copy_to_host(void*, const void*, size_t) { not_built(); }
 void copy_device_to_device(void*, const void*, size_t) { not_built(); }
-void fill_zero(void*, size_t) { not_built(); }
 
 }  // namespace splatlm::cuda

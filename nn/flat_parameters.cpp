@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "cuda/runtime.h"
+#include "cuda/map.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
@@ -34,7 +34,7 @@ FlatParameters::FlatParameters(const Module& model) {
 
 void FlatParameters::zero_grad() {
     if (device_ == Device::CUDA)
-        cuda::fill_zero(grads_.data(), grads_.numel() * sizeof(float));
+        cuda::fill(grads_.data(), grads_.numel(), 0.f);
     else
         std::fill_n(grads_.data(), grads_.numel(), 0.f);
 }

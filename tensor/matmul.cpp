@@ -14,19 +14,14 @@ namespace splatlm::raw {
 
 namespace {
 
-// A contiguous copy of a CUDA tensor, for an operand cuBLAS cannot read in place: x · 1, exact
-// for every float (the elementwise kernels take any strides).
-Tensor cuda_contiguous(const Tensor& x) {
-    return x.is_contiguous() ? x : binary(Binary::Mul, x, Tensor::ones({}, Device::CUDA));
-}
-
 // out = a @ b on the GPU; a and b already broadcast to out's batch axes, M, N, K >= 1.
 void cuda_matmul(const Tensor& a, const Tensor& b, Tensor& out) {
     const Shape batch(out.shape().begin(), out.shape().end() - 2);
     const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
     cuda::GemmPlan plan = cuda::plan_gemm(batch, M, N, K, a.strides(), b.strides());
     if (!plan.copy_a && !plan.copy_b) return cuda::gemm(plan, a.data(), b.data(), out.data());
-    const Tensor ca = plan.copy_a ? cuda_contiguous(a) : a, cb = plan.copy_b ? cuda_contiguous(b) : b;
+    // An operand cuBLAS cannot read in place (not a plain or transposed matrix) is copied first.
+    const Tensor ca = plan.copy_a ? contiguous(a) : a, cb = plan.copy_b ? contiguous(b) : b;
     cuda::gemm(cuda::plan_gemm(batch, M, N, K, ca.strides(), cb.strides()), ca.data(), cb.data(), out.data());
 }
 
