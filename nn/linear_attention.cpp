@@ -188,7 +188,9 @@ std::unique_ptr<AttentionCache> LinearAttention::new_cache(int64_t batch, int64_
 Tensor LinearAttention::step(const Tensor& x_t, AttentionCache& base) {
     LinearCache& cache = dynamic_cast<LinearCache&>(base);
     const int64_t B = x_t.size(0), H = heads_, C = x_t.size(1), D = C / H;
-    Tensor qkv = raw::contiguous(qkv_.forward(x_t));  // [B, 3C]
+    // The (S, z) states live on the host: a model on the GPU sends each token's q, k, v over and its
+    // read back (two small copies per layer and token; a device kernel for this step is still to come).
+    Tensor qkv = raw::contiguous(qkv_.forward(x_t)).to(Device::CPU);  // [B, 3C]
     Tensor y = Tensor::empty({B, C});
     std::vector<float> fq(D), fk(D);
     for (int64_t b = 0; b < B; ++b)
@@ -199,7 +201,7 @@ Tensor LinearAttention::step(const Tensor& x_t, AttentionCache& base) {
             s.add(fk.data(), row + 2 * C + h * D, D);
             s.read(fq.data(), y.data() + b * C + h * D, D);
         }
-    return proj_.forward(y);
+    return proj_.forward(y.to(x_t.device()));
 }
 
 }  // namespace splatlm

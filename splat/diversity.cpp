@@ -18,7 +18,7 @@ Tensor pair_overlap_sum(const Tensor& centres, const Tensor& log_scale) {
     Tensor upper = Tensor::zeros({K, K});                                            // pairs i < j
     for (int64_t i = 0; i < K; ++i)
         for (int64_t j = i + 1; j < K; ++j) upper.data()[i * K + j] = 1.f;
-    return sum(exp(-(d2 / width)) * upper);
+    return sum(exp(-(d2 / width)) * upper.to(centres.device()));
 }
 }  // namespace
 

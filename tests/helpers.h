@@ -8,6 +8,7 @@
 #include "tensor/error.h"
 
 #include "autograd/gradcheck.h"
+#include "cuda/runtime.h"
 #include "autograd/ops.h"
 #include "tensor/ops.h"
 #include "tensor/tensor.h"
@@ -92,3 +93,14 @@ auto with_threads(int n, F&& body) {
 }
 
 }  // namespace splatlm::test
+
+// First line of every "[gpu]" test: without a usable GPU the test passes with a visible warning
+// ("skipped: no GPU: <reason>") instead of failing; on a GPU machine it runs.
+#define SKIP_WITHOUT_GPU()                         \
+    do {                                           \
+        std::string why_no_gpu_;                   \
+        if (!::splatlm::cuda::available(&why_no_gpu_)) { \
+            WARN("skipped: no GPU: " << why_no_gpu_); \
+            return;                                \
+        }                                          \
+    } while (0)

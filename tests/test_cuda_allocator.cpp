@@ -199,11 +199,7 @@ TEST_CASE("caching allocator: concurrent allocate/release keeps the stats consis
 }
 
 TEST_CASE("CUDA device memory: a tensor round trip reuses the allocator's blocks", "[cuda][gpu]") {
-    std::string why;
-    if (!cuda::available(&why)) {
-        WARN("skipped: no GPU: " << why);
-        return;
-    }
+    SKIP_WITHOUT_GPU();
     Tensor host = test::random({257, 129}, 7);
     Tensor back = host.to(Device::CUDA).to(Device::CPU);  // the device copy is released here
     test::require_close(back, host, 0, 0);

@@ -259,11 +259,7 @@ void require_cuda_matches_cpu(F f, const QKV& h, const Tensor& g, Tolerance tol)
 }  // namespace
 
 TEST_CASE("CUDA flash attention equals the CPU op, forward and backward", "[cuda][gpu][attention]") {
-    std::string why;
-    if (!cuda::available(&why)) {
-        WARN("skipped: no GPU: " << why);
-        return;
-    }
+    SKIP_WITHOUT_GPU();
     struct Case {
         int64_t B, H, T, D, window;
         float scale;  // of q and k: 1 gives scores ~±1, 7 gives scores ~±50 (7²·N(0,1))
@@ -289,11 +285,7 @@ TEST_CASE("CUDA flash attention equals the CPU op, forward and backward", "[cuda
 }
 
 TEST_CASE("CUDA linear attention equals the CPU op, forward and backward", "[cuda][gpu][attention]") {
-    std::string why;
-    if (!cuda::available(&why)) {
-        WARN("skipped: no GPU: " << why);
-        return;
-    }
+    SKIP_WITHOUT_GPU();
     struct Case {
         int64_t B, H, T, D;
         float scale;
@@ -312,11 +304,7 @@ TEST_CASE("CUDA linear attention equals the CPU op, forward and backward", "[cud
 
 TEST_CASE("CUDA attention: causal (and windowed) on the GPU, repeatable bit for bit, bad input refused",
           "[cuda][gpu][attention]") {
-    std::string why;
-    if (!cuda::available(&why)) {
-        WARN("skipped: no GPU: " << why);
-        return;
-    }
+    SKIP_WITHOUT_GPU();
     const int64_t B = 1, H = 2, T = 70, D = 12, t = 40, window = 9;
     const QKV h = random_heads(B, H, T, D, 9);
     const Tensor g = random({B, H, T, D}, 10).to(Device::CUDA);
@@ -363,11 +351,7 @@ TEST_CASE("CUDA attention: causal (and windowed) on the GPU, repeatable bit for 
 }
 
 TEST_CASE("CUDA KV-cache steps equal the CPU cache's, ring and window included", "[cuda][gpu][attention]") {
-    std::string why;
-    if (!cuda::available(&why)) {
-        WARN("skipped: no GPU: " << why);
-        return;
-    }
+    SKIP_WITHOUT_GPU();
     struct Case {
         int64_t B, H, D, max_len, window;
     };

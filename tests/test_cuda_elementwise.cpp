@@ -249,11 +249,7 @@ void require_gpu_close(const Tensor& gpu, const Tensor& cpu, const Tensor& floor
 }  // namespace
 
 TEST_CASE("CUDA elementwise ops equal the CPU: every op, broadcasting, odd sizes, views", "[cuda][gpu]") {
-    std::string why;
-    if (!cuda::available(&why)) {
-        WARN("skipped: no GPU: " << why);
-        return;
-    }
+    SKIP_WITHOUT_GPU();
     Rng rng(13);
     const std::vector<std::pair<Shape, Shape>> shapes = {
         {{257}, {257}},              // odd length, one block and a bit
@@ -283,11 +279,7 @@ TEST_CASE("CUDA elementwise ops equal the CPU: every op, broadcasting, odd sizes
 }
 
 TEST_CASE("CUDA elementwise: more elements than threads launched, and mixed devices refused", "[cuda][gpu]") {
-    std::string why;
-    if (!cuda::available(&why)) {
-        WARN("skipped: no GPU: " << why);
-        return;
-    }
+    SKIP_WITHOUT_GPU();
     // 4097 × 4099 > 2^16 blocks × 256 threads: some threads run the grid-stride loop twice.
     const Tensor a = test::random({4097, 4099}, 1), row = test::random({4099}, 2);
     require_gpu_close(raw::binary(Binary::Mul, a.to(Device::CUDA), row.to(Device::CUDA)), raw::binary(Binary::Mul, a, row));

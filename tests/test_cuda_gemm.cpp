@@ -253,11 +253,7 @@ void require_gpu_matmul_matches_cpu(const Tensor& a, const Tensor& b) {
 }  // namespace
 
 TEST_CASE("CUDA matmul equals the CPU: layouts, transposes, broadcast batches, odd sizes", "[cuda][gpu]") {
-    std::string why;
-    if (!cuda::available(&why)) {
-        WARN("skipped: no GPU: " << why);
-        return;
-    }
+    SKIP_WITHOUT_GPU();
     Rng rng(22);
     for (const float scale : {1.f, 1e4f}) {  // ordinary values and large magnitudes
         for (int trial = 0; trial < 200; ++trial) {
@@ -284,11 +280,7 @@ TEST_CASE("CUDA matmul equals the CPU: layouts, transposes, broadcast batches, o
 }
 
 TEST_CASE("CUDA matmul: empty sums give zeros, empty results, mixed devices refused", "[cuda][gpu]") {
-    std::string why;
-    if (!cuda::available(&why)) {
-        WARN("skipped: no GPU: " << why);
-        return;
-    }
+    SKIP_WITHOUT_GPU();
     const Tensor a = test::random({4, 0}, 1).to(Device::CUDA), b = test::random({0, 3}, 2).to(Device::CUDA);
     const Tensor zero = raw::matmul(a, b);
     REQUIRE(zero.device() == Device::CUDA);

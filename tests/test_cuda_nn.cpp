@@ -321,15 +321,6 @@ Tensor on_cuda(const Tensor& x) { return x.to(Device::CUDA); }
 
 }  // namespace
 
-#define SKIP_WITHOUT_GPU()                        \
-    do {                                          \
-        std::string why_;                         \
-        if (!cuda::available(&why_)) {            \
-            WARN("skipped: no GPU: " << why_);    \
-            return;                               \
-        }                                         \
-    } while (0)
-
 TEST_CASE("CUDA copies: contiguous, copy_into, clone, to and full of CUDA tensors are exact", "[cuda][gpu]") {
     SKIP_WITHOUT_GPU();
     const Tensor base = test::random({37, 4099}, 21, 1e4f);

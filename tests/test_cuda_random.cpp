@@ -69,11 +69,7 @@ Moments moments(const std::vector<float>& v) {
 }  // namespace
 
 TEST_CASE("CUDA random fills: reproducible per seed and offset, distributed as stated", "[cuda][gpu]") {
-    std::string why;
-    if (!cuda::available(&why)) {
-        WARN("skipped: no GPU: " << why);
-        return;
-    }
+    SKIP_WITHOUT_GPU();
     // Uniform: an odd count, not a multiple of the 256-thread block.
     const Shape shape = {1001, 999};
     const std::vector<float> u = cuda::random_uniform(shape, 7).to(Device::CPU).to_vector();
@@ -110,11 +106,7 @@ TEST_CASE("CUDA random fills: reproducible per seed and offset, distributed as s
 
 TEST_CASE("CUDA dropout: keeps about 1 - p, scales survivors by 1/(1 - p), reproducible, p = 0 identity",
           "[cuda][gpu]") {
-    std::string why;
-    if (!cuda::available(&why)) {
-        WARN("skipped: no GPU: " << why);
-        return;
-    }
+    SKIP_WITHOUT_GPU();
     const float p = 0.3f;
     Rng values(3);
     const Tensor x_cpu = Tensor::rand({1001, 999}, values, 1.f, 2.f);  // never 0

@@ -263,13 +263,6 @@ TEST_CASE("a CPU-only build's splat scan entry points say CUDA is absent", "[cud
 
 namespace {
 
-bool no_gpu() {
-    std::string why;
-    if (cuda::available(&why)) return false;
-    WARN("skipped: no GPU: " << why);
-    return true;
-}
-
 // The same view (shape, strides, offset) over a CUDA copy of x's whole storage.
 Tensor to_cuda_same_layout(const Tensor& x) {
     const Tensor storage = Tensor::view_of(x.storage(), {x.storage()->size()}, {1}, 0).to(Device::CUDA);
@@ -305,7 +298,7 @@ Tensor gpu_forward(const QKV& x, const SplatParams& p, const SplatOptions& o) {
 // where g++ does not: rounding differences of a few float ulps per step, ~1e-6 relative overall.
 // A wrong index or a missed token is O(1) off.
 TEST_CASE("CUDA splat forward equals the CPU: odd T, options, strided q, k, v, large values", "[cuda][gpu]") {
-    if (no_gpu()) return;
+    SKIP_WITHOUT_GPU();
     uint64_t seed = 500;
     for (const int64_t T : {1, 7, 300, 1000})
         for (const Which w : {Which{false, false, false}, Which{true, true, true}}) {
@@ -331,7 +324,7 @@ TEST_CASE("CUDA splat forward equals the CPU: odd T, options, strided q, k, v, l
 }
 
 TEST_CASE("CUDA splat forward at T = 65536 is finite and equals the CPU", "[cuda][gpu]") {
-    if (no_gpu()) return;
+    SKIP_WITHOUT_GPU();
     const int64_t B = 1, H = 2, T = 65536, K = 8, D = 16;
     const QKV x = random_qkv(B, H, T, D, 31);
     const SplatParams p = random_splats(H, K, D, 32);
@@ -343,7 +336,7 @@ TEST_CASE("CUDA splat forward at T = 65536 is finite and equals the CPU", "[cuda
 }
 
 TEST_CASE("CUDA splat forward is causal and repeats bitwise", "[cuda][gpu]") {
-    if (no_gpu()) return;
+    SKIP_WITHOUT_GPU();
     const int64_t B = 1, H = 2, T = 200, K = 7, D = 5, t0 = 130;
     const QKV x = random_qkv(B, H, T, D, 41);
     const SplatParams p = random_splats(H, K, D, 42);
@@ -367,7 +360,7 @@ TEST_CASE("CUDA splat forward is causal and repeats bitwise", "[cuda][gpu]") {
 }
 
 TEST_CASE("CUDA splat step equals the CPU step token by token, with options", "[cuda][gpu]") {
-    if (no_gpu()) return;
+    SKIP_WITHOUT_GPU();
     const int64_t B = 2, H = 3, T = 70, K = 9, D = 13;
     const QKV x = random_qkv(B, H, T, D, 51);
     const SplatParams p = random_splats(H, K, D, 52), gp = to_cuda(p);
@@ -390,7 +383,7 @@ TEST_CASE("CUDA splat step equals the CPU step token by token, with options", "[
 }
 
 TEST_CASE("CUDA splat op refuses mixed devices and top-p routing, in one line", "[cuda][gpu]") {
-    if (no_gpu()) return;
+    SKIP_WITHOUT_GPU();
     const int64_t B = 1, H = 1, T = 5, K = 3, D = 4;
     const QKV x = random_qkv(B, H, T, D, 61), g = to_cuda(x);
     const SplatParams p = random_splats(H, K, D, 62), gp = to_cuda(p);
@@ -408,7 +401,7 @@ TEST_CASE("CUDA splat op refuses mixed devices and top-p routing, in one line", 
 }
 
 TEST_CASE("CUDA splat backward equals the CPU's gradients: odd T, options, strided q, k, v", "[cuda][gpu]") {
-    if (no_gpu()) return;
+    SKIP_WITHOUT_GPU();
     uint64_t seed = 700;
     for (const int64_t T : {1, 7, 300, 1000})
         for (const Which w : {Which{false, false, false}, Which{true, true, true}}) {
@@ -438,7 +431,7 @@ TEST_CASE("CUDA splat backward equals the CPU's gradients: odd T, options, strid
 }
 
 TEST_CASE("CUDA splat backward at T = 65536 is finite and equals the CPU, and repeats bitwise", "[cuda][gpu]") {
-    if (no_gpu()) return;
+    SKIP_WITHOUT_GPU();
     const int64_t B = 1, H = 2, T = 65536, K = 8, D = 16;
     const QKV x = random_qkv(B, H, T, D, 71);
     const SplatParams p = random_splats(H, K, D, 72);

@@ -258,6 +258,40 @@ TEST_CASE("sampling: greedy, top-k, top-p", "[train][sampling]") {
     REQUIRE_THROWS_AS(sample_token(logits, 5, {.temperature = -1.f}, rng), Error);
 }
 
+TEST_CASE("training on the GPU: the CPU's losses within 1e-4, the same bits twice, a checkpoint the CPU resumes",
+          "[train][cuda][gpu]") {
+    SKIP_WITHOUT_GPU();
+    register_splat_attentions();
+    const std::string dir = temp_dir("gpu-train");
+    for (const std::string kind : {"softmax", "splat"}) {
+        INFO(kind);
+        auto config = [&](const std::string& device, const std::string& name) {
+            TrainConfig c = tiny_config(dir + "/" + kind + "-" + name);
+            c.model.attention = kind;
+            c.model.splat_decay = kind == "splat";
+            c.device = device;
+            return c;
+        };
+        REQUIRE(run_training(config("cpu", "cpu"), "") == 0);
+        REQUIRE(run_training(config("cuda", "gpu"), "") == 0);
+        REQUIRE(run_training(config("cuda", "gpu2"), "") == 0);
+        const std::vector<std::string> cpu = training_lines(dir + "/" + kind + "-cpu"),
+                                       gpu = training_lines(dir + "/" + kind + "-gpu");
+        REQUIRE(gpu == training_lines(dir + "/" + kind + "-gpu2"));  // deterministic
+        REQUIRE(cpu.size() == gpu.size());
+        for (size_t i = 0; i < cpu.size(); ++i) {
+            const double a = Json::parse(cpu[i] + "}").at("loss").as_double(),
+                         b = Json::parse(gpu[i] + "}").at("loss").as_double();
+            REQUIRE(std::abs(a - b) <= 1e-4 * std::abs(a));
+        }
+        // The GPU run's checkpoint continues on the CPU.
+        TrainConfig more = load_model(dir + "/" + kind + "-gpu").config;
+        more.steps += 2;
+        more.device = "cpu";
+        REQUIRE(run_training(more, dir + "/" + kind + "-gpu") == 0);
+    }
+}
+
 TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cli][errors]") {
     REQUIRE(fs::exists("bin/splatlm"));
     auto one_error_line = [](const CliResult& r) {
@@ -276,6 +310,13 @@ TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cl
     one_error_line(run_cli("eval --ckpt " + dir + "/missing"));
     one_error_line(run_cli("frobnicate"));
     one_error_line(run_cli("doctor --bogus"));
+    one_error_line(run_cli("train --device tpu --out " + dir + "/tpu"));
+    if (!cuda::available()) {  // "train --device cuda: no GPU: <reason>", before any work is done
+        one_error_line(run_cli("train --preset tiny --device cuda --out " + dir + "/gpu"));
+        REQUIRE_FALSE(fs::exists(dir + "/gpu"));
+        one_error_line(run_cli("generate --ckpt " + dir + "/run --device cuda"));
+        one_error_line(run_cli("eval --ckpt " + dir + "/run --device cuda"));
+    }
     for (const char* sub : {"train", "generate", "eval", "info", "bench", "doctor"}) {
         CliResult r = run_cli(std::string(sub) + " --help");
         INFO(sub << ": " << r.output);
