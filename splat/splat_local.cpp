@@ -39,14 +39,15 @@ Tensor SplatLocalAttention::mix(const QKV& h, const Tensor& x) {
 namespace {
 // The window's keys and values (a ring of `window` slots) beside the splat state.
 struct SplatLocalCache : KVCache {
-    SplatLocalCache(int64_t batch, int64_t heads, int64_t splats, int64_t dim, int64_t max_len, int64_t window)
-        : KVCache(batch, heads, dim, max_len, window), splat(batch, heads, splats, dim) {}
+    SplatLocalCache(int64_t batch, int64_t heads, int64_t splats, int64_t dim, int64_t max_len, int64_t window,
+                    Device device)
+        : KVCache(batch, heads, dim, max_len, window), splat(batch, heads, splats, dim, device) {}
     SplatState splat;
 };
 }  // namespace
 
 std::unique_ptr<AttentionCache> SplatLocalAttention::new_cache(int64_t batch, int64_t max_len) const {
-    return std::make_unique<SplatLocalCache>(batch, heads_, splats(), head_dim_, max_len, window_);
+    return std::make_unique<SplatLocalCache>(batch, heads_, splats(), head_dim_, max_len, window_, centres.device());
 }
 
 // One position: O(H·(w + K)·D) work, O(H·(w + K)·D) state.
