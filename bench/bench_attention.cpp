@@ -1,7 +1,9 @@
 // bench_attention.cpp — `splatlm bench attention`: forward and forward+backward time and peak
 // memory of each attention op on [1, H, n, D] inputs (the op alone, without the q/k/v and output
 // projections every kind shares), for n from 256 up. Peak memory counts tensor storage alive
-// during the call (inputs excluded): outputs, saved activations and gradients.
+// during the call (inputs excluded): outputs, saved activations and gradients. --device cuda runs the
+// same ops on the GPU; each timing then ends with a wait for the GPU, and peak memory is the
+// caching allocator's peak of device memory in use.
 #include <algorithm>
 #include <cmath>
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "cuda/runtime.h"
 #include "bench/bench.h"
 #include "nn/causal_attention.h"
 #include "nn/linear_attention.h"
@@ -32,16 +35,20 @@ struct Kind {
     int64_t max_n;  // beyond this the O(n²) kinds take minutes: skipped, and the table says so
 };
 
-std::vector<Kind> kinds(int64_t window, int64_t splats, int64_t top, bool decay, int64_t n, int64_t heads, int64_t d) {
+std::vector<Kind> kinds(int64_t window, int64_t splats, int64_t top, bool decay, int64_t n, int64_t heads, int64_t d,
+                        Device device) {
     // Splat parameters as a model initialises them: centres ~ N(0, 0.5²), scale √d, amplitude 1.
     Rng rng(11);
-    Tensor centres = Tensor::randn({heads, splats, d}, rng, 0.5f);
-    Tensor log_scale = Tensor::full({heads, splats}, 0.5f * std::log(float(d))), log_amp = Tensor::zeros({heads, splats});
-    Tensor gate_logit = Tensor::zeros({heads});  // splat_local's gate at its initial value, g = ½
+    Tensor centres = Tensor::randn({heads, splats, d}, rng, 0.5f).to(device);
+    Tensor log_scale = Tensor::full({heads, splats}, 0.5f * std::log(float(d)), device),
+           log_amp = Tensor::zeros({heads, splats}, device);
+    Tensor gate_logit = Tensor::zeros({heads}, device);  // splat_local's gate at its initial value, g = ½
     for (Tensor* t : {&centres, &log_scale, &log_amp, &gate_logit}) t->set_requires_grad();
     SplatOptions options;
     options.top = top;
-    if (decay) options.log_decay = initial_log_decay(heads, splats, n);  // as a model of context n starts
+    if (decay) options.log_decay = initial_log_decay(heads, splats, n).to(device);  // as a model of context n starts
+    // Exact softmax is O(n²): past 16k tokens a CPU call takes minutes; the GPU's flash kernel goes on.
+    const int64_t softmax_max_n = device == Device::CUDA ? int64_t(1) << 40 : 16384;
     return {
         {"splat", [=](const Tensor& q, const Tensor& k, const Tensor& v) {
              return splat_attention(q, k, v, centres, log_scale, log_amp, options);
@@ -50,7 +57,7 @@ std::vector<Kind> kinds(int64_t window, int64_t splats, int64_t top, bool decay,
              return splat_local_attention(q, k, v, window, centres, log_scale, log_amp, gate_logit, options);
          }, int64_t(1) << 40},
         {"softmax", [](const Tensor& q, const Tensor& k, const Tensor& v) { return causal_softmax_attention(q, k, v); },
-         16384},
+         softmax_max_n},
         {"local", [window](const Tensor& q, const Tensor& k, const Tensor& v) {
              return causal_softmax_attention(q, k, v, window);
          }, int64_t(1) << 40},
@@ -68,11 +75,27 @@ struct Measurement {
     double fwd_ms, fwdbwd_ms, peak_mb;
 };
 
-Measurement measure(const AttentionOp& op, int64_t n, int64_t d, int64_t heads, int repeats) {
+// Storage in use on the device and its peak since the last reset, in bytes.
+struct MemoryMeter {
+    Device device;
+    void reset() const { device == Device::CUDA ? cuda::reset_peak_memory() : reset_cpu_peak_memory(); }
+    int64_t live() const {
+        return device == Device::CUDA ? int64_t(cuda::allocator_stats().bytes_in_use) : cpu_memory_stats().live_bytes;
+    }
+    int64_t peak() const {
+        return device == Device::CUDA ? int64_t(cuda::allocator_stats().peak_bytes_in_use) : cpu_memory_stats().peak_bytes;
+    }
+    void finish() const {  // a GPU timing ends when the queued kernels have run
+        if (device == Device::CUDA) cuda::synchronize();
+    }
+};
+
+Measurement measure(const AttentionOp& op, int64_t n, int64_t d, int64_t heads, int repeats, Device device) {
     Rng rng(3);
-    Tensor q = Tensor::randn({1, heads, n, d}, rng), k = Tensor::randn({1, heads, n, d}, rng),
-           v = Tensor::randn({1, heads, n, d}, rng), g = Tensor::randn({1, heads, n, d}, rng);
+    Tensor q = Tensor::randn({1, heads, n, d}, rng).to(device), k = Tensor::randn({1, heads, n, d}, rng).to(device),
+           v = Tensor::randn({1, heads, n, d}, rng).to(device), g = Tensor::randn({1, heads, n, d}, rng).to(device);
     for (Tensor* t : {&q, &k, &v}) t->set_requires_grad();
+    const MemoryMeter memory{device};
     std::vector<double> fwd, both;
     double peak = 0;
     for (int r = 0; r < repeats + 1; ++r) {  // the first round warms up
@@ -80,15 +103,17 @@ Measurement measure(const AttentionOp& op, int64_t n, int64_t d, int64_t heads, 
             NoGradGuard no_grad;
             const auto t0 = std::chrono::steady_clock::now();
             Tensor y = op(q, k, v);
+            memory.finish();
             if (r > 0) fwd.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
         }
         for (Tensor* t : {&q, &k, &v}) t->zero_grad();
-        reset_cpu_peak_memory();
-        const int64_t base = cpu_memory_stats().live_bytes;
+        memory.reset();
+        const int64_t base = memory.live();
         const auto t0 = std::chrono::steady_clock::now();
         backward(op(q, k, v), g);
+        memory.finish();
         if (r > 0) both.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-        peak = std::max(peak, (cpu_memory_stats().peak_bytes - base) / 1048576.0);
+        peak = std::max(peak, (memory.peak() - base) / 1048576.0);
     }
     return {median(fwd), median(both), peak};
 }
@@ -106,9 +131,12 @@ int bench_attention(int argc, char** argv) {
                {"decay", true, "true|false: the splat kinds with the model's learned recency decay (default true, as the default model)"},
                {"kinds", true, "comma-separated kinds (default: all)"},
                {"repeats", true, "measured repeats (default 3)"},
+               {"device", true, "cpu (default) or cuda (default lengths then 1k … 256k)"},
                {"json", false, "one JSON object per line"}},
               argc, argv, 3);
     if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
+    const Device device = parse_device(args.get("device", "cpu"));
+    if (device == Device::CUDA) cuda::require_gpu("bench attention --device cuda");
     const int64_t d = args.get_int("d", 64), heads = args.get_int("heads", 1), window = args.get_int("window", 32),
                   splats = args.get_int("k", 16), top = args.get_int("top", 0);
     const int repeats = int(args.get_int("repeats", 3));
@@ -119,27 +147,28 @@ int bench_attention(int argc, char** argv) {
     SPLATLM_CHECK(d > 0 && heads > 0 && window > 0 && splats > 0 && repeats > 0, "bench attention: sizes must be positive");
     SPLATLM_CHECK(top >= 0 && top <= splats, "bench attention: --top must be in [0, k = ", splats, "], got ", top);
     std::vector<int64_t> lengths = {256, 1024, 4096, 16384, 65536};
+    if (device == Device::CUDA) lengths = {1024, 4096, 16384, 65536, 262144};
     if (args.has("n")) lengths = {args.get_int("n", 0)};
     std::string wanted = ",";  // ",kind,kind," so a kind is found with its commas
     wanted += args.get("kinds", "splat,splat_local,softmax,local,linear");
     wanted += ",";
     const bool json = args.flag("json");
-    if (!json) std::printf("attention op, D=%lld, heads=%lld, K=%lld, top=%lld, decay %s, median of %d\n%-11s %8s %12s %12s %10s\n",
-                           (long long)d, (long long)heads, (long long)splats, (long long)top, decay ? "on" : "off", repeats, "kind", "n",
+    if (!json) std::printf("attention op on %s, D=%lld, heads=%lld, K=%lld, top=%lld, decay %s, median of %d\n%-11s %8s %12s %12s %10s\n",
+                           device_name(device), (long long)d, (long long)heads, (long long)splats, (long long)top, decay ? "on" : "off", repeats, "kind", "n",
                            "fwd ms", "fwd+bwd ms", "peak MB");
     for (int64_t n : lengths)
-        for (const Kind& kind : kinds(window, splats, top, decay, n, heads, d)) {
+        for (const Kind& kind : kinds(window, splats, top, decay, n, heads, d, device)) {
             if (wanted.find("," + kind.name + ",") == std::string::npos) continue;
             if (n > kind.max_n) {
                 if (!json) std::printf("%-11s %8lld   skipped: O(n²) time, minutes per call\n", kind.name.c_str(), (long long)n);
                 continue;
             }
-            Measurement m = measure(kind.op, n, d, heads, repeats);
+            Measurement m = measure(kind.op, n, d, heads, repeats, device);
             const bool splat_kind = kind.name == "splat" || kind.name == "splat_local";
             if (json)
-                std::printf("{\"kind\":\"%s\",\"n\":%lld,\"k\":%lld,\"top\":%lld,\"decay\":%s,\"d\":%lld,"
+                std::printf("{\"device\":\"%s\",\"kind\":\"%s\",\"n\":%lld,\"k\":%lld,\"top\":%lld,\"decay\":%s,\"d\":%lld,"
                             "\"heads\":%lld,\"fwd_ms\":%.3f,\"fwdbwd_ms\":%.3f,\"peak_mb\":%.2f}\n",
-                            kind.name.c_str(), (long long)n, (long long)(splat_kind ? splats : 0),
+                            device_name(device), kind.name.c_str(), (long long)n, (long long)(splat_kind ? splats : 0),
                             (long long)(splat_kind ? top : 0), splat_kind && decay ? "true" : "false", (long long)d,
                             (long long)heads, m.fwd_ms, m.fwdbwd_ms, m.peak_mb);
             else

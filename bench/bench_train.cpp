@@ -2,6 +2,8 @@
 // gradient clipping, AdamW) for a GPT config, median over steps after warm-up. With --compare it
 // runs bench/pytorch_reference.py on the same model and thread count in the same run and prints
 // the ratio (PyTorch is only a reference on the developer's machine, never a dependency).
+// --device cuda trains on the GPU (the model initialised on the CPU, then moved, as `train` does);
+// each step's time then ends with a wait for the GPU.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "bench/bench.h"
+#include "cuda/runtime.h"
 #include "nn/flat_parameters.h"
 #include "nn/gpt.h"
 #include "tensor/error.h"
@@ -30,8 +33,9 @@ struct TrainBenchResult {
     int64_t params;
 };
 
-TrainBenchResult measure(const GPTConfig& config, int64_t batch, int steps, int warmup) {
+TrainBenchResult measure(const GPTConfig& config, int64_t batch, int steps, int warmup, Device device) {
     GPT model(config, 1);
+    model.to(device);
     FlatParameters flat(model);
     AdamW adam(flat, {});
     Rng rng(7);
@@ -46,6 +50,7 @@ TrainBenchResult measure(const GPTConfig& config, int64_t batch, int steps, int 
         backward(model.loss(ids, targets));
         clip_grad_norm(flat, 1.0);
         adam.step(1e-3f);
+        if (device == Device::CUDA) cuda::synchronize();
         const double elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         if (s >= warmup) ms.push_back(elapsed);
     }
@@ -56,13 +61,13 @@ TrainBenchResult measure(const GPTConfig& config, int64_t batch, int steps, int 
 
 // Runs the PyTorch reference with $SPLATLM_PYTHON (default python3, e.g. a virtualenv's python
 // that has torch); returns its JSON line, or a null Json when it is unavailable.
-Json run_pytorch(const GPTConfig& c, int64_t batch, int steps, int threads) {
+Json run_pytorch(const GPTConfig& c, int64_t batch, int steps, int threads, Device device) {
     const char* python = std::getenv("SPLATLM_PYTHON");
     char cmd[1024];
     std::snprintf(cmd, sizeof cmd,
-                  "%s bench/pytorch_reference.py --json --threads %d --steps %d --batch %lld --context %lld "
+                  "%s bench/pytorch_reference.py --json --device %s --threads %d --steps %d --batch %lld --context %lld "
                   "--layers %lld --heads %lld --width %lld --vocab %lld",
-                  python && *python ? python : "python3", threads, steps, (long long)batch, (long long)c.context,
+                  python && *python ? python : "python3", device_name(device), threads, steps, (long long)batch, (long long)c.context,
                   (long long)c.layers, (long long)c.heads, (long long)c.width, (long long)c.vocab);
     FILE* p = popen(cmd, "r");
     if (!p) return Json();
@@ -83,6 +88,7 @@ int bench_train(int argc, char** argv) {
                {"attention", true, "attention kind (default softmax)"}, {"steps", true, "measured steps (default 20)"},
                {"warmup", true, "unmeasured steps first (default 3)"},
                {"compare", false, "also run bench/pytorch_reference.py on the same model"},
+               {"device", true, "cpu (default) or cuda"},
                {"json", false, "one JSON object per line"}},
               argc, argv, 3);
     if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
@@ -93,24 +99,26 @@ int bench_train(int argc, char** argv) {
     const int64_t batch = args.get_int("batch", 12);
     const int steps = int(args.get_int("steps", 20)), warmup = int(args.get_int("warmup", 3));
     SPLATLM_CHECK(steps > 0 && warmup >= 0 && batch > 0, "bench train: need --steps > 0, --warmup >= 0, --batch > 0");
+    const Device device = parse_device(args.get("device", "cpu"));
+    if (device == Device::CUDA) cuda::require_gpu("bench train --device cuda");
     int threads = 1;
 #ifdef _OPENMP
     threads = omp_get_max_threads();
 #endif
-    TrainBenchResult ours = measure(c, batch, steps, warmup);
-    Json ref = args.flag("compare") ? run_pytorch(c, batch, steps, threads) : Json();
+    TrainBenchResult ours = measure(c, batch, steps, warmup, device);
+    Json ref = args.flag("compare") ? run_pytorch(c, batch, steps, threads, device) : Json();
     if (args.flag("json")) {
-        std::printf("{\"kind\":\"train\",\"attention\":\"%s\",\"tokens_per_s\":%.1f,\"ms_per_step\":%.3f,\"params\":%lld,"
+        std::printf("{\"kind\":\"train\",\"device\":\"%s\",\"attention\":\"%s\",\"tokens_per_s\":%.1f,\"ms_per_step\":%.3f,\"params\":%lld,"
                     "\"threads\":%d,\"batch\":%lld,\"context\":%lld,\"layers\":%lld,\"heads\":%lld,\"width\":%lld,"
                     "\"vocab\":%lld}\n",
-                    c.attention.c_str(), ours.tokens_per_s, ours.ms_per_step, (long long)ours.params, threads,
+                    device_name(device), c.attention.c_str(), ours.tokens_per_s, ours.ms_per_step, (long long)ours.params, threads,
                     (long long)batch, (long long)c.context, (long long)c.layers, (long long)c.heads, (long long)c.width,
                     (long long)c.vocab);
         if (!ref.is_null()) std::printf("%s\n", ref.dump().c_str());
         return 0;
     }
-    std::printf("training step, %lld layers, %lld heads, width %lld, context %lld, batch %lld, vocab %lld, %d threads\n",
-                (long long)c.layers, (long long)c.heads, (long long)c.width, (long long)c.context, (long long)batch,
+    std::printf("training step on %s, %lld layers, %lld heads, width %lld, context %lld, batch %lld, vocab %lld, %d threads\n",
+                device_name(device), (long long)c.layers, (long long)c.heads, (long long)c.width, (long long)c.context, (long long)batch,
                 (long long)c.vocab, threads);
     std::printf("  splatlm (%s): %9.0f tokens/s  %8.2f ms/step  %lld parameters\n", c.attention.c_str(),
                 ours.tokens_per_s, ours.ms_per_step, (long long)ours.params);

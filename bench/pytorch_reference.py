@@ -1,4 +1,4 @@
-"""pytorch_reference.py — the splatlm GPT training step, written in plain PyTorch (CPU, eager).
+"""pytorch_reference.py — the splatlm GPT training step, written in plain PyTorch (eager; CPU, or GPU with --device cuda).
 
 `splatlm bench train --compare` runs this script beside its own measurement, on the same model
 and thread count, so that our tokens/s can be read against what an ordinary PyTorch user would
@@ -138,18 +138,21 @@ def adamw_code_path(impl, params):
 
 
 def step_times(model, optimizer, a):
-    """Wall time (s) of each measured training step, after the warm-up steps."""
+    """Wall time (s) of each measured training step, after the warm-up steps. On the GPU a step
+    ends when its kernels have run (torch.cuda.synchronize), as in bench/bench_train.cpp."""
     params = list(model.parameters())
     rng = torch.Generator().manual_seed(7)
     times = []
     for s in range(a.warmup + a.steps):
-        ids = torch.randint(a.vocab, (a.batch, a.context), generator=rng)
-        targets = torch.randint(a.vocab, (a.batch, a.context), generator=rng)
+        ids = torch.randint(a.vocab, (a.batch, a.context), generator=rng).to(a.device)
+        targets = torch.randint(a.vocab, (a.batch, a.context), generator=rng).to(a.device)
         t0 = time.perf_counter()
         model.loss(ids, targets).backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         optimizer.zero_grad()
+        if a.device == "cuda":
+            torch.cuda.synchronize()
         if s >= a.warmup:
             times.append(time.perf_counter() - t0)
     return times
@@ -163,7 +166,7 @@ def positive(text):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Median training tokens/s of the splatlm GPT in PyTorch (CPU, eager).")
+    p = argparse.ArgumentParser(description="Median training tokens/s of the splatlm GPT in PyTorch (eager, CPU or GPU).")
     p.add_argument("--threads", type=positive, default=2, help="intra-op threads (default 2; inter-op is 1)")
     p.add_argument("--steps", type=positive, default=30, help="measured steps (default 30)")
     p.add_argument("--warmup", type=int, default=5, help="unmeasured steps first (default 5)")
@@ -177,6 +180,8 @@ def parse_args(argv):
                    help="sdpa: F.scaled_dot_product_attention; naive: masked softmax (default sdpa)")
     p.add_argument("--adamw", choices=["default", "foreach", "fused"], default="default",
                    help="AdamW code path; 'default' lets PyTorch choose (the for-loop one on CPU)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cuda: eager PyTorch on the GPU (FP32, TF32 off, as splatlm computes)")
     p.add_argument("--json", action="store_true", help="one JSON object on one line")
     a = p.parse_args(argv)
     if a.warmup < 0:
@@ -191,7 +196,12 @@ def main(argv):
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
     torch.manual_seed(1)
-    model = GPT(a.vocab, a.context, a.layers, a.heads, a.width, naive=a.attention == "naive")
+    if a.device == "cuda":
+        if not torch.cuda.is_available():
+            skip("pytorch_reference: torch sees no GPU")
+        torch.backends.cuda.matmul.allow_tf32 = False  # FP32 GEMMs, like splatlm's cuBLAS calls
+        torch.backends.cudnn.allow_tf32 = False
+    model = GPT(a.vocab, a.context, a.layers, a.heads, a.width, naive=a.attention == "naive").to(a.device)
     params = sum(p.numel() for p in model.parameters())
     if params != expected_parameters(a):
         sys.exit(f"pytorch_reference: the model has {params} parameters, the formula says {expected_parameters(a)}")
@@ -202,12 +212,12 @@ def main(argv):
     tokens_per_s = a.batch * a.context / median
     if a.json:
         print(json.dumps({
-            "kind": "pytorch_train", "impl": a.attention, "tokens_per_s": round(tokens_per_s, 1),
+            "kind": "pytorch_train", "device": a.device, "impl": a.attention, "tokens_per_s": round(tokens_per_s, 1),
             "ms_per_step": round(median * 1e3, 3), "params": params, "threads": torch.get_num_threads(),
             "batch": a.batch, "context": a.context, "layers": a.layers, "heads": a.heads, "width": a.width,
             "vocab": a.vocab, "torch": torch.__version__, "adamw": adamw}))
         return
-    print(f"PyTorch {torch.__version__} training step, eager CPU, {torch.get_num_threads()} threads")
+    print(f"PyTorch {torch.__version__} training step, eager {a.device}, {torch.get_num_threads()} threads")
     print(f"  model      {a.layers} layers, {a.heads} heads, width {a.width}, context {a.context}, "
           f"batch {a.batch}, vocab {a.vocab}: {params:,} parameters")
     print(f"  attention  {a.attention}    AdamW {adamw}")

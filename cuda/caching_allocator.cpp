@@ -1,5 +1,6 @@
 #include "cuda/caching_allocator.h"
 
+#include <algorithm>
 #include <exception>
 #include <limits>
 #include <string>
@@ -34,7 +35,7 @@ void* CachingAllocator::allocate(size_t bytes) {
         cached->second.pop_back();
         blocks_[ptr].in_use = true;
         stats_.bytes_cached -= size;
-        stats_.bytes_in_use += size;
+        note_in_use(size);
         return ptr;
     }
     // One raw attempt: the block, or null with `why` saying what went wrong.
@@ -57,8 +58,18 @@ void* CachingAllocator::allocate(size_t bytes) {
     SPLATLM_CHECK(ptr, "CachingAllocator: cannot allocate ", bytes, " bytes (class ", size, " bytes): ", why);
     blocks_[ptr] = {size, true};
     ++stats_.raw_allocations;
-    stats_.bytes_in_use += size;
+    note_in_use(size);
     return ptr;
+}
+
+void CachingAllocator::note_in_use(size_t size) {
+    stats_.bytes_in_use += size;
+    stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
+}
+
+void CachingAllocator::reset_peak() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.peak_bytes_in_use = stats_.bytes_in_use;
 }
 
 void CachingAllocator::release(void* ptr) {

@@ -28,6 +28,7 @@ class CachingAllocator {
         int64_t raw_frees = 0;        // successful raw_free calls so far
         size_t bytes_in_use = 0;      // class sizes of the blocks handed out and not yet released
         size_t bytes_cached = 0;      // class sizes of the released blocks kept for reuse
+        size_t peak_bytes_in_use = 0; // the most bytes_in_use has been since creation or reset_peak()
     };
 
     static constexpr size_t kSmallStep = 512;             // small classes: multiples of 512 B ...
@@ -52,6 +53,7 @@ class CachingAllocator {
     // the exception propagates and the blocks not yet freed stay cached.
     void empty_cache();
     Stats stats() const;
+    void reset_peak();  // peak_bytes_in_use starts again from bytes_in_use
 
   private:
     struct Block {
@@ -59,6 +61,7 @@ class CachingAllocator {
         bool in_use;
     };
     void empty_cache_locked();
+    void note_in_use(size_t size);  // bytes_in_use += size, and the peak
 
     RawAllocate raw_allocate_;
     RawFree raw_free_;

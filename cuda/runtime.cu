@@ -77,6 +77,8 @@ void device_free(void* ptr) {
 
 CachingAllocator::Stats allocator_stats() { return allocator().stats(); }
 void empty_cache() { allocator().empty_cache(); }
+void reset_peak_memory() { allocator().reset_peak(); }
+void synchronize() { CUDA_CHECK(cudaDeviceSynchronize()); }
 
 void copy_to_device(void* dst, const void* src, size_t bytes) {
     CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));

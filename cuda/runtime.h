@@ -36,6 +36,8 @@ void* device_malloc(size_t bytes);
 void device_free(void* ptr);  // never throws: it runs from destructors (see runtime.cu)
 CachingAllocator::Stats allocator_stats();
 void empty_cache();  // hand the cached blocks back to cudaFree
+void reset_peak_memory();  // allocator_stats().peak_bytes_in_use starts again from what is in use
+void synchronize();        // waits until every queued kernel and copy has run (timings end with it)
 
 void copy_to_device(void* dst, const void* src, size_t bytes);
 void copy_to_host(void* dst, const void* src, size_t bytes);

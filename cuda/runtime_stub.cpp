@@ -19,6 +19,8 @@ void* device_malloc(size_t) { not_built(); }
 void device_free(void*) {}  // device_malloc never succeeds here: nothing can need freeing
 CachingAllocator::Stats allocator_stats() { return {}; }
 void empty_cache() {}
+void reset_peak_memory() {}
+void synchronize() { not_built(); }
 void copy_to_device(void*, const void*, size_t) { not_built(); }
 void copy_to_host(void*, const void*, size_t) { not_built(); }
 void copy_device_to_device(void*, const void*, size_t) { not_built(); }

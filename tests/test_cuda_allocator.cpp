@@ -109,6 +109,23 @@ TEST_CASE("caching allocator: sizes round up to their class, and classes never s
     alloc.release(large);
 }
 
+TEST_CASE("caching allocator: the peak of bytes in use, and its reset", "[cuda]") {
+    FakeRaw raw;
+    CachingAllocator alloc = raw.make();
+    void* a = alloc.allocate(3000);  // class 3072
+    void* b = alloc.allocate(1000);  // class 1024
+    alloc.release(a);
+    REQUIRE(alloc.stats().bytes_in_use == 1024);
+    REQUIRE(alloc.stats().peak_bytes_in_use == 4096);
+    alloc.reset_peak();
+    REQUIRE(alloc.stats().peak_bytes_in_use == 1024);
+    void* c = alloc.allocate(3000);  // the cached block counts again as it is handed out
+    REQUIRE(alloc.stats().peak_bytes_in_use == 4096);
+    alloc.release(b);
+    alloc.release(c);
+    REQUIRE(alloc.stats().peak_bytes_in_use == 4096);
+}
+
 TEST_CASE("caching allocator: empty_cache frees what is cached and nothing in use", "[cuda]") {
     FakeRaw raw;
     CachingAllocator alloc = raw.make();
