@@ -89,7 +89,7 @@ FLAGS_STAMP := $(BUILD)/flags.stamp
 FLAGS_NOW   := $(CXX) $(CXXFLAGS) $(LDFLAGS) $(LDLIBS) $(HAVE_CUDA)
 $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP)))
 
-.PHONY: all test bench run clean config deps-lib deps-test
+.PHONY: all test bench bench-gpu run clean config deps-lib deps-test
 all: config
 	@$(MAKE) --no-print-directory deps-lib
 	@$(MAKE) --no-print-directory $(BIN)/splatlm
@@ -129,6 +129,10 @@ test: config
 	@$(MAKE) --no-print-directory deps-test
 	@$(MAKE) --no-print-directory $(BIN)/tests $(BIN)/splatlm
 	./$(BIN)/tests $(TEST_ARGS)
+
+# On a GPU machine: build, doctor, the [gpu] tests and the GPU figures (tools/gpu_check.sh).
+bench-gpu:
+	tools/gpu_check.sh
 
 bench: all
 	./$(BIN)/splatlm bench gemm

@@ -118,6 +118,21 @@ Measurement measure(const AttentionOp& op, int64_t n, int64_t d, int64_t heads, 
     return {median(fwd), median(both), peak};
 }
 
+// The device's copy bandwidth: a 256 MiB device-to-device copy reads and writes every byte, median
+// of 5 after a warm-up. The yardstick for the kernels' achieved bandwidth.
+double copy_bandwidth_gbps() {
+    const int64_t n = int64_t(64) << 20;  // floats
+    Tensor a = Tensor::zeros({n}, Device::CUDA), b = Tensor::empty({n}, Device::CUDA);
+    std::vector<double> seconds;
+    for (int r = 0; r < 6; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        cuda::copy_device_to_device(b.data(), a.data(), n * sizeof(float));
+        cuda::synchronize();
+        if (r > 0) seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return 2.0 * n * sizeof(float) / median(seconds) / 1e9;
+}
+
 }  // namespace
 
 int bench_attention(int argc, char** argv) {
@@ -153,6 +168,10 @@ int bench_attention(int argc, char** argv) {
     wanted += args.get("kinds", "splat,splat_local,softmax,local,linear");
     wanted += ",";
     const bool json = args.flag("json");
+    // On the GPU each row also gives the forward's achieved bandwidth over its least possible traffic
+    // (read q, k, v once, write y once: 4·H·n·D floats) as a fraction of the copy bandwidth.
+    const double copy_gbps = device == Device::CUDA ? copy_bandwidth_gbps() : 0;
+    if (device == Device::CUDA && !json) std::printf("device copy bandwidth: %.0f GB/s\n", copy_gbps);
     if (!json) std::printf("attention op on %s, D=%lld, heads=%lld, K=%lld, top=%lld, decay %s, median of %d\n%-11s %8s %12s %12s %10s\n",
                            device_name(device), (long long)d, (long long)heads, (long long)splats, (long long)top, decay ? "on" : "off", repeats, "kind", "n",
                            "fwd ms", "fwd+bwd ms", "peak MB");
@@ -164,13 +183,19 @@ int bench_attention(int argc, char** argv) {
                 continue;
             }
             Measurement m = measure(kind.op, n, d, heads, repeats, device);
+            const double fwd_gbps =  // 0 on the CPU: not measured there
+                device == Device::CUDA ? 4.0 * heads * n * d * sizeof(float) / (m.fwd_ms * 1e-3) / 1e9 : 0;
             const bool splat_kind = kind.name == "splat" || kind.name == "splat_local";
             if (json)
                 std::printf("{\"device\":\"%s\",\"kind\":\"%s\",\"n\":%lld,\"k\":%lld,\"top\":%lld,\"decay\":%s,\"d\":%lld,"
-                            "\"heads\":%lld,\"fwd_ms\":%.3f,\"fwdbwd_ms\":%.3f,\"peak_mb\":%.2f}\n",
+                            "\"heads\":%lld,\"fwd_ms\":%.3f,\"fwdbwd_ms\":%.3f,\"peak_mb\":%.2f,\"fwd_gbps\":%.1f,"
+                            "\"copy_gbps\":%.1f}\n",
                             device_name(device), kind.name.c_str(), (long long)n, (long long)(splat_kind ? splats : 0),
                             (long long)(splat_kind ? top : 0), splat_kind && decay ? "true" : "false", (long long)d,
-                            (long long)heads, m.fwd_ms, m.fwdbwd_ms, m.peak_mb);
+                            (long long)heads, m.fwd_ms, m.fwdbwd_ms, m.peak_mb, fwd_gbps, copy_gbps);
+            else if (device == Device::CUDA)
+                std::printf("%-11s %8lld %12.2f %12.2f %10.2f   fwd %6.0f GB/s = %3.0f%% of copy\n", kind.name.c_str(),
+                            (long long)n, m.fwd_ms, m.fwdbwd_ms, m.peak_mb, fwd_gbps, 100 * fwd_gbps / copy_gbps);
             else
                 std::printf("%-11s %8lld %12.2f %12.2f %10.2f\n", kind.name.c_str(), (long long)n, m.fwd_ms, m.fwdbwd_ms,
                             m.peak_mb);
