@@ -4,6 +4,7 @@
 
 #include "cuda/check.h"
 #include "cuda/flash_attention.h"
+#include "cuda/shared_launch.cuh"
 
 namespace splatlm::cuda {
 
@@ -31,14 +32,10 @@ __global__ void dkdv_kernel(FlashBackward args) {
     flash_dkdv_block(args, blockIdx.x, shared, Team{int(threadIdx.x), int(blockDim.x)});
 }
 
-// Launches `kernel` with one block per tile of every head and `floats` of dynamic shared memory
-// (above 48 KiB a kernel must opt in; D = 128 backward needs ~51 KiB).
+// One block per tile of every head (D = 128 backward needs ~51 KiB of shared memory).
 template <class Args>
 void launch_tiles(void (*kernel)(Args), const Args& args, int64_t blocks, size_t floats) {
-    const size_t bytes = floats * sizeof(float);
-    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
-    kernel<<<unsigned(blocks), kThreads, bytes>>>(args);
-    CUDA_CHECK(cudaGetLastError());
+    launch_with_shared(kernel, args, blocks, kThreads, floats);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // from linear_scan_steps.h with the D×D state in shared memory.
 #include "cuda/check.h"
 #include "cuda/linear_scan.h"
+#include "cuda/shared_launch.cuh"
 
 namespace splatlm::cuda {
 
@@ -23,10 +24,7 @@ __global__ void backward_kernel(LinearBackward args) {
 // kernel gets without opting in).
 template <class Args>
 void launch_heads(void (*kernel)(Args), const Args& args) {
-    const size_t bytes = linear_scan_floats(args.s.D) * sizeof(float);
-    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
-    kernel<<<unsigned(args.s.B * args.s.H), kThreads, bytes>>>(args);
-    CUDA_CHECK(cudaGetLastError());
+    launch_with_shared(kernel, args, args.s.B * args.s.H, kThreads, linear_scan_floats(args.s.D));
 }
 
 }  // namespace

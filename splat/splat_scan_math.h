@@ -340,7 +340,22 @@ struct AdjointChunkPass {
     }
 };
 
-// I: i = (bh·K + j)·D + d. The incoming adjoint of every chunk, in place, from the last chunk back.
+// An adjoint per chunk of splat j, `stride` floats apart from `first` (chunk 0): on entry each slot
+// holds what its own chunk sends back to the chunk start, on exit what arrives at the chunk's end
+// from all later chunks — an exclusive scan from the last chunk back, carried over a chunk by the
+// product of its α's (chunk_carry): A_c = own_{c+1} + carry_{c+1}·A_{c+1}, A_last = 0.
+SPLATLM_HD inline void reverse_chunk_prefix(const ScanShape& s, const ScanBuffers& buf, int64_t bh, int64_t j,
+                                            float* first, int64_t stride) {
+    float carry = 0.f;
+    for (int64_t c = s.chunks() - 1; c >= 0; --c) {
+        float* slot = first + c * stride;
+        const float own = *slot;
+        *slot = carry;
+        carry = own + chunk_carry(s, buf, bh, c, j) * carry;
+    }
+}
+
+// I: i = (bh·K + j)·D + d. The incoming adjoint Ŝ of every chunk, in place (reverse_chunk_prefix).
 struct AdjointPrefixPass {
     ScanShape s;
     ScanBuffers buf;
@@ -348,13 +363,7 @@ struct AdjointPrefixPass {
     SPLATLM_HD int64_t size() const { return s.B * s.H * s.K * s.D; }
     SPLATLM_HD void operator()(int64_t i) const {
         const int64_t d = i % s.D, j = i / s.D % s.K, bh = i / (s.D * s.K);
-        float carry = 0.f;  // Ŝ at the first token after the chunk
-        for (int64_t c = s.chunks() - 1; c >= 0; --c) {
-            float* slot = gr.rS + ((bh * s.chunks() + c) * s.K + j) * s.D + d;
-            const float own = *slot;
-            *slot = carry;
-            carry = own + chunk_carry(s, buf, bh, c, j) * carry;
-        }
+        reverse_chunk_prefix(s, buf, bh, j, gr.rS + (bh * s.chunks() * s.K + j) * s.D + d, s.K * s.D);
     }
 };
 
@@ -439,7 +448,7 @@ struct NormaliserChunkPass {
     }
 };
 
-// M2: i = bh·K + j. The incoming Ẑ of every chunk, in place, from the last chunk back (as I).
+// M2: i = bh·K + j. The incoming Ẑ of every chunk, in place (reverse_chunk_prefix, as I).
 struct NormaliserPrefixPass {
     ScanShape s;
     ScanBuffers buf;
@@ -447,13 +456,7 @@ struct NormaliserPrefixPass {
     SPLATLM_HD int64_t size() const { return s.B * s.H * s.K; }
     SPLATLM_HD void operator()(int64_t i) const {
         const int64_t j = i % s.K, bh = i / s.K;
-        float carry = 0.f;
-        for (int64_t c = s.chunks() - 1; c >= 0; --c) {
-            float* slot = gr.rZ + (bh * s.chunks() + c) * s.K + j;
-            const float own = *slot;
-            *slot = carry;
-            carry = own + chunk_carry(s, buf, bh, c, j) * carry;
-        }
+        reverse_chunk_prefix(s, buf, bh, j, gr.rZ + bh * s.chunks() * s.K + j, s.K);
     }
 };
 
