@@ -9,7 +9,9 @@
 #define CUDA_CHECK(call)                                                                          \
     do {                                                                                          \
         cudaError_t err_ = (call);                                                                \
-        if (err_ != cudaSuccess)                                                                  \
+        if (err_ != cudaSuccess) {                                                                \
+            (void)cudaGetLastError(); /* clear it: a caught failure must not resurface later */  \
             ::splatlm::fail("CUDA: ", #call, " failed at ", __FILE__, ":", __LINE__, ": ",        \
                             cudaGetErrorString(err_));                                            \
+        }                                                                                         \
     } while (0)

@@ -56,7 +56,7 @@ void reduce(const ReduceLayout& L, float* out, const float* x) {
     if (L.inner == 1) {
         reduce_per_block<R><<<static_cast<int>(std::min<int64_t>(L.outputs(), 1 << 16)), kThreads>>>(L, out, x);
         CUDA_CHECK(cudaGetLastError());
-    } else if (L.outputs() >= kManyOutputs || reduce_chunks(L) == 1) {
+    } else if (L.outputs() >= kManyOutputs || reduce_chunks(L) <= 1) {  // 0 chunks: an empty axis
         reduce_per_thread<R><<<grid_stride_blocks(L.outputs()), kThreads>>>(L, out, x);
         CUDA_CHECK(cudaGetLastError());
     } else {

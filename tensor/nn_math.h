@@ -20,6 +20,7 @@ struct LogSumExp {
     SPLATLM_HD static LogSumExp merge(LogSumExp a, LogSumExp b) {
         if (b.m == -INFINITY) return a;
         if (a.m == -INFINITY) return b;
+        if (a.m == b.m) return {a.m, a.s + b.s};  // also two +∞ partials, where m − m would be NaN
         return a.m >= b.m ? LogSumExp{a.m, a.s + b.s * exp_poly(b.m - a.m)} : LogSumExp{b.m, b.s + a.s * exp_poly(a.m - b.m)};
     }
     SPLATLM_HD LogSumExp add(float x) const { return merge(*this, LogSumExp{x, 1.f}); }

@@ -190,6 +190,10 @@ TEST_CASE("log-sum-exp merged as the row kernels do equals the CPU's, huge magni
             require_all_close(got, want, 1e-6, 1e-5 + 2e-7 * scale);  // ulps of lse, which is ~scale
         }
     }
+    // +∞ in two threads' partials: their merge must stay +∞ (∞ − ∞ would make it NaN).
+    Tensor x = raw::contiguous(test::random({1, 1031}, 3));
+    x.data()[0] = x.data()[300] = std::numeric_limits<float>::infinity();
+    REQUIRE(block_logsumexp(x.data(), 1031) == std::numeric_limits<float>::infinity());
 }
 
 TEST_CASE("softmax and log-softmax backward rows reduced as the kernels do equal raw:: on the CPU", "[cuda]") {
