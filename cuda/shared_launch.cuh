@@ -11,6 +11,7 @@ namespace splatlm::cuda {
 
 template <class Args>
 void launch_with_shared(void (*kernel)(Args), const Args& args, int64_t blocks, int threads, size_t floats) {
+    SPLATLM_CHECK(blocks > 0 && blocks <= 0x7fffffff, "CUDA launch: ", blocks, " blocks is outside 1 .. 2^31-1");
     const size_t bytes = floats * sizeof(float);
     CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
     kernel<<<unsigned(blocks), threads, bytes>>>(args);
