@@ -32,7 +32,7 @@ __global__ void dkdv_kernel(FlashBackward args) {
     flash_dkdv_block(args, blockIdx.x, shared, Team{int(threadIdx.x), int(blockDim.x)});
 }
 
-// One block per tile of every head (D = 128 backward needs ~51 KiB of shared memory).
+// One block per tile of every head (D = 128 backward needs 50.5 KiB of shared memory).
 template <class Args>
 void launch_tiles(void (*kernel)(Args), const Args& args, int64_t blocks, size_t floats) {
     launch_with_shared(kernel, args, blocks, kThreads, floats);

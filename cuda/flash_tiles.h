@@ -60,9 +60,11 @@ SPLATLM_HD inline TileRange query_tiles_for(int64_t kt, int64_t T, int64_t windo
 // ---- small tile products, each output element owned by one thread ---------------------------
 
 // s[r][c] = scale · a_r·b_c over D for an R × C tile, −∞ where query t0+r cannot see key u0+c (or
-// either lies past T). a: R rows, b: C rows, both D floats a row.
+// either lies past T). a: R rows, b: C rows, both D floats a row, shared_ld(D) apart: a warp's lanes
+// read column d of the 16 rows of b at once, so the padding keeps them in 16 different banks.
 SPLATLM_HD inline void masked_scores(const float* a, const float* b, int64_t D, const FlashProblem& p, int64_t t0,
                                      int64_t u0, float* s, Team team) {
+    const int64_t ld = shared_ld(D);
     for (int i = team.tid; i < kRows * kCols; i += team.count) {
         const int r = i / kCols, c = i % kCols;
         const int64_t t = t0 + r, u = u0 + c;
@@ -71,37 +73,41 @@ SPLATLM_HD inline void masked_scores(const float* a, const float* b, int64_t D, 
             continue;
         }
         float dot = 0.f;
-        for (int64_t d = 0; d < D; ++d) dot += a[r * D + d] * b[c * D + d];
+        for (int64_t d = 0; d < D; ++d) dot += a[r * ld + d] * b[c * ld + d];
         s[i] = p.scale * dot;
     }
 }
 
 // out[r][c] = a_r·b_c (kRows × kCols): dp = dy·vᵀ.
 SPLATLM_HD inline void row_dots(const float* a, const float* b, int64_t D, float* out, Team team) {
+    const int64_t ld = shared_ld(D);
     for (int i = team.tid; i < kRows * kCols; i += team.count) {
         float dot = 0.f;
-        for (int64_t d = 0; d < D; ++d) dot += a[(i / kCols) * D + d] * b[(i % kCols) * D + d];
+        for (int64_t d = 0; d < D; ++d) dot += a[(i / kCols) * ld + d] * b[(i % kCols) * ld + d];
         out[i] = dot;
     }
 }
 
-// acc[r][d] += Σ_c w[r][c] x[c][d]  (kRows × D; w is kRows × kCols): dq += ds·k.
+// acc[r][d] += Σ_c w[r][c] x[c][d]  (kRows × D; w is kRows × kCols): dq += ds·k. acc[r][d] is
+// element i = r·D + d's, owned by thread i mod count as in every loop over a tile here.
 SPLATLM_HD inline void add_rows_times(float* acc, const float* w, const float* x, int64_t D, Team team) {
+    const int64_t ld = shared_ld(D);
     for (int64_t i = team.tid; i < kRows * D; i += team.count) {
         const int64_t r = i / D, d = i % D;
-        float sum = acc[i];
-        for (int c = 0; c < kCols; ++c) sum += w[r * kCols + c] * x[c * D + d];
-        acc[i] = sum;
+        float sum = acc[r * ld + d];
+        for (int c = 0; c < kCols; ++c) sum += w[r * kCols + c] * x[c * ld + d];
+        acc[r * ld + d] = sum;
     }
 }
 
 // acc[c][d] += Σ_r w[r][c] x[r][d]  (kCols × D; wᵀ times x): dk += dsᵀ·q, dv += pᵀ·dy.
 SPLATLM_HD inline void add_cols_times(float* acc, const float* w, const float* x, int64_t D, Team team) {
+    const int64_t ld = shared_ld(D);
     for (int64_t i = team.tid; i < kCols * D; i += team.count) {
         const int64_t c = i / D, d = i % D;
-        float sum = acc[i];
-        for (int r = 0; r < kRows; ++r) sum += w[r * kCols + c] * x[r * D + d];
-        acc[i] = sum;
+        float sum = acc[c * ld + d];
+        for (int r = 0; r < kRows; ++r) sum += w[r * kCols + c] * x[r * ld + d];
+        acc[c * ld + d] = sum;
     }
 }
 
@@ -152,40 +158,43 @@ struct FlashBackward {
     float* delta;  // [B, H, T], filled by flash_delta_row before the dq and dk/dv blocks run
 };
 
-// Shared memory (floats) of a forward block: q and acc (kRows × D), k and v (kCols × D), scores,
-// and per row m, l, alpha.
-SPLATLM_HD inline size_t flash_forward_floats(int64_t D) { return (2 * kRows + 2 * kCols) * D + kRows * kCols + 3 * kRows; }
+// Shared memory (floats) of a forward block: q and acc (kRows rows), k and v (kCols rows), each row
+// shared_ld(D) floats, scores, and per row m, l, alpha.
+SPLATLM_HD inline size_t flash_forward_floats(int64_t D) {
+    return (2 * kRows + 2 * kCols) * shared_ld(D) + kRows * kCols + 3 * kRows;
+}
 
 // Forward for block `block` = (b·H + h)·(query tiles) + query tile.
 SPLATLM_HD inline void flash_forward_block(const FlashForward& a, int64_t block, float* shared, Team team) {
     const FlashProblem& p = a.p;
-    const int64_t D = p.D, n_tiles = tiles(p.T, kRows), bh = block / n_tiles, qt = block % n_tiles;
-    const int64_t b = bh / p.H, h = bh % p.H, t0 = qt * kRows;
+    const int64_t D = p.D, ld = shared_ld(D), n_tiles = tiles(p.T, kRows), bh = block / n_tiles;
+    const int64_t qt = block % n_tiles, b = bh / p.H, h = bh % p.H, t0 = qt * kRows;
     const int rows = int(p.T - t0 < kRows ? p.T - t0 : kRows);
-    float *q = shared, *acc = q + kRows * D, *k = acc + kRows * D, *v = k + kCols * D, *s = v + kCols * D;
+    float *q = shared, *acc = q + kRows * ld, *k = acc + kRows * ld, *v = k + kCols * ld, *s = v + kCols * ld;
     float *m = s + kRows * kCols, *l = m + kRows, *alpha = l + kRows;
 
-    load_rows(a.q, b, h, t0, kRows, rows, D, q, team);
-    for (int64_t i = team.tid; i < kRows * D; i += team.count) acc[i] = 0.f;
+    load_rows(a.q, b, h, t0, kRows, rows, D, ld, q, team);
+    for (int64_t i = team.tid; i < kRows * D; i += team.count) acc[padded(i, D, ld)] = 0.f;
     for (int r = team.tid; r < kRows; r += team.count) m[r] = -INFINITY, l[r] = 0.f;
     const TileRange keys = key_tiles_for(qt, p.T, p.window);
     for (int64_t kt = keys.begin; kt < keys.end; ++kt) {
         const int64_t u0 = kt * kCols;
         const int cols = int(p.T - u0 < kCols ? p.T - u0 : kCols);
         team_sync();  // the previous tile's k, v, s are no longer read
-        load_rows(a.k, b, h, u0, kCols, cols, D, k, team);
-        load_rows(a.v, b, h, u0, kCols, cols, D, v, team);
+        load_rows(a.k, b, h, u0, kCols, cols, D, ld, k, team);
+        load_rows(a.v, b, h, u0, kCols, cols, D, ld, v, team);
         team_sync();
         masked_scores(q, k, D, p, t0, u0, s, team);
         team_sync();
         for (int r = team.tid; r < kRows; r += team.count) alpha[r] = online_softmax_merge(s + r * kCols, m[r], l[r]);
         team_sync();
-        for (int64_t i = team.tid; i < kRows * D; i += team.count) acc[i] *= alpha[i / D];  // same owner as below
+        // same owner as in add_rows_times: no sync between
+        for (int64_t i = team.tid; i < kRows * D; i += team.count) acc[padded(i, D, ld)] *= alpha[i / D];
         add_rows_times(acc, s, v, D, team);
     }
     team_sync();
-    for (int64_t i = team.tid; i < rows * D; i += team.count) acc[i] /= l[i / D];
-    store_rows(acc, rows, D, a.y, b, h, t0, team);
+    for (int64_t i = team.tid; i < rows * D; i += team.count) acc[padded(i, D, ld)] /= l[i / D];  // same owner as below
+    store_rows(acc, rows, D, ld, a.y, b, h, t0, team);
     for (int r = team.tid; r < rows; r += team.count) a.lse[bh * p.T + t0 + r] = m[r] + logf(l[r]);
 }
 
@@ -198,10 +207,10 @@ SPLATLM_HD inline void flash_delta_row(const FlashBackward& a, int64_t row) {
     a.delta[row] = dot;
 }
 
-// Shared memory of a backward block (dq or dk/dv): four kRows/kCols × D tiles of inputs, two of
-// accumulators, the s and dp tiles, and lse, Δ per query row.
+// Shared memory of a backward block (dq or dk/dv): four kRows/kCols-row tiles of inputs, two of
+// accumulators (rows shared_ld(D) floats), the s and dp tiles, and lse, Δ per query row.
 SPLATLM_HD inline size_t flash_backward_floats(int64_t D) {
-    return (3 * kRows + 3 * kCols) * D + 2 * kRows * kCols + 2 * kRows;
+    return (3 * kRows + 3 * kCols) * shared_ld(D) + 2 * kRows * kCols + 2 * kRows;
 }
 
 // One query tile's rows (q, dy, lse, Δ) into shared memory; rows past T get lse 0, Δ 0 (masked anyway).
@@ -209,20 +218,20 @@ SPLATLM_HD inline void load_query_tile(const FlashBackward& a, int64_t b, int64_
                                        float* lse, float* delta, Team team) {
     const int64_t T = a.p.T, bh = b * a.p.H + h;
     const int rows = int(T - t0 < kRows ? T - t0 : kRows);
-    load_rows(a.q, b, h, t0, kRows, rows, a.p.D, q, team);
-    load_rows(a.dy, b, h, t0, kRows, rows, a.p.D, dy, team);
+    load_rows(a.q, b, h, t0, kRows, rows, a.p.D, shared_ld(a.p.D), q, team);
+    load_rows(a.dy, b, h, t0, kRows, rows, a.p.D, shared_ld(a.p.D), dy, team);
     for (int r = team.tid; r < kRows; r += team.count) {
         lse[r] = r < rows ? a.lse[bh * T + t0 + r] : 0.f;
         delta[r] = r < rows ? a.delta[bh * T + t0 + r] : 0.f;
     }
 }
 
-// Shared-memory layout common to both backward blocks.
+// Shared-memory layout common to both backward blocks (rows of the D-wide tiles ld floats apart).
 struct BackwardTiles {
     float *q, *dy, *acc_q, *k, *v, *acc_k, *s, *dp, *lse, *delta;
-    SPLATLM_HD BackwardTiles(float* shared, int64_t D)
-        : q(shared), dy(q + kRows * D), acc_q(dy + kRows * D), k(acc_q + kRows * D), v(k + kCols * D),
-          acc_k(v + kCols * D), s(acc_k + kCols * D), dp(s + kRows * kCols), lse(dp + kRows * kCols),
+    SPLATLM_HD BackwardTiles(float* shared, int64_t ld)
+        : q(shared), dy(q + kRows * ld), acc_q(dy + kRows * ld), k(acc_q + kRows * ld), v(k + kCols * ld),
+          acc_k(v + kCols * ld), s(acc_k + kCols * ld), dp(s + kRows * kCols), lse(dp + kRows * kCols),
           delta(lse + kRows) {}
 };
 
@@ -237,35 +246,38 @@ SPLATLM_HD inline void tile_gradients(const FlashBackward& a, const BackwardTile
 
 // dq for block = (b·H + h)·(query tiles) + query tile: Σ over its key tiles of ds·k.
 SPLATLM_HD inline void flash_dq_block(const FlashBackward& a, int64_t block, float* shared, Team team) {
-    const int64_t D = a.p.D, n_tiles = tiles(a.p.T, kRows), bh = block / n_tiles, qt = block % n_tiles;
-    const int64_t b = bh / a.p.H, h = bh % a.p.H, t0 = qt * kRows;
-    const BackwardTiles m(shared, D);
+    const int64_t D = a.p.D, ld = shared_ld(D), n_tiles = tiles(a.p.T, kRows), bh = block / n_tiles;
+    const int64_t qt = block % n_tiles, b = bh / a.p.H, h = bh % a.p.H, t0 = qt * kRows;
+    const BackwardTiles m(shared, ld);
     load_query_tile(a, b, h, t0, m.q, m.dy, m.lse, m.delta, team);
-    for (int64_t i = team.tid; i < kRows * D; i += team.count) m.acc_q[i] = 0.f;
+    for (int64_t i = team.tid; i < kRows * D; i += team.count) m.acc_q[padded(i, D, ld)] = 0.f;
     const TileRange keys = key_tiles_for(qt, a.p.T, a.p.window);
     for (int64_t kt = keys.begin; kt < keys.end; ++kt) {
         const int64_t u0 = kt * kCols;
         const int cols = int(a.p.T - u0 < kCols ? a.p.T - u0 : kCols);
         team_sync();
-        load_rows(a.k, b, h, u0, kCols, cols, D, m.k, team);
-        load_rows(a.v, b, h, u0, kCols, cols, D, m.v, team);
+        load_rows(a.k, b, h, u0, kCols, cols, D, ld, m.k, team);
+        load_rows(a.v, b, h, u0, kCols, cols, D, ld, m.v, team);
         team_sync();
         tile_gradients(a, m, t0, u0, team);
         add_rows_times(m.acc_q, m.dp, m.k, D, team);
     }
-    store_rows(m.acc_q, int(a.p.T - t0 < kRows ? a.p.T - t0 : kRows), D, a.dq, b, h, t0, team);
+    store_rows(m.acc_q, int(a.p.T - t0 < kRows ? a.p.T - t0 : kRows), D, ld, a.dq, b, h, t0, team);
 }
 
 // dk, dv for block = (b·H + h)·(key tiles) + key tile: Σ over the query tiles that see it.
 SPLATLM_HD inline void flash_dkdv_block(const FlashBackward& a, int64_t block, float* shared, Team team) {
-    const int64_t D = a.p.D, n_tiles = tiles(a.p.T, kCols), bh = block / n_tiles, kt = block % n_tiles;
-    const int64_t b = bh / a.p.H, h = bh % a.p.H, u0 = kt * kCols;
+    const int64_t D = a.p.D, ld = shared_ld(D), n_tiles = tiles(a.p.T, kCols), bh = block / n_tiles;
+    const int64_t kt = block % n_tiles, b = bh / a.p.H, h = bh % a.p.H, u0 = kt * kCols;
     const int cols = int(a.p.T - u0 < kCols ? a.p.T - u0 : kCols);
-    const BackwardTiles m(shared, D);
+    const BackwardTiles m(shared, ld);
     float* acc_v = m.acc_q;  // kRows == kCols: the dq accumulator's room holds dv here
-    load_rows(a.k, b, h, u0, kCols, cols, D, m.k, team);
-    load_rows(a.v, b, h, u0, kCols, cols, D, m.v, team);
-    for (int64_t i = team.tid; i < kCols * D; i += team.count) m.acc_k[i] = acc_v[i] = 0.f;
+    load_rows(a.k, b, h, u0, kCols, cols, D, ld, m.k, team);
+    load_rows(a.v, b, h, u0, kCols, cols, D, ld, m.v, team);
+    for (int64_t i = team.tid; i < kCols * D; i += team.count) {
+        const int64_t e = padded(i, D, ld);
+        m.acc_k[e] = acc_v[e] = 0.f;
+    }
     const TileRange queries = query_tiles_for(kt, a.p.T, a.p.window);
     for (int64_t qt = queries.begin; qt < queries.end; ++qt) {
         const int64_t t0 = qt * kRows;
@@ -276,8 +288,8 @@ SPLATLM_HD inline void flash_dkdv_block(const FlashBackward& a, int64_t block, f
         add_cols_times(m.acc_k, m.dp, m.q, D, team);
         add_cols_times(acc_v, m.s, m.dy, D, team);
     }
-    store_rows(m.acc_k, cols, D, a.dk, b, h, u0, team);
-    store_rows(acc_v, cols, D, a.dv, b, h, u0, team);
+    store_rows(m.acc_k, cols, D, ld, a.dk, b, h, u0, team);
+    store_rows(acc_v, cols, D, ld, a.dv, b, h, u0, team);
 }
 
 static_assert(kRows == kCols, "flash_dkdv_block keeps dv where flash_dq_block keeps dq");

@@ -28,20 +28,30 @@ SPLATLM_HD inline void team_sync() {
 #endif
 }
 
-// rows × D elements of x starting at row t0 into dst (row-major, D floats a row); rows past `valid`
-// (beyond the end of the sequence) are zero.
+// Row stride (floats) of a D-wide tile in shared memory. Its 32 banks hold 4-byte words round-robin,
+// and a warp often reads column d of many rows r at once (one row a lane): at r·D + d they all fall in
+// one bank when 32 | D (a 32-way conflict). An odd stride ld is coprime to 32, so r·ld + d puts any 32
+// consecutive rows in 32 different banks: D itself when odd, else D + 1.
+SPLATLM_HD inline int64_t shared_ld(int64_t D) { return D | 1; }
+
+// Element i of a rows × D tile (row i / D, column i mod D) in a buffer whose rows lie ld floats apart.
+SPLATLM_HD inline int64_t padded(int64_t i, int64_t D, int64_t ld) { return i / D * ld + i % D; }
+
+// rows × D elements of x starting at row t0 into dst (row-major, rows ld ≥ D floats apart; the ld − D
+// floats after each row are not written); rows past `valid` (beyond the end of the sequence) are zero.
 SPLATLM_HD inline void load_rows(const HeadView& x, int64_t b, int64_t h, int64_t t0, int rows, int valid, int64_t D,
-                                 float* dst, Team team) {
+                                 int64_t ld, float* dst, Team team) {
     for (int64_t i = team.tid; i < rows * D; i += team.count) {
         const int64_t r = i / D, d = i % D;
-        dst[i] = r < valid ? x.row(b, h, t0 + r)[d * x.sd] : 0.f;
+        dst[padded(i, D, ld)] = r < valid ? x.row(b, h, t0 + r)[d * x.sd] : 0.f;
     }
 }
 
-// The first `valid` rows of src (row-major, D floats a row) to x from row t0 on.
-SPLATLM_HD inline void store_rows(const float* src, int valid, int64_t D, const HeadView& x, int64_t b, int64_t h,
-                                  int64_t t0, Team team) {
-    for (int64_t i = team.tid; i < valid * D; i += team.count) x.row(b, h, t0 + i / D)[(i % D) * x.sd] = src[i];
+// The first `valid` rows of src (row-major, rows ld floats apart) to x from row t0 on.
+SPLATLM_HD inline void store_rows(const float* src, int valid, int64_t D, int64_t ld, const HeadView& x, int64_t b,
+                                  int64_t h, int64_t t0, Team team) {
+    for (int64_t i = team.tid; i < valid * D; i += team.count)
+        x.row(b, h, t0 + i / D)[(i % D) * x.sd] = src[padded(i, D, ld)];
 }
 
 }  // namespace splatlm::cuda

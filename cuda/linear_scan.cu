@@ -20,7 +20,7 @@ __global__ void backward_kernel(LinearBackward args) {
     linear_backward_block(args, blockIdx.x, shared, Team{int(threadIdx.x), int(blockDim.x)});
 }
 
-// One block per head with the state in dynamic shared memory (D = 128: ~66 KiB, past the 48 KiB a
+// One block per head with the state in dynamic shared memory (D = 128: 67.5 KiB, past the 48 KiB a
 // kernel gets without opting in).
 template <class Args>
 void launch_heads(void (*kernel)(Args), const Args& args) {

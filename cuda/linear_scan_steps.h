@@ -46,24 +46,26 @@ struct LinearBackward {
     const float* den;
 };
 
-// Shared memory (floats): the state S (D×D) and z (D), and this step's φ(q), φ(k), v, a, and c.
-SPLATLM_HD inline size_t linear_scan_floats(int64_t D) { return D * D + 6 * D + 1; }
+// Shared memory (floats): the state S (D×D, rows ld = shared_ld(D) apart: the dq and dk loops have
+// each thread read its own row i), z (D), and this step's φ(q), φ(k), v, a, and c.
+SPLATLM_HD inline size_t linear_scan_floats(int64_t D) { return D * shared_ld(D) + 6 * D + 1; }
 
 struct ScanState {
+    int64_t ld;
     float *S, *z, *fq, *fk, *v, *a, *c;
     SPLATLM_HD ScanState(float* shared, int64_t D)
-        : S(shared), z(S + D * D), fq(z + D), fk(fq + D), v(fk + D), a(v + D), c(a + D) {}
+        : ld(shared_ld(D)), S(shared), z(S + D * ld), fq(z + D), fk(fq + D), v(fk + D), a(v + D), c(a + D) {}
 };
 
 SPLATLM_HD inline void clear_state(const ScanState& st, int64_t D, Team team) {
-    for (int64_t i = team.tid; i < D * D; i += team.count) st.S[i] = 0.f;
+    for (int64_t i = team.tid; i < D * D; i += team.count) st.S[padded(i, D, st.ld)] = 0.f;
     for (int64_t i = team.tid; i < D; i += team.count) st.z[i] = 0.f;
 }
 
 // S += x yᵀ, z += w·x  (the forward's S += φ(k)vᵀ, z += φ(k) with w = 1; the reverse scan's
 // R += φ(q)aᵀ, r += c·φ(q)).
 SPLATLM_HD inline void add_outer(const ScanState& st, const float* x, const float* y, float w, int64_t D, Team team) {
-    for (int64_t e = team.tid; e < D * D; e += team.count) st.S[e] += x[e / D] * y[e % D];
+    for (int64_t e = team.tid; e < D * D; e += team.count) st.S[padded(e, D, st.ld)] += x[e / D] * y[e % D];
     for (int64_t i = team.tid; i < D; i += team.count) st.z[i] += w * x[i];
 }
 
@@ -104,7 +106,7 @@ SPLATLM_HD inline void linear_forward_block(const LinearForward& a, int64_t bh, 
         for (int64_t j = team.tid; j < D; j += team.count) {
             float den = kLinearEps, num = 0.f;
             for (int64_t i = 0; i < D; ++i) den += st.fq[i] * st.z[i];
-            for (int64_t i = 0; i < D; ++i) num += st.fq[i] * st.S[i * D + j];
+            for (int64_t i = 0; i < D; ++i) num += st.fq[i] * st.S[i * st.ld + j];
             y[j * a.y.sd] = num / den;
             if (j == 0) a.den[bh * a.s.T + t] = den;
         }
@@ -127,7 +129,7 @@ SPLATLM_HD inline void linear_backward_block(const LinearBackward& a, int64_t bh
         float* dq = a.dq.row(b, h, t);
         for (int64_t i = team.tid; i < D; i += team.count) {
             float acc = st.z[i] * *st.c;
-            for (int64_t j = 0; j < D; ++j) acc += st.S[i * D + j] * st.a[j];
+            for (int64_t j = 0; j < D; ++j) acc += st.S[i * st.ld + j] * st.a[j];
             dq[i * a.dq.sd] = acc * phi_grad(q[i * a.q.sd]);
         }
     }
@@ -144,12 +146,12 @@ SPLATLM_HD inline void linear_backward_block(const LinearBackward& a, int64_t bh
         float *dk = a.dk.row(b, h, u), *dv = a.dv.row(b, h, u);
         for (int64_t i = team.tid; i < D; i += team.count) {
             float acc = st.z[i];
-            for (int64_t j = 0; j < D; ++j) acc += st.S[i * D + j] * st.v[j];
+            for (int64_t j = 0; j < D; ++j) acc += st.S[i * st.ld + j] * st.v[j];
             dk[i * a.dk.sd] = acc * phi_grad(k[i * a.k.sd]);
         }
         for (int64_t j = team.tid; j < D; j += team.count) {
             float acc = 0.f;
-            for (int64_t i = 0; i < D; ++i) acc += st.S[i * D + j] * st.fk[i];
+            for (int64_t i = 0; i < D; ++i) acc += st.S[i * st.ld + j] * st.fk[i];
             dv[j * a.dv.sd] = acc;
         }
     }

@@ -153,6 +153,16 @@ TEST_CASE("online softmax: merging tiles one by one gives the softmax of the who
     REQUIRE(s[0][0] == 0.f);  // masked entries weigh nothing
 }
 
+TEST_CASE("shared tiles: 32 consecutive rows read at one column lie in 32 different banks", "[cuda][attention]") {
+    for (int64_t D = 1; D <= cuda::kFlashMaxHeadDim; ++D)
+        for (int64_t d = 0; d < D; ++d) {
+            std::set<int64_t> banks;
+            for (int64_t r = 0; r < 32; ++r) banks.insert((r * cuda::shared_ld(D) + d) % 32);
+            INFO("D " << D << " d " << d);
+            REQUIRE(banks.size() == 32);
+        }
+}
+
 TEST_CASE("flash kernels' tile bodies, run on the host, equal the reference and the CPU gradients", "[cuda][attention]") {
     struct Case {
         int64_t B, H, T, D, window;
@@ -160,7 +170,8 @@ TEST_CASE("flash kernels' tile bodies, run on the host, equal the reference and 
     const Case c = GENERATE(Case{1, 1, 1, 4, 0}, Case{1, 2, 7, 3, 0},   // T = 1, T < tile
                             Case{2, 1, 16, 8, 0}, Case{1, 2, 50, 5, 0},  // one tile exactly; odd T, odd D
                             Case{1, 1, 37, 7, 1}, Case{2, 1, 45, 4, 5},  // window 1; window inside a tile
-                            Case{1, 1, 70, 3, 20}, Case{1, 2, 29, 6, 100});  // window across tiles; w > T
+                            Case{1, 1, 70, 3, 20}, Case{1, 2, 29, 6, 100},   // window across tiles; w > T
+                            Case{1, 1, 20, 32, 0});  // 32 | D: rows padded to 33 floats in shared memory
     INFO("B " << c.B << " H " << c.H << " T " << c.T << " D " << c.D << " window " << c.window);
     const QKV h = random_heads(c.B, c.H, c.T, c.D, 1, 1.5f);
     const Tensor g = random_transposed({c.B, c.H, c.T, c.D}, 2);
@@ -178,7 +189,7 @@ TEST_CASE("linear attention scan bodies, run on the host, equal the reference an
     struct Case {
         int64_t B, H, T, D;
     };
-    const Case c = GENERATE(Case{1, 1, 1, 3}, Case{2, 3, 37, 8}, Case{1, 2, 50, 5});
+    const Case c = GENERATE(Case{1, 1, 1, 3}, Case{2, 3, 37, 8}, Case{1, 2, 50, 5}, Case{1, 1, 9, 32});  // 32 | D: padded S
     INFO("B " << c.B << " H " << c.H << " T " << c.T << " D " << c.D);
     const QKV h = random_heads(c.B, c.H, c.T, c.D, 3);
     const Tensor g = random_transposed({c.B, c.H, c.T, c.D}, 4);
