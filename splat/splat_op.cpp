@@ -651,12 +651,13 @@ std::vector<Tensor> splat_backward_cuda(const Tensor& q, const Tensor& k, const 
     auto cuda_empty = [](const Shape& shape) { return Tensor::empty(shape, Device::CUDA); };
     const Shape token{B, H, T, K}, hk{H, K};
     Tensor pa = cuda_empty(token), pk = cuda_empty(token), dlq = cuda_empty(token), dlk = cuda_empty(token);
-    Tensor rS = cuda_empty({B * H, s.chunks(), K, D}), rZ = cuda_empty({B * H, s.chunks(), K});
+    Tensor rS = cuda_empty({B * H, s.chunks(), K, D}), rZ = cuda_empty({B * H, s.chunks(), K}),
+           carry = cuda_empty({B * H, s.chunks(), K});
     Tensor dr = cuda_empty({B * H, K}), drb = cuda_empty({B * H, K});
     Tensor dq = cuda_empty(q.shape()), dk = cuda_empty(q.shape()), dv = cuda_empty(q.shape());
     Tensor dmu = cuda_empty(centres.shape()), dls = cuda_empty(hk), dla = cuda_empty(hk), dlog_decay = cuda_empty(hk),
            drho = cuda_empty(hk);
-    const ScanGrads gr{heads_view<const float>(grad), pa.data(), pk.data(), rS.data(), rZ.data(),
+    const ScanGrads gr{heads_view<const float>(grad), pa.data(), pk.data(), rS.data(), rZ.data(), carry.data(),
                        dlq.data(), dlk.data(), dr.data(), drb.data(), dq.data(), dk.data(), dv.data(),
                        dmu.data(), dls.data(), dla.data(), dlog_decay.data(), drho.data()};
     cuda::splat_scan_backward(s, sp.view, heads_view<const float>(q), heads_view<const float>(k),

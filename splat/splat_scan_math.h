@@ -258,8 +258,9 @@ struct ColumnsPass {
 // way. With dy_t the output's gradient, per (b, h, j):
 //   G  pa_tj = dy_t·S̃_tj, the columns rebuilt from each chunk's incoming state (per chunk, j);
 //   H  the adjoint Ŝ_t = α_{t+1}·Ŝ_{t+1} + coef_t·dy_t in reverse, each chunk's own from 0 (per chunk, d);
+//   I0 each chunk's carry Π_{u=t0+1..t1} α_u, what takes an adjoint from t1 back to t0 (per chunk, j);
 //   I  the incoming adjoint of every chunk, Ŝ at its end from all later chunks: a chunk [t0, t1) maps
-//      Ŝ_{t1} to Ŝ_{t0} = own + (Π_{u=t0+1..t1} α_u)·Ŝ_{t1}, merged in reverse order (per j, d);
+//      Ŝ_{t1} to Ŝ_{t0} = own + carry·Ŝ_{t1}, merged in reverse order (per j, d; NC steps);
 //   J  dv_t = Σ_j β_tj·Ŝ_tj (per chunk, d);   K  pk_tj = Ŝ_tj·v_t (per chunk, j);
 //   L  per token: a_j = pa_j/z̃_j, gy = Σ π_j a_j, dlq_j = π_j (a_j − gy) − [j = arg]·ε/den·gy,
 //      X_j = (dlq_j − π_j a_j)/z̃_j, wk_j = β_j·pk_j;
@@ -276,6 +277,7 @@ struct ScanGrads {
     float *pa, *pk;      // [B·H, T, K]; pk becomes wk in L
     float* rS;           // [B·H, NC, K, D]: each chunk's own adjoint Ŝ (H), then its incoming one (I)
     float* rZ;           // [B·H, NC, K]: the same for Ẑ (M1, M2)
+    float* carry;        // [B·H, NC, K]: each chunk's Π α (I0), read by I and M2
     float *dlq, *dlk;    // [B·H, T, K] (dlk: X in L, dlk after M; also the send bias's gradient)
     float *dr, *drb;     // [B·H, K]: Σ_t (t − t̄)(dlk − dlq) and Σ_t dlq
     float *dq, *dk, *dv; // [B, H, T, D]
@@ -285,13 +287,6 @@ struct ScanGrads {
 // α of the token after t (0 past the end): the factor that carries an adjoint from t + 1 back to t.
 SPLATLM_HD inline float next_alpha(const ScanShape& s, const ScanBuffers& buf, int64_t bh, int64_t t, int64_t j) {
     return t + 1 < s.T ? buf.alpha[(bh * s.T + t + 1) * s.K + j] : 0.f;
-}
-
-// Π_{u=t0+1..t1} α_u for chunk c = [t0, t1): what carries an adjoint from t1 back to t0.
-SPLATLM_HD inline float chunk_carry(const ScanShape& s, const ScanBuffers& buf, int64_t bh, int64_t c, int64_t j) {
-    float P = 1.f;
-    for (int64_t t = c * s.C; t < c * s.C + s.chunk_length(c); ++t) P *= next_alpha(s, buf, bh, t, j);
-    return P;
 }
 
 // G: i = (bh·NC + chunk)·K + j. The chunk's S̃_j rebuilt in place over its incoming state.
@@ -340,30 +335,44 @@ struct AdjointChunkPass {
     }
 };
 
-// An adjoint per chunk of splat j, `stride` floats apart from `first` (chunk 0): on entry each slot
-// holds what its own chunk sends back to the chunk start, on exit what arrives at the chunk's end
-// from all later chunks — an exclusive scan from the last chunk back, carried over a chunk by the
-// product of its α's (chunk_carry): A_c = own_{c+1} + carry_{c+1}·A_{c+1}, A_last = 0.
-SPLATLM_HD inline void reverse_chunk_prefix(const ScanShape& s, const ScanBuffers& buf, int64_t bh, int64_t j,
+// I0: i = (bh·NC + chunk)·K + j. carry = Π_{u=t0+1..t1} α_u for the chunk [t0, t1) (α past T is 0).
+struct ChunkCarryPass {
+    ScanShape s;
+    ScanBuffers buf;
+    ScanGrads gr;
+    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.K; }
+    SPLATLM_HD void operator()(int64_t i) const {
+        const int64_t j = i % s.K, c = i / s.K % s.chunks(), bh = i / (s.K * s.chunks());
+        float P = 1.f;
+        for (int64_t t = c * s.C; t < c * s.C + s.chunk_length(c); ++t) P *= next_alpha(s, buf, bh, t, j);
+        gr.carry[i] = P;
+    }
+};
+
+// An adjoint per chunk of splat j of head bh, `stride` floats apart from `first` (chunk 0): on entry
+// each slot holds what its own chunk sends back to the chunk start, on exit what arrives at the
+// chunk's end from all later chunks — an exclusive scan from the last chunk back, carried over a
+// chunk by its carry (I0): A_c = own_{c+1} + carry_{c+1}·A_{c+1}, A_last = 0.
+SPLATLM_HD inline void reverse_chunk_prefix(const ScanShape& s, const ScanGrads& gr, int64_t bh, int64_t j,
                                             float* first, int64_t stride) {
-    float carry = 0.f;
+    const float* carry = gr.carry + bh * s.chunks() * s.K + j;
+    float A = 0.f;
     for (int64_t c = s.chunks() - 1; c >= 0; --c) {
         float* slot = first + c * stride;
         const float own = *slot;
-        *slot = carry;
-        carry = own + chunk_carry(s, buf, bh, c, j) * carry;
+        *slot = A;
+        A = own + carry[c * s.K] * A;
     }
 }
 
 // I: i = (bh·K + j)·D + d. The incoming adjoint Ŝ of every chunk, in place (reverse_chunk_prefix).
 struct AdjointPrefixPass {
     ScanShape s;
-    ScanBuffers buf;
     ScanGrads gr;
     SPLATLM_HD int64_t size() const { return s.B * s.H * s.K * s.D; }
     SPLATLM_HD void operator()(int64_t i) const {
         const int64_t d = i % s.D, j = i / s.D % s.K, bh = i / (s.D * s.K);
-        reverse_chunk_prefix(s, buf, bh, j, gr.rS + (bh * s.chunks() * s.K + j) * s.D + d, s.K * s.D);
+        reverse_chunk_prefix(s, gr, bh, j, gr.rS + (bh * s.chunks() * s.K + j) * s.D + d, s.K * s.D);
     }
 };
 
@@ -451,12 +460,11 @@ struct NormaliserChunkPass {
 // M2: i = bh·K + j. The incoming Ẑ of every chunk, in place (reverse_chunk_prefix, as I).
 struct NormaliserPrefixPass {
     ScanShape s;
-    ScanBuffers buf;
     ScanGrads gr;
     SPLATLM_HD int64_t size() const { return s.B * s.H * s.K; }
     SPLATLM_HD void operator()(int64_t i) const {
         const int64_t j = i % s.K, bh = i / s.K;
-        reverse_chunk_prefix(s, buf, bh, j, gr.rZ + bh * s.chunks() * s.K + j, s.K);
+        reverse_chunk_prefix(s, gr, bh, j, gr.rZ + bh * s.chunks() * s.K + j, s.K);
     }
 };
 
@@ -584,12 +592,13 @@ void splat_scan_backward(const ScanShape& s, const ScanSplats& sp, HeadsView<con
     run(ReadWeightsPass{s, buf});
     run(ReadPartialsPass{s, v, buf, gr});
     run(AdjointChunkPass{s, buf, gr});
-    run(AdjointPrefixPass{s, buf, gr});
+    run(ChunkCarryPass{s, buf, gr});
+    run(AdjointPrefixPass{s, gr});
     run(AdjointValuesPass{s, buf, gr});
     run(AdjointKeysPass{s, v, buf, gr});
     run(TokenAdjointsPass{s, buf, gr});
     run(NormaliserChunkPass{s, buf, gr});
-    run(NormaliserPrefixPass{s, buf, gr});
+    run(NormaliserPrefixPass{s, gr});
     run(NormaliserAdjointPass{s, buf, gr});
     run(DecaySumsPass{s, gr});
     run(InputGradsPass{s, sp, q, k, gr});

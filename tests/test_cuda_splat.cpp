@@ -161,12 +161,13 @@ std::vector<Tensor> host_backward(const QKV& x, const SplatParams& p, const Spla
     HostScan scan({B, H, T, K, D, C}, p, o);
     const int64_t token = B * H * T * K;
     std::vector<float> pa(token, NAN), pk(token, NAN), dlq(token, NAN), dlk(token, NAN);
-    std::vector<float> rS(B * H * scan.s.chunks() * K * D, NAN), rZ(B * H * scan.s.chunks() * K, NAN);
+    std::vector<float> rS(B * H * scan.s.chunks() * K * D, NAN), rZ(B * H * scan.s.chunks() * K, NAN),
+        carry(B * H * scan.s.chunks() * K, NAN);
     std::vector<float> dr(B * H * K, NAN), drb(B * H * K, NAN);
     Tensor dq = Tensor::full(x.q.shape(), NAN), dk = Tensor::full(x.q.shape(), NAN), dv = Tensor::full(x.q.shape(), NAN);
     Tensor dmu = Tensor::full({H, K, D}, NAN), dls = Tensor::full({H, K}, NAN), dla = Tensor::full({H, K}, NAN),
            dlog_decay = Tensor::full({H, K}, NAN), drho = Tensor::full({H, K}, NAN);
-    const ScanGrads gr{heads_view<const float>(dy), pa.data(), pk.data(), rS.data(), rZ.data(),
+    const ScanGrads gr{heads_view<const float>(dy), pa.data(), pk.data(), rS.data(), rZ.data(), carry.data(),
                        dlq.data(), dlk.data(), dr.data(), drb.data(), dq.data(), dk.data(), dv.data(),
                        dmu.data(), dls.data(), dla.data(), dlog_decay.data(), drho.data()};
     splat_scan_backward(scan.s, scan.splats(o), heads_view<const float>(x.q), heads_view<const float>(x.k),
