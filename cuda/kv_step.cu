@@ -8,15 +8,10 @@ namespace {
 
 constexpr int kThreads = 128;
 
-__global__ void kv_step_kernel(KVStep args) {
-    extern __shared__ float shared[];
-    kv_step_block(args, blockIdx.x, shared, Team{int(threadIdx.x), int(blockDim.x)});
-}
-
 }  // namespace
 
 void kv_step(const KVStep& a, int64_t batch_heads) {
-    launch_with_shared(kv_step_kernel, a, batch_heads, kThreads, kv_step_floats(a.t - a.first + 1));  // up to 64 KiB
+    launch_block_body<KVStep, kv_step_block>(a, batch_heads, kThreads, kv_step_floats(a.t - a.first + 1));  // up to 64 KiB
 }
 
 }  // namespace splatlm::cuda

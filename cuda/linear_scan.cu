@@ -10,33 +10,23 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__global__ void forward_kernel(LinearForward args) {
-    extern __shared__ float shared[];
-    linear_forward_block(args, blockIdx.x, shared, Team{int(threadIdx.x), int(blockDim.x)});
-}
-
-__global__ void backward_kernel(LinearBackward args) {
-    extern __shared__ float shared[];
-    linear_backward_block(args, blockIdx.x, shared, Team{int(threadIdx.x), int(blockDim.x)});
-}
-
 // One block per head with the state in dynamic shared memory (D = 128: 67.5 KiB, past the 48 KiB a
 // kernel gets without opting in).
-template <class Args>
-void launch_heads(void (*kernel)(Args), const Args& args) {
-    launch_with_shared(kernel, args, args.s.B * args.s.H, kThreads, linear_scan_floats(args.s.D));
+template <class Args, void (*Body)(const Args&, int64_t, float*, Team)>
+void launch_heads(const Args& args) {
+    launch_block_body<Args, Body>(args, args.s.B * args.s.H, kThreads, linear_scan_floats(args.s.D));
 }
 
 }  // namespace
 
 void linear_attention_forward(const LinearForward& a) {
     if (a.s.B * a.s.H * a.s.T == 0) return;  // a launch of zero blocks is an error
-    launch_heads(forward_kernel, a);
+    launch_heads<LinearForward, linear_forward_block>(a);
 }
 
 void linear_attention_backward(const LinearBackward& a) {
     if (a.s.B * a.s.H * a.s.T == 0) return;
-    launch_heads(backward_kernel, a);
+    launch_heads<LinearBackward, linear_backward_block>(a);
 }
 
 }  // namespace splatlm::cuda
