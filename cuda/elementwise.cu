@@ -1,9 +1,8 @@
 // elementwise.cu — one thread per output element (grid-stride loop), each finding its operands
 // through the BroadcastIndex and computing apply_unary / apply_binary: the same index and math code
 // as the host tests (tensor/elementwise_at.h) and the same math as the CPU loops.
-#include <algorithm>
-
 #include "cuda/check.h"
+#include "cuda/launch.h"
 #include "cuda/elementwise.h"
 #include "tensor/elementwise_at.h"
 #include "tensor/elementwise_dispatch.h"
@@ -12,10 +11,6 @@ namespace splatlm::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
-
-// Enough blocks for one element per thread, capped: past the cap each thread loops.
-int blocks_for(int64_t numel) { return static_cast<int>(std::min<int64_t>((numel + kThreads - 1) / kThreads, 1 << 16)); }
 
 template <Unary op>
 __global__ void unary_kernel(BroadcastIndex<2> index, float* out, const float* x) {
@@ -34,7 +29,7 @@ __global__ void binary_kernel(BroadcastIndex<3> index, float* out, const float* 
 void unary(Unary op, const BroadcastIndex<2>& index, float* out, const float* x) {
     if (index.numel == 0) return;  // a launch of zero blocks is an error
     dispatch_unary(op, [&](auto k) {
-        unary_kernel<decltype(k)::value><<<blocks_for(index.numel), kThreads>>>(index, out, x);
+        unary_kernel<decltype(k)::value><<<grid_stride_blocks(index.numel), kThreads>>>(index, out, x);
         CUDA_CHECK(cudaGetLastError());
     });
 }
@@ -42,7 +37,7 @@ void unary(Unary op, const BroadcastIndex<2>& index, float* out, const float* x)
 void binary(Binary op, const BroadcastIndex<3>& index, float* out, const float* a, const float* b) {
     if (index.numel == 0) return;
     dispatch_binary(op, [&](auto k) {
-        binary_kernel<decltype(k)::value><<<blocks_for(index.numel), kThreads>>>(index, out, a, b);
+        binary_kernel<decltype(k)::value><<<grid_stride_blocks(index.numel), kThreads>>>(index, out, a, b);
         CUDA_CHECK(cudaGetLastError());
     });
 }

@@ -1,4 +1,5 @@
-// launch.h — the launch configuration the grid-stride kernels share (map.cu, reduce.cu, nn_kernels.cu).
+// launch.h — the launch configuration every grid-stride kernel shares (elementwise, map, reduce, nn,
+// optimizer, random and the splat scan's passes).
 #pragma once
 #include <algorithm>
 #include <cstdint>

@@ -1,19 +1,14 @@
 // optimizer.cu — AdamW and gradient-norm kernels over the flat parameter buffers. The per-element
 // update is adamw_update (tensor/optimizer_math.h), the CPU's code.
-#include <algorithm>
-#include <vector>
 
 #include "cuda/check.h"
+#include "cuda/launch.h"
 #include "cuda/optimizer.h"
 #include "cuda/runtime.h"
 
 namespace splatlm::cuda {
 
 namespace {
-
-constexpr int kThreads = 256;
-
-int blocks_for(int64_t n) { return static_cast<int>(std::min<int64_t>((n + kThreads - 1) / kThreads, 1 << 16)); }
 
 // One thread per element (grid-stride loop).
 __global__ void adamw_kernel(float* p, const float* g, float* m, float* v, const float* decay_mask, int64_t n,
@@ -48,7 +43,7 @@ __global__ void scale_kernel(float* x, int64_t n, float scale) {
 void adamw_step(float* p, const float* g, float* m, float* v, const float* decay_mask, int64_t n,
                 const AdamWConstants& k, float decay_shrink) {
     if (n == 0) return;
-    adamw_kernel<<<blocks_for(n), kThreads>>>(p, g, m, v, decay_mask, n, k, decay_shrink);
+    adamw_kernel<<<grid_stride_blocks(n), kThreads>>>(p, g, m, v, decay_mask, n, k, decay_shrink);
     CUDA_CHECK(cudaGetLastError());
 }
 
@@ -70,7 +65,7 @@ void squared_norm_partials(const float* g, int64_t n, double* partial) {
 
 void scale_inplace(float* x, int64_t n, float scale) {
     if (n == 0) return;
-    scale_kernel<<<blocks_for(n), kThreads>>>(x, n, scale);
+    scale_kernel<<<grid_stride_blocks(n), kThreads>>>(x, n, scale);
     CUDA_CHECK(cudaGetLastError());
 }
 

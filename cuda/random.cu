@@ -1,10 +1,10 @@
 // random.cu — device random fills: cuRAND's Philox4x32-10 draws raw 32-bit words (or normals), and
 // a grid-stride kernel turns words into uniforms or dropout masks with random_math.h.
-#include <algorithm>
 #include <mutex>
 #include <vector>
 
 #include "cuda/check.h"
+#include "cuda/launch.h"
 #include "cuda/library_check.h"
 #include "cuda/random.h"
 #include "cuda/random_math.h"
@@ -12,9 +12,6 @@
 namespace splatlm::cuda {
 
 namespace {
-
-constexpr int kThreads = 256;
-int blocks_for(int64_t n) { return static_cast<int>(std::min<int64_t>((n + kThreads - 1) / kThreads, 1 << 16)); }
 
 // One Philox generator per device, created on first use and kept (never destroyed: at exit the
 // driver reclaims it). Every fill sets seed and offset afresh, so a draw depends on nothing before
@@ -59,7 +56,7 @@ __global__ void bits_to_dropout_mask(const unsigned int* bits, float* out, int64
 void fill_uniform(float* dst, int64_t n, uint64_t seed, uint64_t offset) {
     if (n == 0) return;
     draw_bits(dst, n, seed, offset);
-    bits_to_uniform<<<blocks_for(n), kThreads>>>(reinterpret_cast<const unsigned int*>(dst), dst, n);
+    bits_to_uniform<<<grid_stride_blocks(n), kThreads>>>(reinterpret_cast<const unsigned int*>(dst), dst, n);
     CUDA_CHECK(cudaGetLastError());
 }
 
@@ -73,7 +70,7 @@ void fill_normal(float* dst, int64_t n, float mean, float stddev, uint64_t seed,
 void fill_dropout_mask(float* dst, int64_t n, float p, uint64_t seed) {
     if (n == 0) return;
     draw_bits(dst, n, seed, 0);
-    bits_to_dropout_mask<<<blocks_for(n), kThreads>>>(reinterpret_cast<const unsigned int*>(dst), dst, n, p);
+    bits_to_dropout_mask<<<grid_stride_blocks(n), kThreads>>>(reinterpret_cast<const unsigned int*>(dst), dst, n, p);
     CUDA_CHECK(cudaGetLastError());
 }
 

@@ -6,16 +6,13 @@
 //   E read-out    T threads (each K splats)        F columns  NC·D threads (each K splats × C tokens)
 // Each thread writes only its own outputs and the passes are ordered by the default stream, so the
 // results do not depend on the launch configuration and repeat bitwise.
-#include <algorithm>
-
 #include "cuda/check.h"
+#include "cuda/launch.h"
 #include "cuda/splat_scan.h"
 
 namespace splatlm::cuda {
 
 namespace {
-
-constexpr int kThreads = 256;
 
 template <class Pass>
 __global__ void run_pass(Pass pass) {
@@ -29,8 +26,7 @@ struct Launch {
     void operator()(const Pass& pass) const {
         const int64_t n = pass.size();
         if (n == 0) return;  // a launch of zero blocks is an error
-        const int blocks = static_cast<int>(std::min<int64_t>((n + kThreads - 1) / kThreads, 1 << 16));
-        run_pass<<<blocks, kThreads>>>(pass);
+        run_pass<<<grid_stride_blocks(n), kThreads>>>(pass);
         CUDA_CHECK(cudaGetLastError());
     }
 };
