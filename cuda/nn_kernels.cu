@@ -11,6 +11,7 @@
 #include "cuda/nn_kernels.h"
 #include "tensor/id_runs.h"
 #include "tensor/nn_math.h"
+#include "tensor/reduce_math.h"
 
 namespace splatlm::cuda {
 
@@ -18,9 +19,6 @@ namespace {
 
 int row_blocks(int64_t rows) { return static_cast<int>(std::min<int64_t>(rows, 1 << 16)); }
 
-struct DoubleSum {
-    __device__ static double merge(double a, double b) { return a + b; }
-};
 struct DoublePair {
     double a, b;
     __device__ static DoublePair merge(DoublePair x, DoublePair y) { return {x.a + y.a, x.b + y.b}; }
@@ -48,7 +46,7 @@ __global__ void softmax_backward_kernel(int64_t rows, int64_t C, bool log, float
         const float *yr = y + r * C, *gr = g + r * C;
         double part = 0;  // Σ g⊙y (softmax) or Σ g (log-softmax), in double as on the CPU
         for (int64_t c = threadIdx.x; c < C; c += blockDim.x) part += log ? double(gr[c]) : double(yr[c]) * gr[c];
-        const float total = static_cast<float>(block_reduce<DoubleSum>(part));
+        const float total = static_cast<float>(block_reduce<SumReducer>(part));
         for (int64_t c = threadIdx.x; c < C; c += blockDim.x)
             dx[r * C + c] = log ? log_softmax_grad(yr[c], gr[c], total) : softmax_grad(yr[c], gr[c], total);
     }
@@ -61,10 +59,10 @@ __global__ void layernorm_kernel(int64_t rows, int64_t C, float eps, float* y, f
         const float* xr = x + r * C;
         double part = 0;
         for (int64_t c = threadIdx.x; c < C; c += blockDim.x) part += xr[c];
-        const double m = block_reduce<DoubleSum>(part) / C;
+        const double m = block_reduce<SumReducer>(part) / C;
         part = 0;
         for (int64_t c = threadIdx.x; c < C; c += blockDim.x) part += (xr[c] - m) * (xr[c] - m);
-        const float s = layernorm_rstd(block_reduce<DoubleSum>(part), C, eps);
+        const float s = layernorm_rstd(block_reduce<SumReducer>(part), C, eps);
         for (int64_t c = threadIdx.x; c < C; c += blockDim.x) y[r * C + c] = layernorm_y(xr[c], float(m), s, w[c], b[c]);
         if (threadIdx.x == 0) mean[r] = float(m), rstd[r] = s;
     }

@@ -1,10 +1,12 @@
 // optimizer.cu — AdamW and gradient-norm kernels over the flat parameter buffers. The per-element
 // update is adamw_update (tensor/optimizer_math.h), the CPU's code.
 
+#include "cuda/block_reduce.cuh"
 #include "cuda/check.h"
 #include "cuda/launch.h"
 #include "cuda/optimizer.h"
 #include "cuda/runtime.h"
+#include "tensor/reduce_math.h"
 
 namespace splatlm::cuda {
 
@@ -17,20 +19,14 @@ __global__ void adamw_kernel(float* p, const float* g, float* m, float* v, const
         adamw_update(p[i], m[i], v[i], g[i], decay_mask[i] != 0.f ? decay_shrink : 1.f, k);
 }
 
-// One block per kNormBlock elements: each thread sums a strided share in double, then a fixed tree
-// in shared memory — the same bits on every run.
+// One block per kNormBlock elements: each thread sums a strided share in double, then the block's
+// fixed-order reduction (block_reduce.cuh) — the same bits on every run.
 __global__ void squared_norm_kernel(const float* g, int64_t n, double* partial) {
-    __shared__ double sums[kThreads];
     const int64_t begin = blockIdx.x * kNormBlock, end = min(n, begin + kNormBlock);
     double s = 0;
     for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) s += double(g[i]) * g[i];
-    sums[threadIdx.x] = s;
-    __syncthreads();
-    for (int half = blockDim.x / 2; half > 0; half /= 2) {
-        if (threadIdx.x < half) sums[threadIdx.x] += sums[threadIdx.x + half];
-        __syncthreads();
-    }
-    if (threadIdx.x == 0) partial[blockIdx.x] = sums[0];
+    const double total = block_reduce<SumReducer>(s);
+    if (threadIdx.x == 0) partial[blockIdx.x] = total;
 }
 
 __global__ void scale_kernel(float* x, int64_t n, float scale) {
