@@ -13,8 +13,8 @@
 //               1% of a uniform share, out of heads·K
 // The layer's options (decay, send gates, level weights, top-p routing) are applied: with splat_top a
 // token's usage is shared among the splats it reads that hold something, and a token whose read
-// splats are all empty uses none. No autograd: the numbers are computed under NoGradGuard in float64
-// from the layer's q, k.
+// splats are all empty uses none. No autograd: π is the op's own (splat_read_weights, with the layer's
+// q, k and options), averaged in float64.
 #pragma once
 #include <cstdint>
 #include <vector>
