@@ -42,7 +42,7 @@ endif
 
 # ---- CUDA -------------------------------------------------------------------
 HAVE_CUDA := $(if $(filter 0,$(CUDA)),no,$(if $(NVCC),yes,no))
-CUDA_SRCS := $(wildcard cuda/*.cu)
+CUDA_SRCS := $(wildcard cuda/*.cu splat/*.cu)
 ifeq ($(HAVE_CUDA),yes)
   CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
   CXXFLAGS  += -DSPLATLM_CUDA=1 -I$(CUDA_HOME)/include
@@ -70,11 +70,12 @@ STB_LIBS  := -lstb
 # ---- sources ----------------------------------------------------------------
 LIB_DIRS  := tensor autograd nn splat train viz bench
 CLI_MAIN  := train/main.cpp
-LIB_SRCS  := $(filter-out $(CLI_MAIN),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp)))
-# cuda/: *.cu goes through nvcc when CUDA is built; *_stub.cpp are the CPU-only stand-ins for
-# them, compiled only when it is not; every other cuda/*.cpp is plain host C++ (the caching
-# allocator) and is compiled in every build, so its tests run on any machine.
-CUDA_STUBS := $(wildcard cuda/*_stub.cpp)
+# *.cu (cuda/, and splat/ for the splat op's own kernels) go through nvcc when CUDA is built;
+# *_stub.cpp are the CPU-only stand-ins for them, compiled only when it is not; every other
+# cuda/*.cpp is plain host C++ (the caching allocator) and is compiled in every build, so its
+# tests run on any machine.
+CUDA_STUBS := $(wildcard cuda/*_stub.cpp splat/*_stub.cpp)
+LIB_SRCS  := $(filter-out $(CLI_MAIN) $(CUDA_STUBS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp)))
 LIB_SRCS  += $(filter-out $(CUDA_STUBS),$(wildcard cuda/*.cpp))
 ifeq ($(HAVE_CUDA),no)
   LIB_SRCS += $(CUDA_STUBS)

@@ -1,6 +1,8 @@
 // splat_op.h — Gaussian splat attention as one fused autograd op, its O(T²) reference, and the
 // O(K·D)-per-token recurrent step used for generation. The math (and the backward's derivation)
-// is in docs/SPLAT.md; tests are `./bin/tests "[splat]"`.
+// is in docs/SPLAT.md; tests are `./bin/tests "[splat]"`. Where each part lives: the op and its
+// autograd node splat_op.cpp, the CPU passes splat_cpu.cpp, the GPU's splat_gpu.cpp, the step
+// splat_step.cpp, the reference splat_reference.cpp (splat/README.md).
 //
 // Per head, K splats j with centre μ_j ∈ R^D, scale s_j = exp(log_scale_j), amplitude
 // a_j = exp(log_amp_j). With c_j = 1 / (2 s_j²):
@@ -35,7 +37,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "splat/splat_scan_math.h"
+#include "splat/splat_math.h"
 #include "tensor/tensor.h"
 
 namespace splatlm {
@@ -70,22 +72,11 @@ Tensor splat_weights_reference(const Tensor& q, const Tensor& k, const Tensor& c
 // Always true for top = 0.
 bool splat_picked(const double* l, int64_t K, int64_t top, int64_t j);
 
-// The per-head constants of the op on the host, contiguous, as the CPU op computes them: μ [H, K, D],
-// c = 1/(2s²), log a, decay rate r (0 when off), read bias ρ (0 when off) [H, K]. The CUDA path uploads
-// these; the host tests of its passes read them. Inputs on any device.
-struct SplatConstants {
-    std::vector<float> mu, c, la, rate, rb;
-};
-SplatConstants splat_constants(const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp,
-                               const SplatOptions& options = {});
-
-// A [B, H, T, X] tensor by its strides for the scan's passes (a one-token [B, H, X] one as T = 1).
-template <class F>
-HeadsView<F> heads_view(const Tensor& x) {
-    const Strides& st = x.strides();
-    float* p = const_cast<float*>(x.data());
-    return x.dim() == 4 ? HeadsView<F>{p, st[0], st[1], st[2], st[3]} : HeadsView<F>{p, st[0], st[1], 0, st[2]};
-}
+// The read-out weights π [B, H, T, K] of every token over the splats, with every option applied, as
+// the op computes them (its first two passes; no autograd; inputs on any device, result on the CPU).
+// Each row sums to 1/(1 + ε/Σ_j e^{ℓ_j − M}) ≤ 1, or to 0 for a routed token with nothing to read.
+Tensor splat_read_weights(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
+                          const Tensor& log_amp, const SplatOptions& options = {});
 
 // ---- generation: the recurrent form (no KV cache) ----
 // Per (batch, head, splat): running max m of the decayed lk (m ← max(m − r, lk)), z̃ = z·e^{−m},

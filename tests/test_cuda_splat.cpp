@@ -1,4 +1,4 @@
-// The splat op's chunked scan (splat/splat_scan_math.h): the state algebra and the exact passes the
+// The splat op's chunked scan (splat/splat_scan_passes.h): the state algebra and the exact passes the
 // CUDA kernels run, emulated on the host chunk by chunk, against the CPU op ("[cuda]", any machine);
 // then the CUDA op against the CPU op ("[cuda][gpu]", skipped visibly without a GPU).
 #include <cmath>
@@ -6,8 +6,9 @@
 #include <vector>
 
 #include "cuda/runtime.h"
-#include "cuda/splat_scan.h"
-#include "splat/splat_scan_math.h"
+#include "splat/splat_gpu.h"
+#include "splat/splat_scan.h"
+#include "splat/splat_scan_passes.h"
 #include "tests/splat_helpers.h"
 
 using namespace splatlm;
@@ -24,7 +25,7 @@ struct State {
     int64_t n;  // tokens covered
 };
 
-// A then B (splat_scan_math.h: m = max(m_A − r·n_B, m_B), z̃ = a·z̃_A + b·z̃_B, S̃ likewise).
+// A then B (splat_math.h: m = max(m_A − r·n_B, m_B), z̃ = a·z̃_A + b·z̃_B, S̃ likewise).
 State merge(const State& A, const State& B, float r) {
     const Merged g = merge_scales(A.m, B.m, r, B.n);
     State out{g.m, g.a * A.z + g.b * B.z, A.S, A.n + B.n};

@@ -1,16 +1,8 @@
-// splat_scan_math.h — the chunked scan of the splat op (splat/splat_op.h), written once as
-// __host__ __device__ passes: the CUDA kernels (cuda/splat_scan.cu) launch them one thread per
+// splat_scan_passes.h — the chunked scan of the splat op (splat/splat_op.h) for the GPU, written once
+// as __host__ __device__ passes: the CUDA kernels (splat/splat_scan.cu) launch them one thread per
 // index, and the host tests (tests/test_cuda_splat.cpp, "[cuda]") run the very same passes in plain
-// loops and compare with the CPU op. Math: docs/SPLAT.md ("On the GPU").
-//
-// Per (batch b, head h, splat j) the op carries a state (m, z̃, S̃[D]): m the running max of the
-// decayed key affinities, z = e^m·z̃ and S = e^m·S̃ the exp-weighted count and sum of values.
-// Absorbing token t (key affinity l = lk[t,j], decay rate r ≥ 0 per token):
-//   m' = max(m − r, l),  α = e^{m − r − m'},  β = e^{l − m'},  z̃' = α·z̃ + β,  S̃' = α·S̃ + β·v_t.
-// Two states A (tokens before) and B (the next n tokens) merge into the state of both:
-//   m = max(m_A − r·n, m_B),  a = e^{m_A − r·n − m},  b = e^{m_B − m},  z̃ = a·z̃_A + b·z̃_B,  S̃ likewise,
-// which is associative ((A·B)·C = A·(B·C), lengths adding), and absorbing a token is merging with
-// its one-token state (m = l, z̃ = 1, S̃ = v, n = 1). The empty state is m = −∞, z̃ = 0, S̃ = 0.
+// loops and compare with the CPU op. The per-token math (absorb, merge, read-out and its adjoint) is
+// splat_math.h's, shared with the CPU passes. Math: docs/SPLAT.md ("On the GPU").
 //
 // The forward splits T into NC chunks of C tokens and runs, per (b, h):
 //   A  affinities lq, lk per (t, j);
@@ -18,7 +10,7 @@
 //   C  the exclusive prefix over chunks, merging in order, per (j, d)      — NC steps, in place;
 //   D  per (chunk, j) the tokens again from the chunk's incoming state: the per-token α, β, m, z̃;
 //   E  per token the read-out weights π_j = e^{ℓ_j − M}/(Σ e^{ℓ − M} + ε), ℓ = lq + m + log z̃,
-//      kept as coef_j = π_j / z̃_j (the same arithmetic as the CPU's read_weights);
+//      kept as coef_j = π_j / z̃_j (splat_math.h's read_out, as on the CPU);
 //   F  per (chunk, column d) the columns of S̃ from the chunk's incoming state: y_t = Σ_j coef_tj·S̃_tj.
 // Memory: O(B·H·T·K) for affinities and per-token scalars, O(B·H·NC·K·D) for the chunk states.
 // The backward (further down) is the same structure in reverse. The recurrent step is D, E, F on
@@ -26,25 +18,13 @@
 #pragma once
 #include <cstdint>
 
-#include "tensor/elementwise_math.h"
-#include "tensor/hd.h"
+#include "splat/splat_math.h"
 
 namespace splatlm {
 
 // Tokens per chunk on the GPU. The host tests also use other sizes: the result may not depend on it
 // beyond rounding.
 constexpr int64_t kSplatChunk = 64;
-
-// The ε of the read-out, relative to the largest splat term (see splat_op.h and SPLAT.md).
-constexpr float kSplatEps = 1e-6f;
-
-// A [B, H, T, D] (or [B, H, T, K]) tensor by its strides; p at element [0, 0, 0, 0].
-template <class F>
-struct HeadsView {
-    F* p = nullptr;
-    int64_t sb = 0, sh = 0, st = 0, sd = 0;
-    SPLATLM_HD F* row(int64_t b, int64_t h, int64_t t) const { return p + b * sb + h * sh + t * st; }
-};
 
 struct ScanShape {
     int64_t B, H, T, K, D, C;
@@ -70,32 +50,6 @@ struct ScanBuffers {
     float* cS;                     // each chunk's own S̃ (B), then in place its incoming S̃ (C)
     bool write_back;               // the step: D and F store the chunk's final state over its incoming one
 };
-
-constexpr float kScanNegInf = -__builtin_huge_valf();
-
-// ---- the state algebra ----
-
-// Token with key affinity l enters (m, z̃): returns α, β; m and z̃ updated (the CPU's scan_state).
-struct Absorbed {
-    float alpha, beta;
-};
-SPLATLM_HD inline Absorbed absorb(float& m, float& z, float l, float r) {
-    const float decayed = m - r, mn = decayed > l ? decayed : l;
-    const Absorbed w{exp_poly(decayed - mn), exp_poly(l - mn)};  // exp_poly(−∞) = 0: the empty state
-    z = w.alpha * z + w.beta;
-    m = mn;
-    return w;
-}
-
-// The factors a, b that bring A (then n tokens of decay) and B to the merged max m (see the top).
-struct Merged {
-    float m, a, b;
-};
-SPLATLM_HD inline Merged merge_scales(float mA, float mB, float r, int64_t n) {
-    const float decayed = mA - r * float(n), m = decayed > mB ? decayed : mB;
-    if (m == kScanNegInf) return {m, 0.f, 0.f};  // both empty
-    return {m, exp_poly(decayed - m), exp_poly(mB - m)};
-}
 
 // ---- the passes; each is called once per index i in [0, size) ----
 
@@ -171,7 +125,7 @@ struct ChunkPrefixPass {
 };
 
 // D: i = (bh·NC + chunk)·K + j. The chunk's tokens absorbed again, from its incoming state: the
-// per-token α, β, m, z̃ (as the CPU's scan_state leaves them).
+// per-token α, β, m, z̃ (as the CPU's scalar pass leaves them).
 struct TokenScalarsPass {
     ScanShape s;
     ScanSplats sp;
@@ -193,36 +147,18 @@ struct TokenScalarsPass {
     }
 };
 
-// E: i = bh·T + t. The read-out weights of token t as the CPU's read_weights computes them (dense):
-// U = max_j (lq_j + m_j), w_j = e^{lq_j + m_j − U}·z̃_j = e^{ℓ_j − U}, W = max_j w_j,
-// den = ε + Σ_j w_j / W, π_j = w_j / (W·den), coef_j = π_j / z̃_j. (z̃ ≥ 1 on every splat once a token
-// has been absorbed, so no division by 0 and W ≥ 1.)
+// E: i = bh·T + t. The read-out weights of token t (splat_math.h's read_out, over all K splats);
+// with buf.pi set (the backward) also π, den and arg.
 struct ReadWeightsPass {
     ScanShape s;
     ScanBuffers buf;
     SPLATLM_HD int64_t size() const { return s.B * s.H * s.T; }
     SPLATLM_HD void operator()(int64_t i) const {
-        const float *lq = buf.lq + i * s.K, *m = buf.m + i * s.K, *z = buf.z + i * s.K;
-        float* coef = buf.coef + i * s.K;
-        float U = kScanNegInf;
-        for (int64_t j = 0; j < s.K; ++j) U = lq[j] + m[j] > U ? lq[j] + m[j] : U;
-        float W = 0.f;
-        for (int64_t j = 0; j < s.K; ++j) {
-            coef[j] = exp_poly(lq[j] + m[j] - U) * z[j];  // w_j, parked in coef
-            W = coef[j] > W ? coef[j] : W;
-        }
-        const float invW = 1.f / W;
-        float den = kSplatEps;
-        for (int64_t j = 0; j < s.K; ++j) den += coef[j] * invW;
-        const float scale = invW / den;
-        if (buf.pi) {  // the backward's: π, den, and the first splat with the largest term
-            int64_t arg = 0;
-            while (arg + 1 < s.K && coef[arg] != W) ++arg;
-            buf.den[i] = den;
-            buf.arg[i] = float(arg);  // (exact: K < 2^24)
-            for (int64_t j = 0; j < s.K; ++j) buf.pi[i * s.K + j] = coef[j] * scale;
-        }
-        for (int64_t j = 0; j < s.K; ++j) coef[j] = coef[j] * scale / z[j];
+        const ReadOut r = read_out(buf.lq + i * s.K, buf.m + i * s.K, buf.z + i * s.K, 0, AllSplats{s.K},
+                                   buf.pi ? buf.pi + i * s.K : nullptr, buf.coef + i * s.K);
+        if (!buf.pi) return;
+        buf.den[i] = r.den;
+        buf.arg[i] = float(r.arg);  // (exact: K < 2^24)
     }
 };
 
@@ -254,7 +190,7 @@ struct ColumnsPass {
 
 // ---- the backward ----
 //
-// The CPU's reverse scan (splat_op.cpp, columns_backward … the affinity backward), split the same
+// The CPU's backward passes (splat_cpu.cpp), split the same
 // way. With dy_t the output's gradient, per (b, h, j):
 //   G  pa_tj = dy_t·S̃_tj, the columns rebuilt from each chunk's incoming state (per chunk, j);
 //   H  the adjoint Ŝ_t = α_{t+1}·Ŝ_{t+1} + coef_t·dy_t in reverse, each chunk's own from 0 (per chunk, d);
@@ -417,28 +353,19 @@ struct AdjointKeysPass {
     }
 };
 
-// L: i = bh·T + t. The per-token adjoints of the read-out (the CPU's token_adjoints, dense).
+// L: i = bh·T + t. The per-token adjoints of the read-out (splat_math.h's read_out_adjoint), and
+// wk_j = β_j·pk_j in place of pk.
 struct TokenAdjointsPass {
     ScanShape s;
     ScanBuffers buf;
     ScanGrads gr;
     SPLATLM_HD int64_t size() const { return s.B * s.H * s.T; }
     SPLATLM_HD void operator()(int64_t i) const {
-        const float *pi = buf.pi + i * s.K, *z = buf.z + i * s.K, *beta = buf.beta + i * s.K;
-        float *a = gr.dlk + i * s.K, *dlq = gr.dlq + i * s.K, *pk = gr.pk + i * s.K;  // a: parked in dlk
-        float gy = 0.f;
-        for (int64_t j = 0; j < s.K; ++j) {
-            a[j] = gr.pa[i * s.K + j] / z[j];
-            gy += pi[j] * a[j];
-        }
-        const int64_t arg = int64_t(buf.arg[i]);
-        for (int64_t j = 0; j < s.K; ++j) {
-            float dl = pi[j] * (a[j] - gy);
-            if (j == arg) dl -= kSplatEps / buf.den[i] * gy;
-            dlq[j] = dl;
-            a[j] = (dl - pi[j] * a[j]) / z[j];  // X_j
-            pk[j] *= beta[j];                   // wk_j
-        }
+        const float *z = buf.z + i * s.K, *beta = buf.beta + i * s.K;
+        float *a = gr.dlk + i * s.K, *pk = gr.pk + i * s.K;  // a_j parked in dlk, where X_j lands
+        for (int64_t j = 0; j < s.K; ++j) a[j] = gr.pa[i * s.K + j] / z[j];
+        read_out_adjoint(s.K, buf.pi + i * s.K, z, a, {buf.den[i], int64_t(buf.arg[i])}, gr.dlq + i * s.K, a);
+        for (int64_t j = 0; j < s.K; ++j) pk[j] *= beta[j];
     }
 };
 
@@ -485,7 +412,7 @@ struct NormaliserAdjointPass {
     }
 };
 
-// M4: i = bh·K + j. dr = Σ_t (t − t̄)(dlk − dlq), centred as on the CPU (splat_op.cpp), and dρ = Σ_t dlq
+// M4: i = bh·K + j. dr = Σ_t (t − t̄)(dlk − dlq), centred as on the CPU (splat_cpu.cpp), and dρ = Σ_t dlq
 // (a sum over all T tokens per thread).
 struct DecaySumsPass {
     ScanShape s;

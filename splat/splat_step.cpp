@@ -1,0 +1,45 @@
+// splat_step.cpp — generation with the splat op, one token at a time from a carried state of O(K·D)
+// per head (no KV cache): the forward's passes on one token, started from the state and leaving the
+// new state in it, exactly as the parallel form computes position t.
+#include "splat/splat_cpu.h"
+#include "splat/splat_gpu.h"
+#include "splat/splat_inputs.h"
+#include "splat/splat_op.h"
+#include "tensor/error.h"
+#include "tensor/ops.h"
+
+namespace splatlm {
+
+SplatState::SplatState(int64_t batch_, int64_t heads_, int64_t splats_, int64_t dim_, Device device)
+    : batch(batch_), heads(heads_), splats(splats_), dim(dim_),
+      m(Tensor::full({batch_, heads_, splats_}, kScanNegInf, device)),
+      z(Tensor::zeros({batch_, heads_, splats_}, device)), S(Tensor::zeros({batch_, heads_, splats_, dim_}, device)) {}
+
+Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const Tensor& centres,
+                  const Tensor& log_scale, const Tensor& log_amp, SplatState& state, const SplatOptions& opt) {
+    const Device device = check_splat_inputs("splat_step", q_t, k_t, v_t, centres, log_scale, log_amp, opt, 3);
+    const int64_t B = q_t.size(0), H = q_t.size(1), D = q_t.size(2), K = centres.size(1);
+    SPLATLM_CHECK(state.batch == B && state.heads == H && state.splats == K && state.dim == D,
+                  "splat_step: state is for [B, H, K, D] = [", state.batch, ", ", state.heads, ", ", state.splats,
+                  ", ", state.dim, "], inputs are [", B, ", ", H, ", ", K, ", ", D, "]");
+    for (const Tensor* t : {&state.m, &state.z, &state.S})
+        SPLATLM_CHECK(t->device() == device, "splat_step: the inputs are on ", device_name(device), ", the state ",
+                      shape_str(t->shape()), " is on ", device_name(t->device()),
+                      " (make it with SplatState(B, H, K, D, device))");
+    Tensor y;
+    if (device == Device::CUDA) {
+        y = splat_step_gpu(q_t, k_t, v_t, centres, log_scale, log_amp, state, opt);
+    } else {
+        // The [B, H, D] inputs as [B, H, 1, D], one token of the parallel form (the send bias likewise).
+        auto token = [](const Tensor& x) { return raw::reshape(x, {x.size(0), x.size(1), 1, x.size(2)}); };
+        SplatOptions o = opt;
+        if (o.send_bias.defined()) o.send_bias = token(o.send_bias);
+        const Splats sp(centres, log_scale, log_amp, o);
+        SplatSaved saved({B, H, 1, K, D}, o.top);
+        y = raw::reshape(splat_forward_cpu(token(q_t), token(k_t), token(v_t), sp, saved, &state), {B, H, D});
+    }
+    ++state.length;
+    return y;
+}
+
+}  // namespace splatlm
