@@ -1,4 +1,5 @@
-// config.h — the shape of a GPT model. Serialised into checkpoints (train/model_config.cpp).
+// config.h — the shape of a GPT model. Serialised into checkpoints as the model keys of TrainConfig
+// (train/train_config.cpp).
 #pragma once
 #include <cstdint>
 #include <string>
