@@ -15,70 +15,65 @@ namespace splatlm {
 namespace {
 
 SplatDims dims_of(const Tensor& q, const Splats& sp) { return {q.size(0), q.size(1), q.size(2), sp.K, q.size(3)}; }
-int64_t token_ranges(const SplatDims& n) { return (n.T + kTokens - 1) / kTokens; }
 int64_t column_blocks(const SplatDims& n) { return (n.D + kColumns - 1) / kColumns; }
+
+// f(b, h, i = b·H + h, lo, hi) for every head and every piece [lo, hi) of [0, extent) cut into
+// `piece`-sized tasks, in parallel: a fixed split, so results never depend on the thread count.
+template <class F>
+void for_each_head(const SplatDims& n, int64_t extent, int64_t piece, F&& f) {
+    const int64_t pieces = (extent + piece - 1) / piece;
+#pragma omp parallel for schedule(dynamic) collapse(3)
+    for (int64_t b = 0; b < n.B; ++b)
+        for (int64_t h = 0; h < n.H; ++h)
+            for (int64_t p = 0; p < pieces; ++p) f(b, h, b * n.H + h, p * piece, std::min(extent, (p + 1) * piece));
+}
 
 // ============================================================================ forward
 
 // 1. Affinities lq, lk of kTokens rows at a time (one GEMM each), and the tokens' routes.
 void affinity_pass(const SplatDims& n, const Splats& sp, const Heads& Q, const Heads& Kh, SplatSaved& s) {
-    const int64_t T = n.T, K = n.K, NR = token_ranges(n);
-#pragma omp parallel for schedule(dynamic) collapse(3)
-    for (int64_t b = 0; b < n.B; ++b)
-        for (int64_t h = 0; h < n.H; ++h)
-            for (int64_t r = 0; r < NR; ++r) {
-                const int64_t i = b * n.H + h, t0 = r * kTokens, t1 = std::min(T, t0 + kTokens);
-                float *lq = s.lq.data() + i * T * K, *lk = s.lk.data() + i * T * K;
-                affinities(Q.at(b, h, t0), Q.st, Q.sd, t1 - t0, sp, h, false, nullptr, lq + t0 * K);
-                affinities(Kh.at(b, h, t0), Kh.st, Kh.sd, t1 - t0, sp, h, true, sp.send_bias(i, T, t0), lk + t0 * K);
-                s.routes.select(i, t0, t1, K, lk, lq);
-            }
+    const int64_t T = n.T, K = n.K;
+    for_each_head(n, T, kTokens, [&](int64_t b, int64_t h, int64_t i, int64_t t0, int64_t t1) {
+        float *lq = s.lq.data() + i * T * K, *lk = s.lk.data() + i * T * K;
+        affinities(Q.at(b, h, t0), Q.st, Q.sd, t1 - t0, sp, h, false, nullptr, lq + t0 * K);
+        affinities(Kh.at(b, h, t0), Kh.st, Kh.sd, t1 - t0, sp, h, true, sp.send_bias(i, T, t0), lk + t0 * K);
+        s.routes.select(i, t0, t1, K, lk, lq);
+    });
 }
 
 // 2. The running max and normaliser, sequential in t per head (from the carried state, or empty);
 //    then the read-out weights, independent per token, over fixed-size time ranges.
 void scalar_pass(const SplatDims& n, const Splats& sp, SplatSaved& s, SplatState* carry) {
-    const int64_t T = n.T, K = n.K, NR = token_ranges(n);
-#pragma omp parallel for schedule(dynamic) collapse(2)
-    for (int64_t b = 0; b < n.B; ++b)
-        for (int64_t h = 0; h < n.H; ++h) {
-            const int64_t i = b * n.H + h;
-            std::vector<float> m0(carry ? 0 : K, kScanNegInf), z0(carry ? 0 : K, 0.f);
-            float* m = carry ? carry->m.data() + i * K : m0.data();
-            float* z = carry ? carry->z.data() + i * K : z0.data();
-            s.routes.visit(i, K, [&](const auto& writes, const auto&) {
-                scan_state(s.lk.data() + i * T * K, T, K, sp.rate.data() + h * K, m, z, s.scalars.of(i), writes);
-            });
-        }
-#pragma omp parallel for schedule(dynamic) collapse(3)
-    for (int64_t b = 0; b < n.B; ++b)
-        for (int64_t h = 0; h < n.H; ++h)
-            for (int64_t r = 0; r < NR; ++r) {
-                const int64_t i = b * n.H + h, t0 = r * kTokens, t1 = std::min(T, t0 + kTokens);
-                s.routes.visit(i, K, [&](const auto&, const auto& reads) {
-                    read_weights(s.lq.data() + i * T * K, t0, t1, K, s.scalars.of(i), reads);
-                });
-            }
+    const int64_t T = n.T, K = n.K;
+    for_each_head(n, 1, 1, [&](int64_t, int64_t h, int64_t i, int64_t, int64_t) {
+        std::vector<float> m0(carry ? 0 : K, kScanNegInf), z0(carry ? 0 : K, 0.f);
+        float* m = carry ? carry->m.data() + i * K : m0.data();
+        float* z = carry ? carry->z.data() + i * K : z0.data();
+        s.routes.visit(i, K, [&](const auto& writes, const auto&) {
+            scan_state(s.lk.data() + i * T * K, T, K, sp.rate.data() + h * K, m, z, s.scalars.of(i), writes);
+        });
+    });
+    for_each_head(n, T, kTokens, [&](int64_t, int64_t, int64_t i, int64_t t0, int64_t t1) {
+        s.routes.visit(i, K, [&](const auto&, const auto& reads) {
+            read_weights(s.lq.data() + i * T * K, t0, t1, K, s.scalars.of(i), reads);
+        });
+    });
 }
 
 // 3. The state S̃ and the read-out y, a block of kColumns columns at a time (from the carried S̃, which
 //    is left holding the state after the last token, or from 0).
 void column_pass(const SplatDims& n, const SplatSaved& s, const Heads& V, const Heads& Y, SplatState* carry) {
-    const int64_t T = n.T, K = n.K, D = n.D, NB = column_blocks(n);
-#pragma omp parallel for schedule(dynamic) collapse(3)
-    for (int64_t b = 0; b < n.B; ++b)
-        for (int64_t h = 0; h < n.H; ++h)
-            for (int64_t nb = 0; nb < NB; ++nb) {
-                const int64_t i = b * n.H + h, d0 = nb * kColumns, w = std::min(kColumns, D - d0);
-                std::vector<float> block(carry ? 0 : K * kColumns, 0.f);
-                float* S = carry ? carry->S.data() + i * K * D + d0 : block.data();
-                const int64_t ss = carry ? D : kColumns;
-                const TokenScalars ts = s.scalars.of(i);
-                s.routes.visit(i, K, [&](const auto& writes, const auto& reads) {
-                    scan_columns(ts.alpha, ts.beta, ts.coef, T, K, w, S, ss, V.at(b, h, 0) + d0 * V.sd, V.st, V.sd,
-                                 Y.at(b, h, 0) + d0 * Y.sd, Y.st, Y.sd, writes, reads);
-                });
-            }
+    const int64_t T = n.T, K = n.K, D = n.D;
+    for_each_head(n, D, kColumns, [&](int64_t b, int64_t h, int64_t i, int64_t d0, int64_t d1) {
+        std::vector<float> block(carry ? 0 : K * kColumns, 0.f);
+        float* S = carry ? carry->S.data() + i * K * D + d0 : block.data();
+        const int64_t ss = carry ? D : kColumns;
+        const TokenScalars ts = s.scalars.of(i);
+        s.routes.visit(i, K, [&](const auto& writes, const auto& reads) {
+            scan_columns(ts.alpha, ts.beta, ts.coef, T, K, d1 - d0, S, ss, V.at(b, h, 0) + d0 * V.sd, V.st, V.sd,
+                         Y.at(b, h, 0) + d0 * Y.sd, Y.st, Y.sd, writes, reads);
+        });
+    });
 }
 
 // ============================================================================ backward
@@ -111,39 +106,32 @@ struct Adjoints {
 //    and the partials Pa, Pk.
 void column_adjoint_pass(const SplatDims& n, const SplatSaved& s, const Heads& V, const Heads& G, Adjoints& a) {
     const int64_t T = n.T, K = n.K, D = n.D, NB = a.NB, P = a.P;
-#pragma omp parallel for schedule(dynamic) collapse(3)
-    for (int64_t b = 0; b < n.B; ++b)
-        for (int64_t h = 0; h < n.H; ++h)
-            for (int64_t nb = 0; nb < NB; ++nb) {
-                const int64_t i = b * n.H + h, d0 = nb * kColumns, w = std::min(kColumns, D - d0);
-                std::vector<float> S(K * kColumns);
-                float* pa = a.Pa.data() + (i * NB + nb) * T * P;
-                float* pk = a.Pk.data() + (i * NB + nb) * T * P;
-                const float *g = G.at(b, h, 0) + d0 * G.sd, *vv = V.at(b, h, 0) + d0 * V.sd;
-                float* dv = a.dv.data() + i * T * D + d0;
-                s.routes.visit(i, K, [&](const auto& writes, const auto& reads) {
-                    with_block_width(w, [&](auto N) {
-                        columns_backward<N>(s.scalars.of(i), T, K, w, S.data(), g, G.st, G.sd, vv, V.st, V.sd, pa, pk,
-                                            dv, D, writes, reads);
-                    });
-                });
-            }
+    for_each_head(n, D, kColumns, [&](int64_t b, int64_t h, int64_t i, int64_t d0, int64_t d1) {
+        const int64_t nb = d0 / kColumns, w = d1 - d0;
+        std::vector<float> S(K * kColumns);
+        float* pa = a.Pa.data() + (i * NB + nb) * T * P;
+        float* pk = a.Pk.data() + (i * NB + nb) * T * P;
+        const float *g = G.at(b, h, 0) + d0 * G.sd, *vv = V.at(b, h, 0) + d0 * V.sd;
+        float* dv = a.dv.data() + i * T * D + d0;
+        s.routes.visit(i, K, [&](const auto& writes, const auto& reads) {
+            with_block_width(w, [&](auto N) {
+                columns_backward<N>(s.scalars.of(i), T, K, w, S.data(), g, G.st, G.sd, vv, V.st, V.sd, pa, pk, dv, D,
+                                    writes, reads);
+            });
+        });
+    });
 }
 
 // 5. Per token, over fixed time ranges: dlq, the direct z-term X (parked in dlk) and Wk.
 void token_adjoint_pass(const SplatDims& n, const SplatSaved& s, Adjoints& a) {
-    const int64_t T = n.T, K = n.K, NR = token_ranges(n);
-#pragma omp parallel for schedule(dynamic) collapse(3)
-    for (int64_t b = 0; b < n.B; ++b)
-        for (int64_t h = 0; h < n.H; ++h)
-            for (int64_t r = 0; r < NR; ++r) {
-                const int64_t i = b * n.H + h, t0 = r * kTokens, t1 = std::min(T, t0 + kTokens);
-                const float *pa = a.Pa.data() + i * a.NB * T * a.P, *pk = a.Pk.data() + i * a.NB * T * a.P;
-                float *dlq = a.dlq.data() + i * T * K, *dlk = a.dlk.data() + i * T * K;
-                s.routes.visit(i, K, [&](const auto& writes, const auto& reads) {
-                    token_adjoints(s.scalars.of(i), t0, t1, T, K, a.NB, reads, writes, pa, pk, dlq, dlk, a.wk(i, n));
-                });
-            }
+    const int64_t T = n.T, K = n.K;
+    for_each_head(n, T, kTokens, [&](int64_t, int64_t, int64_t i, int64_t t0, int64_t t1) {
+        const float *pa = a.Pa.data() + i * a.NB * T * a.P, *pk = a.Pk.data() + i * a.NB * T * a.P;
+        float *dlq = a.dlq.data() + i * T * K, *dlk = a.dlk.data() + i * T * K;
+        s.routes.visit(i, K, [&](const auto& writes, const auto& reads) {
+            token_adjoints(s.scalars.of(i), t0, t1, T, K, a.NB, reads, writes, pa, pk, dlq, dlk, a.wk(i, n));
+        });
+    });
 }
 
 // 6. Per head, the reverse-time scan of the scalar adjoint Ẑ (in the running max's scale, like Ŝ):
@@ -152,40 +140,37 @@ void token_adjoint_pass(const SplatDims& n, const SplatSaved& s, Adjoints& a) {
 //    Then, with per-splat options, the sums over t of the decay and read-bias gradients.
 void normaliser_adjoint_pass(const SplatDims& n, const SplatSaved& s, bool per_splat_options, Adjoints& a) {
     const int64_t T = n.T, K = n.K;
-#pragma omp parallel for schedule(dynamic) collapse(2)
-    for (int64_t b = 0; b < n.B; ++b)
-        for (int64_t h = 0; h < n.H; ++h) {
-            const int64_t i = b * n.H + h;
-            const TokenScalars ts = s.scalars.of(i);
-            const float* wk = a.wk(i, n);
-            float* dlk = a.dlk.data() + i * T * K;
-            std::vector<float> Zh(K, 0.f);
-            for (int64_t t = T - 1; t >= 0; --t) {
-                const float* f = t + 1 < T ? ts.alpha + (t + 1) * K : nullptr;
+    for_each_head(n, 1, 1, [&](int64_t, int64_t, int64_t i, int64_t, int64_t) {
+        const TokenScalars ts = s.scalars.of(i);
+        const float* wk = a.wk(i, n);
+        float* dlk = a.dlk.data() + i * T * K;
+        std::vector<float> Zh(K, 0.f);
+        for (int64_t t = T - 1; t >= 0; --t) {
+            const float* f = t + 1 < T ? ts.alpha + (t + 1) * K : nullptr;
 #pragma omp simd
-                for (int64_t j = 0; j < K; ++j) {
-                    Zh[j] = (f ? f[j] * Zh[j] : 0.f) + dlk[t * K + j];
-                    dlk[t * K + j] = ts.beta[t * K + j] * Zh[j] + wk[t * K + j];
-                }
-            }
-            if (!per_splat_options) continue;
-            // y depends on the decay only through lk[u] + r·u and lq[t] − r·t (the e^{−r·t} of S_t and
-            // z_t cancels against the query side), so dr = Σ_t t·(dlk − dlq); shifting every lk_j up and
-            // lq_j down by one constant leaves y unchanged, so Σ_t (dlk − dlq) = 0 and centring t at
-            // t̄ = (T−1)/2 gives the same sum with less cancellation.
-            const float* dlq = a.dlq.data() + i * T * K;
-            float *dr = a.drate.data() + i * K, *drb = a.drb.data() + i * K;
-            const double tbar = 0.5 * double(T - 1);
             for (int64_t j = 0; j < K; ++j) {
-                double acc_r = 0, acc_q = 0;
-                for (int64_t t = 0; t < T; ++t) {
-                    acc_r += (double(t) - tbar) * (double(dlk[t * K + j]) - dlq[t * K + j]);
-                    acc_q += dlq[t * K + j];
-                }
-                dr[j] = float(acc_r);
-                drb[j] = float(acc_q);
+                Zh[j] = (f ? f[j] * Zh[j] : 0.f) + dlk[t * K + j];
+                dlk[t * K + j] = ts.beta[t * K + j] * Zh[j] + wk[t * K + j];
             }
         }
+        if (!per_splat_options) return;
+        // y depends on the decay only through lk[u] + r·u and lq[t] − r·t (the e^{−r·t} of S_t and
+        // z_t cancels against the query side), so dr = Σ_t t·(dlk − dlq); shifting every lk_j up and
+        // lq_j down by one constant leaves y unchanged, so Σ_t (dlk − dlq) = 0 and centring t at
+        // t̄ = (T−1)/2 gives the same sum with less cancellation.
+        const float* dlq = a.dlq.data() + i * T * K;
+        float *dr = a.drate.data() + i * K, *drb = a.drb.data() + i * K;
+        const double tbar = 0.5 * double(T - 1);
+        for (int64_t j = 0; j < K; ++j) {
+            double acc_r = 0, acc_q = 0;
+            for (int64_t t = 0; t < T; ++t) {
+                acc_r += (double(t) - tbar) * (double(dlk[t * K + j]) - dlq[t * K + j]);
+                acc_q += dlq[t * K + j];
+            }
+            dr[j] = float(acc_r);
+            drb[j] = float(acc_q);
+        }
+    });
 }
 
 // 7. The affinity backward, queries and keys as separate tasks. With G = dl ⊙ c (T×K):
@@ -193,44 +178,40 @@ void normaliser_adjoint_pass(const SplatDims& n, const SplatSaved& s, bool per_s
 void affinity_backward_pass(const SplatDims& n, const Splats& sp, const SplatSaved& s, const Heads& Q,
                             const Heads& Kh, Adjoints& a) {
     const int64_t T = n.T, K = n.K, D = n.D;
-#pragma omp parallel for schedule(dynamic) collapse(3)
-    for (int64_t b = 0; b < n.B; ++b)
-        for (int64_t h = 0; h < n.H; ++h)
-            for (int side = 0; side < 2; ++side) {
-                const int64_t i = b * n.H + h;
-                const bool key = side == 1;
-                const float *c = sp.c.data() + h * K, *la = sp.la.data() + h * K, *mu = sp.centres(h);
-                float* dmu = a.dmu.data() + (i * 2 + side) * K * D;
-                float* dls = a.dls.data() + (i * 2 + side) * K;
-                float* dla = a.dla.data() + i * K;
-                const float* dlx = (key ? a.dlk : a.dlq).data() + i * T * K;
-                const float* lx = (key ? s.lk : s.lq).data() + i * T * K;
-                const float *sb = key ? sp.send_bias(i, T, 0) : nullptr, *rb = sp.rb.data() + h * K;
-                const Heads& X = key ? Kh : Q;
-                float* dx = (key ? a.dk : a.dq).data() + i * T * D;
-                std::vector<float> Gs(T * K);
-                std::vector<double> colsum(K, 0.0);
-                for (int64_t t = 0; t < T; ++t)
-                    for (int64_t j = 0; j < K; ++j) {
-                        const float g = dlx[t * K + j];
-                        Gs[t * K + j] = g * c[j];
-                        colsum[j] += Gs[t * K + j];
-                        // c·d² = bias − l (bias: log a + send bias for keys, read bias for queries)
-                        const float bias = key ? la[j] + (sb ? sb[t * K + j] : 0.f) : rb[j];
-                        dls[j] += 2.f * g * (bias - lx[t * K + j]);
-                        if (key) dla[j] += g;
-                    }
-                gemm(T, D, K, 2.f, Gs.data(), K, 1, mu, D, 1, 0.f, dx, D, 1);
-                for (int64_t t = 0; t < T; ++t) {
-                    float rowsum = 0.f;
-                    for (int64_t j = 0; j < K; ++j) rowsum += Gs[t * K + j];
-                    const float* xt = X.at(b, h, t);
-                    for (int64_t d = 0; d < D; ++d) dx[t * D + d] -= 2.f * rowsum * xt[d * X.sd];
-                }
-                gemm(K, D, T, 2.f, Gs.data(), 1, K, X.at(b, h, 0), X.st, X.sd, 1.f, dmu, D, 1);
-                for (int64_t j = 0; j < K; ++j)
-                    for (int64_t d = 0; d < D; ++d) dmu[j * D + d] -= float(2.0 * colsum[j]) * mu[j * D + d];
+    for_each_head(n, 2, 1, [&](int64_t b, int64_t h, int64_t i, int64_t side, int64_t) {
+        const bool key = side == 1;
+        const float *c = sp.c.data() + h * K, *la = sp.la.data() + h * K, *mu = sp.centres(h);
+        float* dmu = a.dmu.data() + (i * 2 + side) * K * D;
+        float* dls = a.dls.data() + (i * 2 + side) * K;
+        float* dla = a.dla.data() + i * K;
+        const float* dlx = (key ? a.dlk : a.dlq).data() + i * T * K;
+        const float* lx = (key ? s.lk : s.lq).data() + i * T * K;
+        const float *sb = key ? sp.send_bias(i, T, 0) : nullptr, *rb = sp.rb.data() + h * K;
+        const Heads& X = key ? Kh : Q;
+        float* dx = (key ? a.dk : a.dq).data() + i * T * D;
+        std::vector<float> Gs(T * K);
+        std::vector<double> colsum(K, 0.0);
+        for (int64_t t = 0; t < T; ++t)
+            for (int64_t j = 0; j < K; ++j) {
+                const float g = dlx[t * K + j];
+                Gs[t * K + j] = g * c[j];
+                colsum[j] += Gs[t * K + j];
+                // c·d² = bias − l (bias: log a + send bias for keys, read bias for queries)
+                const float bias = key ? la[j] + (sb ? sb[t * K + j] : 0.f) : rb[j];
+                dls[j] += 2.f * g * (bias - lx[t * K + j]);
+                if (key) dla[j] += g;
             }
+        gemm(T, D, K, 2.f, Gs.data(), K, 1, mu, D, 1, 0.f, dx, D, 1);
+        for (int64_t t = 0; t < T; ++t) {
+            float rowsum = 0.f;
+            for (int64_t j = 0; j < K; ++j) rowsum += Gs[t * K + j];
+            const float* xt = X.at(b, h, t);
+            for (int64_t d = 0; d < D; ++d) dx[t * D + d] -= 2.f * rowsum * xt[d * X.sd];
+        }
+        gemm(K, D, T, 2.f, Gs.data(), 1, K, X.at(b, h, 0), X.st, X.sd, 1.f, dmu, D, 1);
+        for (int64_t j = 0; j < K; ++j)
+            for (int64_t d = 0; d < D; ++d) dmu[j * D + d] -= float(2.0 * colsum[j]) * mu[j * D + d];
+    });
 }
 
 }  // namespace
