@@ -68,9 +68,13 @@ STB_FLAGS := -I/usr/include/stb
 STB_LIBS  := -lstb
 
 # ---- sources ----------------------------------------------------------------
-LIB_DIRS  := tensor autograd nn splat train viz bench
-CLI_MAIN  := train/main.cpp
-LIB_SRCS  := $(filter-out $(CLI_MAIN),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp)))
+# The library holds the layers from tensor/ up to train/ and viz/. The program bin/splatlm adds
+# cli/ (main and one file per subcommand) and bench/ (the benchmarks `splatlm bench` runs) on
+# top; they are not in the library, so nothing in it can call them.
+LIB_DIRS  := tensor autograd nn splat train viz
+LIB_SRCS  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
+APP_SRCS  := $(wildcard cli/*.cpp bench/*.cpp)
+APP_OBJS  := $(APP_SRCS:%.cpp=$(BUILD)/%.o)
 # cuda/: *.cu goes through nvcc when CUDA is built; *_stub.cpp are the CPU-only stand-ins for
 # them, compiled only when it is not; every other cuda/*.cpp is plain host C++ (the caching
 # allocator) and is compiled in every build, so its tests run on any machine.
@@ -116,7 +120,7 @@ $(LIB): $(LIB_OBJS) $(CUDA_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/splatlm: $(BUILD)/$(CLI_MAIN:.cpp=.o) $(LIB)
+$(BIN)/splatlm: $(APP_OBJS) $(LIB)
 	@mkdir -p $(BIN)
 	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(LDLIBS)
 
@@ -152,4 +156,4 @@ run: all
 clean:
 	rm -rf $(BUILD) $(BIN)
 
--include $(LIB_OBJS:.o=.d) $(CUDA_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/$(CLI_MAIN:.cpp=.d)
+-include $(LIB_OBJS:.o=.d) $(CUDA_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(APP_OBJS:.o=.d)

@@ -1,10 +1,10 @@
-// cli_train.cpp — `splatlm train`: resolve the config (defaults → preset → file → flags) and run.
+// train.cpp — `splatlm train`: resolve the config (defaults → preset → file → flags) and run.
 #include <cstdio>
 
+#include "cli/commands.h"
 #include "nn/attention.h"
 #include "tensor/error.h"
 #include "train/checkpoint.h"
-#include "train/commands.h"
 #include "train/trainer.h"
 
 namespace splatlm {

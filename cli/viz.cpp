@@ -1,4 +1,4 @@
-// cli_viz.cpp — `splatlm viz`: draw what a splat model's splats do with a text sample (PNG files):
+// viz.cpp — `splatlm viz`: draw what a splat model's splats do with a text sample (PNG files):
 // the three splat pictures, the hierarchy of the layer's splats, the run's dashboard and, with
 // --compare-ckpt, the implied attention next to a softmax model's. A checkpoint without splat
 // attention is an error (the pictures are all about splats), and a text longer than the context
@@ -7,10 +7,10 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "cli/commands.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 #include "train/checkpoint.h"
-#include "train/commands.h"
 #include "train/dashboard.h"
 #include "viz/splat_files.h"
 #include "viz/splat_hierarchy.h"

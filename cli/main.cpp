@@ -5,8 +5,8 @@
 #include <exception>
 #include <string>
 
+#include "cli/commands.h"
 #include "splat/register.h"
-#include "train/commands.h"
 
 int main(int argc, char** argv) {
     using namespace splatlm;
