@@ -1,5 +1,6 @@
 # splatlm build.  `make` builds lib + CLI, `make test` runs the Catch2 suite,
-# `make bench` runs the benchmarks, `make run` is the main job.
+# `make bench` runs the benchmarks, `make run` is the main job, `make check-layers` checks the
+# include graph against the layers.
 # Knobs: NO_OMP=1 (no OpenMP), CUDA=0 (skip nvcc), DEBUG=1 (-O0 -g), SANITIZE=1 (ASan+UBSan).
 
 # Build in parallel on every core unless told otherwise (make -jN still wins).
@@ -93,7 +94,7 @@ FLAGS_STAMP := $(BUILD)/flags.stamp
 FLAGS_NOW   := $(CXX) $(CXXFLAGS) $(LDFLAGS) $(LDLIBS) $(HAVE_CUDA)
 $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP)))
 
-.PHONY: all test bench bench-gpu run clean config deps-lib deps-test
+.PHONY: all test check-layers bench bench-gpu run clean config deps-lib deps-test
 all: config
 	@$(MAKE) --no-print-directory deps-lib
 	@$(MAKE) --no-print-directory $(BIN)/splatlm
@@ -133,6 +134,13 @@ test: config
 	@$(MAKE) --no-print-directory deps-test
 	@$(MAKE) --no-print-directory $(BIN)/tests $(BIN)/splatlm
 	./$(BIN)/tests $(TEST_ARGS)
+
+# The include-graph test alone: every #include arrow between folders must point down the layers
+# (tests/test_layers.cpp holds the table).
+check-layers: config
+	@$(MAKE) --no-print-directory deps-test
+	@$(MAKE) --no-print-directory $(BIN)/tests
+	./$(BIN)/tests "[layers]"
 
 # On a GPU machine: build, doctor, the [gpu] tests and the GPU figures (tools/gpu_check.sh).
 bench-gpu:
