@@ -1,5 +1,6 @@
 # splatlm build.  `make` builds lib + CLI, `make test` runs the Catch2 suite,
-# `make bench` runs the benchmarks, `make run` is the main job.
+# `make bench` runs the benchmarks, `make run` is the main job, `make check-layers` checks the
+# include graph against the layers.
 # Knobs: NO_OMP=1 (no OpenMP), CUDA=0 (skip nvcc), DEBUG=1 (-O0 -g), SANITIZE=1 (ASan+UBSan).
 
 # Build in parallel on every core unless told otherwise (make -jN still wins).
@@ -68,14 +69,18 @@ STB_FLAGS := -I/usr/include/stb
 STB_LIBS  := -lstb
 
 # ---- sources ----------------------------------------------------------------
-LIB_DIRS  := tensor autograd nn splat train viz bench
-CLI_MAIN  := train/main.cpp
+# The library holds the layers from tensor/ up to train/ and viz/. The program bin/splatlm adds
+# cli/ (main and one file per subcommand) and bench/ (the benchmarks `splatlm bench` runs) on
+# top; they are not in the library, so nothing in it can call them.
+LIB_DIRS  := tensor autograd nn splat train viz
+APP_SRCS  := $(wildcard cli/*.cpp bench/*.cpp)
+APP_OBJS  := $(APP_SRCS:%.cpp=$(BUILD)/%.o)
 # *.cu (cuda/, and splat/ for the splat op's own kernels) go through nvcc when CUDA is built;
 # *_stub.cpp are the CPU-only stand-ins for them, compiled only when it is not; every other
 # cuda/*.cpp is plain host C++ (the caching allocator) and is compiled in every build, so its
 # tests run on any machine.
 CUDA_STUBS := $(wildcard cuda/*_stub.cpp splat/*_stub.cpp)
-LIB_SRCS  := $(filter-out $(CLI_MAIN) $(CUDA_STUBS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp)))
+LIB_SRCS  := $(filter-out $(CUDA_STUBS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp)))
 LIB_SRCS  += $(filter-out $(CUDA_STUBS),$(wildcard cuda/*.cpp))
 ifeq ($(HAVE_CUDA),no)
   LIB_SRCS += $(CUDA_STUBS)
@@ -90,7 +95,7 @@ FLAGS_STAMP := $(BUILD)/flags.stamp
 FLAGS_NOW   := $(CXX) $(CXXFLAGS) $(LDFLAGS) $(LDLIBS) $(HAVE_CUDA)
 $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP)))
 
-.PHONY: all test bench bench-gpu run clean config deps-lib deps-test
+.PHONY: all test check-layers bench bench-gpu run clean config deps-lib deps-test
 all: config
 	@$(MAKE) --no-print-directory deps-lib
 	@$(MAKE) --no-print-directory $(BIN)/splatlm
@@ -117,7 +122,7 @@ $(LIB): $(LIB_OBJS) $(CUDA_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/splatlm: $(BUILD)/$(CLI_MAIN:.cpp=.o) $(LIB)
+$(BIN)/splatlm: $(APP_OBJS) $(LIB)
 	@mkdir -p $(BIN)
 	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(LDLIBS)
 
@@ -130,6 +135,13 @@ test: config
 	@$(MAKE) --no-print-directory deps-test
 	@$(MAKE) --no-print-directory $(BIN)/tests $(BIN)/splatlm
 	./$(BIN)/tests $(TEST_ARGS)
+
+# The include-graph test alone: every #include arrow between folders must point down the layers
+# (tests/test_layers.cpp holds the table).
+check-layers: config
+	@$(MAKE) --no-print-directory deps-test
+	@$(MAKE) --no-print-directory $(BIN)/tests
+	./$(BIN)/tests "[layers]"
 
 # On a GPU machine: build, doctor, the [gpu] tests and the GPU figures (tools/gpu_check.sh).
 bench-gpu:
@@ -153,4 +165,4 @@ run: all
 clean:
 	rm -rf $(BUILD) $(BIN)
 
--include $(LIB_OBJS:.o=.d) $(CUDA_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/$(CLI_MAIN:.cpp=.d)
+-include $(LIB_OBJS:.o=.d) $(CUDA_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(APP_OBJS:.o=.d)

@@ -1,10 +1,11 @@
-// bench.h — `splatlm bench KIND [options]`: each kind measures one thing (median of repeated runs
-// after warm-up), prints a human table, or with --json one JSON object per line.
+// bench.h — the benchmarks behind `splatlm bench KIND [options]` (the subcommand itself, which
+// picks one by name, is cli/bench.cpp). Each kind measures one thing (median of repeated runs
+// after warm-up), prints a human table, or with --json one JSON object per line. Each gets the
+// full argv (argv[1] == "bench", argv[2] == its kind) and returns the process exit code.
 #pragma once
 
 namespace splatlm {
 
-int run_bench(int argc, char** argv);  // argv[1] == "bench", argv[2] == kind
 int bench_gemm(int argc, char** argv);
 int bench_train(int argc, char** argv);
 int bench_attention(int argc, char** argv);

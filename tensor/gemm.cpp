@@ -17,9 +17,14 @@
 // are handed out dynamically, each run through the scheme above with no barrier in between (on
 // a shared, busy host a barrier can cost a whole time slice). K is never split, so every element
 // of C is summed in the same order whatever the thread count: results are bitwise independent
-// of it. Inside an active parallel region gemm runs single-threaded, and when the host is too
-// busy for two threads to help each other (the busy-host guard below) it runs single-threaded
-// for a while.
+// of it.
+//
+// Threading policy (thread_count), a function of the problem shape and omp_get_max_threads()
+// only: threads = min(omp_get_max_threads(), max(1, M·N·K / kWorkPerThread)), so each thread
+// gets at least 64³ multiply-adds; inside an active parallel region, one thread (the caller's
+// region already uses the cores). Nothing depends on timing or on earlier calls. On a host
+// shared with other busy processes, threaded calls can stall (see OMP_WAIT_POLICY=passive in
+// the README); this policy promises nothing about that case.
 //
 // Shortcuts, chosen by shape and strides only: tiny products run the micro-kernel on the
 // operands in place (packing would cost as much as the arithmetic), vector-shaped ones
@@ -27,14 +32,10 @@
 #include "tensor/gemm.h"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <memory>
 
 #include "tensor/error.h"
-#include "tensor/gemm_internal.h"
 #include "tensor/gemm_kernel.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -90,38 +91,10 @@ float* scratch(size_t floats) {
     return buffer.p.get();
 }
 
-// Busy-host guard. With two threads on two cores and another process wanting one of them,
-// a threaded call can take far longer than one thread would: the region cannot end before a
-// preempted helper checks in, and a helper spinning in libgomp's default wait takes the
-// caller's core. Measured: ~8 ms per call whatever its size (docs/BENCHMARKS.md), where one
-// thread needs well under 1 ms. So every thread of a threaded call adds up the CPU time it
-// spent on chunks; that sum is what one unimpeded thread would have taken. When the call's
-// wall time exceeds it (by more than kStallNs, a margin for clock and fork/join noise; a
-// healthy two-thread call takes about half of it), threads made this call slower than one
-// thread would have, and the next kSoloNs of calls from any thread run single-threaded; then
-// threads are tried again. Results are bitwise the same either way.
-constexpr int64_t kStallNs = 100'000;
-constexpr int64_t kSoloNs = 250'000'000;
-std::atomic<int64_t> solo_until_ns{0};
-std::atomic<bool> guard_enabled{true};
-
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-// CPU time consumed so far by the calling thread; -1 where there is no such clock.
-int64_t thread_cpu_ns() {
-#ifdef CLOCK_THREAD_CPUTIME_ID
-    timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-#endif
-    return -1;
-}
-
+// The threading policy (top of file): the shape and the OpenMP thread limit, nothing else.
 int thread_count(int64_t M, int64_t N, int64_t K) {
 #ifdef _OPENMP
-    if (omp_in_parallel() || now_ns() < solo_until_ns.load(std::memory_order_relaxed)) return 1;
+    if (omp_in_parallel()) return 1;
     int64_t by_work = std::max<int64_t>(1, M * N * K / kWorkPerThread);
     return static_cast<int>(std::min<int64_t>(omp_get_max_threads(), by_work));
 #else
@@ -234,8 +207,7 @@ size_t block_floats(const Problem& pr) { return size_t(pr.kc * (NC + MC)); }
 // Threads: the smaller operand (B when splitting rows of C, A when splitting columns) is packed
 // once up front; the other dimension is cut into chunks that threads take dynamically, each
 // packing its own blocks of the larger operand. No barrier until the end, and a thread that the
-// OS parks for a while (the host is shared) just takes fewer chunks; the busy-host guard above
-// compares the call's wall time with the CPU time its threads spent on chunks.
+// OS parks for a while (the host is shared) just takes fewer chunks.
 void gemm_blocked(const Problem& pr, int threads) {
     const size_t per_thread = block_floats(pr);
     if (threads <= 1) return gemm_region(pr, 0, pr.M, 0, pr.N, nullptr, nullptr, scratch(per_thread));
@@ -247,8 +219,6 @@ void gemm_blocked(const Problem& pr, int threads) {
     float* buf = scratch(pre + per_thread * size_t(threads));
     float* pre_packed = buf + per_thread * size_t(threads);
     split_m ? pack_all_b(pr, pre_packed) : pack_all_a(pr, pre_packed);
-    const int64_t start = now_ns();
-    std::atomic<int64_t> chunk_cpu{0};  // CPU time all threads spent on chunks (-1: not measurable)
 #pragma omp parallel num_threads(threads)
     {
         int tid = 0;
@@ -256,7 +226,6 @@ void gemm_blocked(const Problem& pr, int threads) {
         tid = omp_get_thread_num();
 #endif
         float* work = buf + per_thread * size_t(tid);
-        const int64_t cpu0 = thread_cpu_ns();
 #pragma omp for schedule(dynamic) nowait
         for (int64_t c = 0; c < chunks; ++c) {
             const int64_t lo = c * chunk, hi = std::min(lo + chunk, extent);
@@ -265,13 +234,7 @@ void gemm_blocked(const Problem& pr, int threads) {
             else
                 gemm_region(pr, 0, pr.M, lo, hi, pre_packed, nullptr, work);
         }
-        const int64_t cpu1 = thread_cpu_ns();
-        if (cpu0 < 0 || cpu1 < 0) chunk_cpu.store(-1);
-        else if (chunk_cpu.load() >= 0) chunk_cpu.fetch_add(cpu1 - cpu0);
     }
-    const int64_t end = now_ns(), cpu = chunk_cpu.load();
-    if (guard_enabled.load(std::memory_order_relaxed) && cpu >= 0 && end - start - cpu > kStallNs)
-        solo_until_ns.store(end + kSoloNs, std::memory_order_relaxed);
 }
 
 // Tiny products, where packing would cost as much as the arithmetic: the micro-kernel reads A
@@ -338,11 +301,6 @@ void check_sizes(const char* op, int64_t M, int64_t N, int64_t K) {
 }
 
 }  // namespace
-
-bool gemm_detail::set_busy_host_guard(bool enabled) {
-    solo_until_ns.store(0);
-    return guard_enabled.exchange(enabled);
-}
 
 void gemm_reference(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t rsa, int64_t csa,
                     const float* B, int64_t rsb, int64_t csb, float beta, float* C, int64_t rsc, int64_t csc) {

@@ -1,3 +1,5 @@
+// storage.cpp — Storage on the CPU (aligned_alloc) and on CUDA (cuda/runtime.h), the CPU memory
+// counters behind cpu_memory_stats(), device names, and tune_allocator_for_reuse().
 #include "tensor/storage.h"
 
 #include <malloc.h>
@@ -17,16 +19,14 @@ Device parse_device(const std::string& name) {
     fail("unknown device '", name, "' (expected cpu or cuda)");
 }
 
-namespace {
-// Training allocates and frees the same large activations every step. By default glibc serves
-// big blocks with fresh mmap()s and returns them on free, so every step page-faults (and zeroes)
-// all its activation memory again; keeping them in the heap makes reuse free.
-const bool kReuseLargeBlocks = [] {
+void tune_allocator_for_reuse() {
+#ifdef M_MMAP_THRESHOLD
     mallopt(M_MMAP_THRESHOLD, 512 << 20);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    return true;
-}();
+#endif
+}
 
+namespace {
 // What a CPU buffer of `size` floats occupies: aligned_alloc wants a multiple of the alignment.
 size_t cpu_bytes(int64_t size) { return (static_cast<size_t>(size > 0 ? size : 1) * sizeof(float) + 63) / 64 * 64; }
 

@@ -36,4 +36,13 @@ struct MemoryStats {
 MemoryStats cpu_memory_stats();
 void reset_cpu_peak_memory();  // peak := live
 
+// Tunes glibc's malloc for a program that allocates and frees the same large buffers over and
+// over (training: every step's activations). By default glibc serves big blocks with fresh
+// mmap()s and returns them on free, so every step page-faults (and zeroes) all its activation
+// memory again; this keeps blocks up to 512 MiB in the heap and trims it only past 1 GiB, which
+// makes reuse free. It changes the whole process, so the library never calls it: a program's
+// main calls it once at start-up (bin/splatlm does), and a test that measures reuse calls it
+// itself. Calling it again is harmless; without glibc it does nothing.
+void tune_allocator_for_reuse();
+
 }  // namespace splatlm

@@ -10,7 +10,6 @@
 
 #include "tensor/error.h"
 #include "tensor/gemm.h"
-#include "tensor/gemm_internal.h"
 #include "tensor/rng.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -237,16 +236,13 @@ TEST_CASE("gemm_batched matches the reference item by item", "[gemm]") {
 #ifdef _OPENMP
 namespace {
 
-// Runs fn with OpenMP limited to `threads`, restoring the previous limit. The busy-host guard
-// is off meanwhile, so that a call asked to use two threads does.
+// Runs fn with OpenMP limited to `threads`, restoring the previous limit.
 template <class Fn>
 void with_threads(int threads, Fn fn) {
     const int before = omp_get_max_threads();
-    const bool guard = gemm_detail::set_busy_host_guard(false);
     omp_set_num_threads(threads);
     fn();
     omp_set_num_threads(before);
-    gemm_detail::set_busy_host_guard(guard);
 }
 
 }  // namespace

@@ -26,6 +26,12 @@ using namespace splatlm::test;
 
 namespace {
 
+// The byte tokenizer as the pictures take it (one static tokenizer outlives every codec).
+TextCodec char_codec() {
+    static const CharTokenizer tokenizer;
+    return TextCodec::of(tokenizer);
+}
+
 SplatSample inspect_text(GPT& model, const std::string& text, int64_t layer = 0) {
     const CharTokenizer tokenizer;
     const std::vector<int32_t> ids = tokenizer.encode(text);
@@ -136,7 +142,7 @@ TEST_CASE("splat pictures: bad requests fail with a clear splatlm::Error", "[viz
     REQUIRE(first_splat_layer(softmax) == -1);
     REQUIRE(first_splat_layer(model) == 0);
     REQUIRE_THROWS_WITH(inspect_text(softmax, "abc"), Catch::Contains("attention=splat"));
-    REQUIRE_THROWS_AS(write_splat_pictures(model, CharTokenizer(), "", 0, "."), Error);
+    REQUIRE_THROWS_AS(write_splat_pictures(model, char_codec(), "", 0, "."), Error);
 }
 
 TEST_CASE("write_splat_pictures writes the three PNGs and truncates text to the context", "[viz]") {
@@ -144,7 +150,7 @@ TEST_CASE("write_splat_pictures writes the three PNGs and truncates text to the 
     GPT& model = *holder;
     const auto dir = std::filesystem::temp_directory_path() / ("splatlm_viz_splat_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    const SplatPictureFiles files = write_splat_pictures(model, CharTokenizer(), std::string(30, 'z'), 1, dir.string());
+    const SplatPictureFiles files = write_splat_pictures(model, char_codec(), std::string(30, 'z'), 1, dir.string());
     REQUIRE(files.tokens_given == 30);
     REQUIRE(files.tokens_used == 24);
     REQUIRE(files.paths == std::vector<std::string>{(dir / "splat_field.png").string(),
@@ -156,7 +162,7 @@ TEST_CASE("write_splat_pictures writes the three PNGs and truncates text to the 
         REQUIRE(bytes.size() > 1000);
         REQUIRE(std::string(bytes.begin() + 1, bytes.begin() + 4) == "PNG");
     }
-    const SplatPictureFiles field = write_splat_pictures(model, CharTokenizer(), "ab", 0, dir.string(), true);
+    const SplatPictureFiles field = write_splat_pictures(model, char_codec(), "ab", 0, dir.string(), true);
     REQUIRE(field.paths.size() == 1);
     std::filesystem::remove_all(dir);
 }

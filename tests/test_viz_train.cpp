@@ -165,31 +165,33 @@ std::vector<std::uint8_t> file_bytes(const std::string& path) {
 TEST_CASE("splat frames: numbered for ffmpeg, one size, fixed plane; the splats move", "[viz]") {
     auto model = tiny_model(3);
     const CharTokenizer tokenizer;
+    const viz::TextCodec codec = viz::TextCodec::of(tokenizer);
     const std::string dir = temp_dir("frames");
     viz::SplatFrames frames(dir, "hello splats");
-    REQUIRE(frames.write(*model, tokenizer, 10) == dir + "/00001.png");
+    REQUIRE(frames.write(*model, codec, 10) == dir + "/00001.png");
     {  // training moves the centres
         NoGradGuard no_grad;
         auto& attn = dynamic_cast<SplatAttention&>(model->block(0).attention());
         for (int64_t i = 0; i < attn.centres.numel(); ++i) attn.centres.data()[i] += 0.3f;
     }
-    REQUIRE(frames.write(*model, tokenizer, 20) == dir + "/00002.png");
+    REQUIRE(frames.write(*model, codec, 20) == dir + "/00002.png");
     const auto a = file_bytes(dir + "/00001.png"), b = file_bytes(dir + "/00002.png");
     REQUIRE(be32(a, 16) == be32(b, 16));  // same width and height, as ffmpeg needs
     REQUIRE(be32(a, 20) == be32(b, 20));
     REQUIRE(a != b);
     // A second writer (a resumed run) continues the numbering.
     viz::SplatFrames resumed(dir, "hello splats");
-    REQUIRE(resumed.write(*model, tokenizer, 30) == dir + "/00003.png");
+    REQUIRE(resumed.write(*model, codec, 30) == dir + "/00003.png");
     // A model without splats has no frames.
-    REQUIRE_THROWS_AS(viz::SplatFrames(temp_dir("frames_softmax")).write(*tiny_model(3, "softmax"), tokenizer, 1), Error);
+    REQUIRE_THROWS_AS(viz::SplatFrames(temp_dir("frames_softmax")).write(*tiny_model(3, "softmax"), codec, 1), Error);
     std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("splat field in a fixed view: same plane, box only grows", "[viz]") {
     auto model = tiny_model(3);
     const CharTokenizer tokenizer;
-    const viz::SplatSample s = viz::inspect_text(*model, tokenizer, "abcabc", 0);
+    const viz::TextCodec codec = viz::TextCodec::of(tokenizer);
+    const viz::SplatSample s = viz::inspect_text(*model, codec, "abcabc", 0);
     viz::FieldView v = viz::fit_field_view(s.heads[0]);
     viz::FieldView small = v;
     small.lo_u = small.hi_u = small.lo_v = small.hi_v = 0;
@@ -233,7 +235,8 @@ TEST_CASE("attention comparison: softmax weights are causal distributions; the p
     auto splat = tiny_model(3);
     auto softmax = tiny_model(3, "softmax");
     const CharTokenizer tokenizer;
-    const viz::SplatSample s = viz::inspect_text(*splat, tokenizer, "the cat sat", 1);
+    const viz::TextCodec codec = viz::TextCodec::of(tokenizer);
+    const viz::SplatSample s = viz::inspect_text(*splat, codec, "the cat sat", 1);
     const std::vector<int32_t> ids = tokenizer.encode("the cat sat");
     const viz::AttentionSample a = viz::inspect_softmax(*softmax, ids, s.labels, 1);
     REQUIRE(a.heads.size() == 2);
@@ -250,7 +253,7 @@ TEST_CASE("attention comparison: softmax weights are causal distributions; the p
     const viz::Canvas c = viz::draw_attention_comparison(s, a, "compare");
     require_good_picture(c, viz::draw_attention_comparison(s, a, "compare"), c.width(), c.height());
     // One token (k = 1 row) still draws.
-    const viz::SplatSample s1 = viz::inspect_text(*splat, tokenizer, "x", 0);
+    const viz::SplatSample s1 = viz::inspect_text(*splat, codec, "x", 0);
     const viz::AttentionSample a1 = viz::inspect_softmax(*softmax, tokenizer.encode("x"), s1.labels, 0);
     REQUIRE(a1.heads[0][0] == 1.f);
     viz::draw_attention_comparison(s1, a1, "one token");

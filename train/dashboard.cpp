@@ -1,3 +1,4 @@
+// dashboard.cpp — write_dashboard (train/dashboard.h): the panels of dashboard.png and the model summary.
 #include "train/dashboard.h"
 
 #include <cmath>
@@ -68,7 +69,8 @@ std::string write_dashboard(const DashboardInput& in, const std::string& path) {
     const std::string metrics = std::filesystem::exists(metrics_path) ? read_file(metrics_path) : "";
     std::vector<viz::Panel> panels;
     if (viz::first_splat_layer(*in.model) >= 0) {
-        const viz::SplatSample sample = viz::inspect_text(*in.model, *in.tokenizer, in.text, in.layer);
+        const viz::SplatSample sample =
+            viz::inspect_text(*in.model, viz::TextCodec::of(*in.tokenizer), in.text, in.layer);
         const std::string where = "layer " + std::to_string(in.layer);
         panels.push_back({"splat field, " + where, viz::draw_splat_field(sample, "")});
         panels.push_back({"token-splat affinities, " + where, viz::draw_splat_affinities(sample, "")});

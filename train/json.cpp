@@ -10,18 +10,6 @@
 
 namespace splatlm {
 
-const char* json_type_name(Json::Type type) {
-    switch (type) {
-        case Json::Type::Null: return "null";
-        case Json::Type::Bool: return "bool";
-        case Json::Type::Number: return "number";
-        case Json::Type::String: return "string";
-        case Json::Type::Array: return "array";
-        case Json::Type::Object: return "object";
-    }
-    return "?";
-}
-
 namespace {
 
 // Shortest text that reads back to the same double ("0.1", "1e+30", "3.0"); a ".0" is added

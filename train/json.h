@@ -112,6 +112,4 @@ class Json {
     std::variant<std::nullptr_t, bool, Number, std::string, Array, Object> value_;
 };
 
-const char* json_type_name(Json::Type type);  // "null", "bool", "number", ...
-
 }  // namespace splatlm

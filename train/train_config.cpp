@@ -1,3 +1,5 @@
+// train_config.cpp — the key table behind TrainConfig: defaults, presets, config files, flags,
+// JSON round trip and validation (train/train_config.h).
 #include "train/train_config.h"
 
 #include <cmath>
@@ -152,6 +154,15 @@ void TrainConfig::validate() const {
 
 std::vector<std::string> preset_names() { return {"tiny", "small"}; }
 
+namespace {
+// The preset names joined by `sep`, for help and error texts ("tiny | small").
+std::string preset_list(const char* sep) {
+    std::string list;
+    for (const std::string& name : preset_names()) list += (list.empty() ? "" : sep) + name;
+    return list;
+}
+}  // namespace
+
 void apply_preset(TrainConfig& c, const std::string& name) {
     if (name == "tiny") {  // about a minute on 2 cores: a first look
         c.model.layers = 2, c.model.heads = 2, c.model.width = 64, c.model.context = 64;
@@ -164,7 +175,7 @@ void apply_preset(TrainConfig& c, const std::string& name) {
         c.log_every = 100, c.eval_every = 500, c.eval_batches = 40, c.sample_every = 2000, c.checkpoint_every = 1000;
         c.out = "runs/small";
     } else {
-        fail("unknown preset '", name, "' (known: tiny, small)");
+        fail("unknown preset '", name, "' (known: ", preset_list(", "), ")");
     }
 }
 
@@ -187,7 +198,7 @@ void apply_config_text(TrainConfig& config, const std::string& text, const std::
 std::vector<OptionSpec> train_options() {
     std::vector<OptionSpec> specs = {
         {"config", true, "key = value file (applied after --preset, before flags)"},
-        {"preset", true, "tiny | small"},
+        {"preset", true, preset_list(" | ")},
         {"resume", true, "continue the run in DIR from its last checkpoint"},
         {"stop-at", true, "end this session after step N (checkpointed; the schedule still spans --steps)"},
     };

@@ -1,3 +1,5 @@
+// trainer.cpp — run_training (train/trainer.h): the step loop, progress lines, evaluation, samples,
+// checkpoints and the pictures at the end of a run.
 #include "train/trainer.h"
 
 #include <chrono>
@@ -158,6 +160,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
     double interval_seconds = 0;  // compute time of the steps since the last progress line
     int64_t interval_steps = 0;
     const int64_t last = stop_at >= 0 ? std::min(stop_at, c.steps) : c.steps;
+    const viz::TextCodec codec = viz::TextCodec::of(*run.tokenizer);  // the pictures' tokenizer
     std::optional<viz::SplatFrames> frames;  // --viz-every: numbered splat-field frames
     if (c.viz_every > 0) {
         if (viz::first_splat_layer(*run.model) >= 0)
@@ -230,7 +233,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             metrics.write(Json::Object{{"step", step}, {"sample", utf8::sanitize(sample)}});
             std::printf("  sample @ %lld:\n%s\n  ---\n", (long long)step, sample.c_str());
         }
-        if (frames && step % c.viz_every == 0) frames->write(*on_host(*run.model, c), *run.tokenizer, step);
+        if (frames && step % c.viz_every == 0) frames->write(*on_host(*run.model, c), codec, step);
         if (step % c.checkpoint_every == 0 || step == last) {
             save_checkpoint(run.dir, c, *run.tokenizer, *run.model, *run.adam, run.progress);
             run.last_checkpoint = step;
@@ -241,7 +244,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
     HostModel final_model = on_host(*run.model, c);
     const int64_t layer = viz::first_splat_layer(*final_model);
     if (layer >= 0)  // `make run` draws its splats
-        std::printf("splat field: %s\n", viz::write_splat_pictures(*final_model, *run.tokenizer, viz::kDefaultSplatText,
+        std::printf("splat field: %s\n", viz::write_splat_pictures(*final_model, codec, viz::kDefaultSplatText,
                                                                       layer, run.dir, true).paths[0].c_str());
     const DashboardInput dash{final_model.model, run.tokenizer.get(), &c, last, run.dir, viz::kDefaultSplatText,
                               std::max<int64_t>(layer, 0)};

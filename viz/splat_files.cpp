@@ -1,3 +1,5 @@
+// splat_files.cpp — text → tokens → splat pictures on disk: write_splat_pictures and the
+// numbered frames of SplatFrames (viz/splat_files.h).
 #include "viz/splat_files.h"
 
 #include <algorithm>
@@ -16,21 +18,21 @@ int64_t first_splat_layer(GPT& model) {
     return -1;
 }
 
-SplatSample inspect_text(GPT& model, const Tokenizer& tokenizer, const std::string& text, int64_t layer,
+SplatSample inspect_text(GPT& model, const TextCodec& codec, const std::string& text, int64_t layer,
                          int64_t* tokens_given) {
     SPLATLM_CHECK(!text.empty(), "splat pictures: the text sample is empty");
-    std::vector<int32_t> ids = tokenizer.encode(text);
+    std::vector<int32_t> ids = codec.encode(text);
     if (tokens_given) *tokens_given = int64_t(ids.size());
     ids.resize(size_t(std::min<int64_t>(int64_t(ids.size()), model.config().context)));
     std::vector<std::string> labels;
-    for (int32_t id : ids) labels.push_back(token_label(tokenizer.token_text(id)));
+    for (int32_t id : ids) labels.push_back(token_label(codec.token_text(id)));
     return inspect_splats(model, ids, std::move(labels), layer);
 }
 
-SplatPictureFiles write_splat_pictures(GPT& model, const Tokenizer& tokenizer, const std::string& text,
+SplatPictureFiles write_splat_pictures(GPT& model, const TextCodec& codec, const std::string& text,
                                        int64_t layer, const std::string& dir, bool field_only) {
     SplatPictureFiles files;
-    const SplatSample sample = inspect_text(model, tokenizer, text, layer, &files.tokens_given);
+    const SplatSample sample = inspect_text(model, codec, text, layer, &files.tokens_given);
     files.tokens_used = int64_t(sample.labels.size());
 
     const std::string where = "layer " + std::to_string(layer) + ", " + std::to_string(files.tokens_used) +
@@ -64,10 +66,10 @@ std::string SplatFrames::frame_path(int64_t number) const {
     return dir_ + name;
 }
 
-std::string SplatFrames::write(GPT& model, const Tokenizer& tokenizer, int64_t step) {
+std::string SplatFrames::write(GPT& model, const TextCodec& codec, int64_t step) {
     const int64_t layer = first_splat_layer(model);
     SPLATLM_CHECK(layer >= 0, "splat frames: the model has no splat attention");
-    const SplatSample sample = inspect_text(model, tokenizer, text_, layer);
+    const SplatSample sample = inspect_text(model, codec, text_, layer);
     if (views_.empty())  // the first frame fixes each head's plane
         for (const SplatHead& head : sample.heads) views_.push_back(fit_field_view(head));
     else  // same plane; the box only grows, so the axes change only when something would leave

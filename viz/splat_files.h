@@ -1,8 +1,9 @@
 // splat_files.h — the splat pictures of one checkpointed model and text, written as PNG files.
 //
-// This is what `splatlm viz` and the end of a training run call: tokenize the text, keep the
-// first `context` tokens (a longer text is truncated, and the result says so), inspect one layer
-// (viz/splat_inspect.h) and write, into `dir`:
+// This is what `splatlm viz` and the end of a training run call: tokenize the text with the
+// model's tokenizer (passed in as a TextCodec, viz/text_codec.h), keep the first `context` tokens
+// (a longer text is truncated, and the result says so), inspect one layer (viz/splat_inspect.h)
+// and write, into `dir`:
 //   splat_field.png           the splat field of every head (viz/splat_pictures.h)
 //   splat_affinity.png        tokens × splats send / receive heatmaps   (unless field_only)
 //   splat_attention.png       the implied token-to-token weights       (unless field_only)
@@ -12,8 +13,8 @@
 #include <vector>
 
 #include "nn/gpt.h"
-#include "train/tokenizer.h"
 #include "viz/splat_pictures.h"
+#include "viz/text_codec.h"
 
 namespace splatlm::viz {
 
@@ -30,10 +31,10 @@ struct SplatPictureFiles {
 
 // Tokenizes `text`, keeps the first `context` tokens and inspects `layer` (viz/splat_inspect.h).
 // tokens_given (optional) receives the token count before truncation.
-SplatSample inspect_text(GPT& model, const Tokenizer& tokenizer, const std::string& text, int64_t layer,
+SplatSample inspect_text(GPT& model, const TextCodec& codec, const std::string& text, int64_t layer,
                          int64_t* tokens_given = nullptr);
 
-SplatPictureFiles write_splat_pictures(GPT& model, const Tokenizer& tokenizer, const std::string& text,
+SplatPictureFiles write_splat_pictures(GPT& model, const TextCodec& codec, const std::string& text,
                                        int64_t layer, const std::string& dir, bool field_only = false);
 
 // Numbered splat-field frames of a training run (`train --viz-every N`): dir/00001.png, 00002.png,
@@ -46,7 +47,7 @@ class SplatFrames {
   public:
     explicit SplatFrames(std::string dir, std::string text = kDefaultSplatText);
     // Draws the next frame, titled with `step`; returns its path. Throws for a model without splats.
-    std::string write(GPT& model, const Tokenizer& tokenizer, int64_t step);
+    std::string write(GPT& model, const TextCodec& codec, int64_t step);
 
   private:
     std::string frame_path(int64_t number) const;

@@ -1,10 +1,10 @@
-// cli_eval.cpp — `splatlm eval`: validation loss and bits per byte of a checkpoint on a text file
+// eval.cpp — `splatlm eval`: validation loss and bits per byte of a checkpoint on a text file
 // (its validation split: the last val_fraction of the file, as in training).
 #include <cstdio>
 
+#include "cli/commands.h"
 #include "tensor/error.h"
 #include "train/checkpoint.h"
-#include "train/commands.h"
 #include "train/evaluate.h"
 
 namespace splatlm {

@@ -1,13 +1,15 @@
-#include "bench/bench.h"
-
+// bench.cpp — `splatlm bench KIND`: picks one benchmark of bench/ by name (bench/bench.h) and
+// lists them for --help.
 #include <cstdio>
 #include <cstring>
 
+#include "bench/bench.h"
+#include "cli/commands.h"
 #include "tensor/error.h"
 
 namespace splatlm {
 
-int run_bench(int argc, char** argv) {
+int cmd_bench(int argc, char** argv) {
     struct Kind {
         const char* name;
         const char* summary;

@@ -1,10 +1,10 @@
-// cli_info.cpp — `splatlm info`: what a checkpoint holds (config, step, parameter counts).
+// info.cpp — `splatlm info`: what a checkpoint holds (config, step, parameter counts).
 #include <cstdio>
 #include <map>
 
+#include "cli/commands.h"
 #include "tensor/error.h"
 #include "train/checkpoint.h"
-#include "train/commands.h"
 
 namespace splatlm {
 

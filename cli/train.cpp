@@ -1,10 +1,11 @@
-// cli_train.cpp — `splatlm train`: resolve the config (defaults → preset → file → flags) and run.
+// train.cpp — `splatlm train`: resolve the config (defaults → preset → file → flags) and run.
 #include <cstdio>
 
+#include "cli/commands.h"
 #include "nn/attention.h"
 #include "tensor/error.h"
 #include "train/checkpoint.h"
-#include "train/commands.h"
+#include "train/train_config.h"
 #include "train/trainer.h"
 
 namespace splatlm {
@@ -12,9 +13,9 @@ namespace splatlm {
 int cmd_train(int argc, char** argv) {
     Args args("train", train_options(), argc, argv, 2);
     if (args.help()) {
-        std::printf("%s\npresets: tiny (about a minute on 2 cores), small (the classic small config, about 10 minutes)\n"
-                    "attention kinds:",
-                    args.usage().c_str());
+        std::printf("%s\npresets:", args.usage().c_str());
+        for (const std::string& p : preset_names()) std::printf(" %s", p.c_str());
+        std::printf("\nattention kinds:");
         for (const std::string& k : attention_kinds()) std::printf(" %s", k.c_str());
         std::printf("\nconfig files hold the same keys as `key = value` lines ('#' comments).\n");
         return 0;

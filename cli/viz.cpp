@@ -1,4 +1,4 @@
-// cli_viz.cpp — `splatlm viz`: draw what a splat model's splats do with a text sample (PNG files):
+// viz.cpp — `splatlm viz`: draw what a splat model's splats do with a text sample (PNG files):
 // the three splat pictures, the hierarchy of the layer's splats, the run's dashboard and, with
 // --compare-ckpt, the implied attention next to a softmax model's. A checkpoint without splat
 // attention is an error (the pictures are all about splats), and a text longer than the context
@@ -7,10 +7,10 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "cli/commands.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 #include "train/checkpoint.h"
-#include "train/commands.h"
 #include "train/dashboard.h"
 #include "viz/splat_files.h"
 #include "viz/splat_hierarchy.h"
@@ -34,7 +34,7 @@ std::string draw_comparison(LoadedModel& splat, const std::string& dir, const st
     SPLATLM_CHECK(layer < softmax.config.model.layers, "viz: the softmax model has only ",
                   softmax.config.model.layers, " layers; layer ", layer, " cannot be compared");
     const int64_t context = std::min(splat.config.model.context, softmax.config.model.context);
-    const viz::SplatSample s = viz::inspect_text(*splat.model, *splat.tokenizer, text, layer);
+    const viz::SplatSample s = viz::inspect_text(*splat.model, viz::TextCodec::of(*splat.tokenizer), text, layer);
     std::vector<int32_t> ids = splat.tokenizer->encode(text);
     ids.resize(size_t(std::min<int64_t>(int64_t(ids.size()), context)));
     SPLATLM_CHECK(int64_t(ids.size()) == int64_t(s.labels.size()), "viz: the softmax model's context (", context,
@@ -73,8 +73,8 @@ int cmd_viz(int argc, char** argv) {
                   loaded.config.model.attention);
     const std::string out = args.get("out", "");
     std::filesystem::create_directories(out);
-    const viz::SplatPictureFiles files =
-        viz::write_splat_pictures(*loaded.model, *loaded.tokenizer, text, args.get_int("layer", 0), out);
+    const viz::SplatPictureFiles files = viz::write_splat_pictures(
+        *loaded.model, viz::TextCodec::of(*loaded.tokenizer), text, args.get_int("layer", 0), out);
     if (files.tokens_used < files.tokens_given)
         std::printf("note: the text has %lld tokens; drew the first %lld (the context length)\n",
                     (long long)files.tokens_given, (long long)files.tokens_used);

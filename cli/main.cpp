@@ -5,11 +5,14 @@
 #include <exception>
 #include <string>
 
+#include "cli/commands.h"
 #include "splat/register.h"
-#include "train/commands.h"
+#include "tensor/storage.h"
 
 int main(int argc, char** argv) {
     using namespace splatlm;
+    // Process-wide settings belong to the program, not the library: they are made here, once.
+    tune_allocator_for_reuse();   // keep big activation blocks in malloc's heap across steps
     register_splat_attentions();  // nn/ cannot name splat/: the top of the program adds its kinds
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
         std::printf("usage: splatlm <command> [options]   (splatlm <command> --help for its options)\n\ncommands:\n");

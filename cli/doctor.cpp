@@ -1,12 +1,12 @@
-// cli_doctor.cpp — `splatlm doctor`: what this build and machine offer (OpenMP threads, CUDA support,
+// doctor.cpp — `splatlm doctor`: what this build and machine offer (OpenMP threads, CUDA support,
 // the GPUs) and a small self-test on each GPU. No GPU is not a failure; a failing self-test is.
 #include <cstdio>
 #include <exception>
 #include <vector>
 
+#include "cli/commands.h"
 #include "cuda/runtime.h"
 #include "train/args.h"
-#include "train/commands.h"
 
 #ifdef _OPENMP
 #include <omp.h>

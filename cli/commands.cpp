@@ -1,6 +1,5 @@
-#include "train/commands.h"
-
-#include "bench/bench.h"
+// commands.cpp — the table of bin/splatlm subcommands, in the order `splatlm --help` lists them.
+#include "cli/commands.h"
 
 namespace splatlm {
 
@@ -11,7 +10,7 @@ const std::vector<Command>& commands() {
         {"eval", "validation loss and bits per byte of a checkpoint", cmd_eval},
         {"info", "config and parameter counts of a checkpoint", cmd_info},
         {"viz", "pictures of a splat model's splats on a text sample", cmd_viz},
-        {"bench", "benchmarks: gemm, train", run_bench},
+        {"bench", "benchmarks (splatlm bench --help lists them)", cmd_bench},
         {"doctor", "OpenMP threads, CUDA support, the GPUs and a self-test on each", cmd_doctor},
     };
     return table;

@@ -19,5 +19,6 @@ int cmd_eval(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_viz(int argc, char** argv);
 int cmd_doctor(int argc, char** argv);
+int cmd_bench(int argc, char** argv);
 
 }  // namespace splatlm

@@ -1,9 +1,9 @@
-// cli_generate.cpp — `splatlm generate`: stream a continuation of --prompt from a checkpoint.
+// generate.cpp — `splatlm generate`: stream a continuation of --prompt from a checkpoint.
 #include <cstdio>
 
+#include "cli/commands.h"
 #include "tensor/error.h"
 #include "train/checkpoint.h"
-#include "train/commands.h"
 #include "train/sampler.h"
 
 namespace splatlm {
