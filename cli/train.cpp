@@ -13,9 +13,9 @@ namespace splatlm {
 int cmd_train(int argc, char** argv) {
     Args args("train", train_options(), argc, argv, 2);
     if (args.help()) {
-        std::printf("%s\npresets:", args.usage().c_str());
-        for (const std::string& p : preset_names()) std::printf(" %s", p.c_str());
-        std::printf("\nattention kinds:");
+        std::printf("%s\npresets:\n", args.usage().c_str());
+        for (const Preset& p : presets()) std::printf("  %-6s %s\n", p.name, p.summary);
+        std::printf("attention kinds:");
         for (const std::string& k : attention_kinds()) std::printf(" %s", k.c_str());
         std::printf("\nconfig files hold the same keys as `key = value` lines ('#' comments).\n");
         return 0;

@@ -17,12 +17,18 @@ namespace {
 SplatDims dims_of(const Tensor& q, const Splats& sp) { return {q.size(0), q.size(1), q.size(2), sp.K, q.size(3)}; }
 int64_t column_blocks(const SplatDims& n) { return (n.D + kColumns - 1) / kColumns; }
 
+// Threads only pay for a call with enough work to share (the recurrent step's one token has not):
+// the same rule as gemm's, fewer than 64³ multiply-adds in all and one thread runs them.
+bool worth_threads(const SplatDims& n) { return n.B * n.H * n.T * n.K * n.D >= 64 * 64 * 64; }
+
 // f(b, h, i = b·H + h, lo, hi) for every head and every piece [lo, hi) of [0, extent) cut into
-// `piece`-sized tasks, in parallel: a fixed split, so results never depend on the thread count.
+// `piece`-sized tasks, shared among the threads of the enclosing parallel region (the passes run
+// inside one region per call, opened by splat_forward_cpu / splat_backward_cpu: one fork and join
+// per call, a barrier between passes). A fixed split, so results never depend on the thread count.
 template <class F>
 void for_each_head(const SplatDims& n, int64_t extent, int64_t piece, F&& f) {
     const int64_t pieces = (extent + piece - 1) / piece;
-#pragma omp parallel for schedule(dynamic) collapse(3)
+#pragma omp for schedule(dynamic) collapse(3)
     for (int64_t b = 0; b < n.B; ++b)
         for (int64_t h = 0; h < n.H; ++h)
             for (int64_t p = 0; p < pieces; ++p) f(b, h, b * n.H + h, p * piece, std::min(extent, (p + 1) * piece));
@@ -224,9 +230,13 @@ Tensor splat_forward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, cons
                          SplatState* carry) {
     const SplatDims n = dims_of(q, sp);
     Tensor y = raw::permute(Tensor::empty({n.B, n.T, n.H, n.D}), {0, 2, 1, 3});  // heads merge for free
-    affinity_pass(n, sp, Heads(q), Heads(k), saved);
-    scalar_pass(n, sp, saved, carry);
-    column_pass(n, saved, Heads(v), Heads(y), carry);
+    const Heads Q(q), Kh(k), V(v), Y(y);
+#pragma omp parallel if (worth_threads(n))
+    {
+        affinity_pass(n, sp, Q, Kh, saved);
+        scalar_pass(n, sp, saved, carry);
+        column_pass(n, saved, V, Y, carry);
+    }
     return y;
 }
 
@@ -234,10 +244,15 @@ std::vector<Tensor> splat_backward_cpu(const Tensor& q, const Tensor& k, const T
                                        const SplatOptions& opt, const SplatSaved& saved, const Tensor& grad) {
     const SplatDims n = dims_of(q, sp);
     Adjoints a(n, saved.routes.p);
-    column_adjoint_pass(n, saved, Heads(v), Heads(grad), a);
-    token_adjoint_pass(n, saved, a);
-    normaliser_adjoint_pass(n, saved, opt.log_decay.defined() || opt.read_bias.defined(), a);
-    affinity_backward_pass(n, sp, saved, Heads(q), Heads(k), a);
+    const Heads Q(q), Kh(k), V(v), G(grad);
+    const bool per_splat_options = opt.log_decay.defined() || opt.read_bias.defined();
+#pragma omp parallel if (worth_threads(n))
+    {
+        column_adjoint_pass(n, saved, V, G, a);
+        token_adjoint_pass(n, saved, a);
+        normaliser_adjoint_pass(n, saved, per_splat_options, a);
+        affinity_backward_pass(n, sp, saved, Q, Kh, a);
+    }
     // The splats' per-(b, side) partials, summed in a fixed order.
     const int64_t B = n.B, H = n.H, K = n.K, D = n.D;
     Tensor dcentres = raw::sum(raw::sum(raw::reshape(a.dmu, {B, H, 2, K, D}), 0, false), 1, false);
@@ -256,8 +271,12 @@ std::vector<Tensor> splat_backward_cpu(const Tensor& q, const Tensor& k, const T
 Tensor splat_read_weights_cpu(const Tensor& q, const Tensor& k, const Splats& sp, int64_t top) {
     const SplatDims n = dims_of(q, sp);
     SplatSaved s(n, top);
-    affinity_pass(n, sp, Heads(q), Heads(k), s);
-    scalar_pass(n, sp, s, nullptr);
+    const Heads Q(q), Kh(k);
+#pragma omp parallel if (worth_threads(n))
+    {
+        affinity_pass(n, sp, Q, Kh, s);
+        scalar_pass(n, sp, s, nullptr);
+    }
     return raw::contiguous(raw::select(raw::reshape(s.scalars.f, {n.B, n.H, HeadScalars::kPlanes, n.T, n.K}), 2, 3));
 }
 

@@ -59,8 +59,12 @@ std::vector<OptionSpec> train_options();
 TrainConfig resolve_train_config(const Args& args);
 // Sets one key from text (config files and flags share this); errors name the key.
 void set_config_key(TrainConfig& config, const std::string& key, const std::string& value);
-// The names of the presets, and applying one.
-std::vector<std::string> preset_names();
+// The presets (name and what it is for), and applying one.
+struct Preset {
+    const char* name;
+    const char* summary;
+};
+const std::vector<Preset>& presets();
 void apply_preset(TrainConfig& config, const std::string& name);
 // Parses `key = value` lines; `where` names the file in errors.
 void apply_config_text(TrainConfig& config, const std::string& text, const std::string& where);
