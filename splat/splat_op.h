@@ -72,6 +72,11 @@ Tensor splat_weights_reference(const Tensor& q, const Tensor& k, const Tensor& c
 // Always true for top = 0.
 bool splat_picked(const double* l, int64_t K, int64_t top, int64_t j);
 
+// π of one (batch b, head h) in float64 as the reference computes it: [T, K], the oracle of
+// splat_read_weights.
+Tensor splat_read_weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
+                                    const Tensor& log_amp, int64_t b, int64_t h, const SplatOptions& options = {});
+
 // The read-out weights π [B, H, T, K] of every token over the splats, with every option applied, as
 // the op computes them (its first two passes; no autograd; inputs on any device, result on the CPU).
 // Each row sums to 1/(1 + ε/Σ_j e^{ℓ_j − M}) ≤ 1, or to 0 for a routed token with nothing to read.

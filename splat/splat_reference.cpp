@@ -54,9 +54,11 @@ std::vector<std::vector<bool>> picked_reference(const std::vector<std::vector<do
 // e_tu = lk[u,j] − r_j·(t−u) (−∞ where u does not write to j), z_t[j] = Σ_{u≤t} e^{e_tu} (via its max
 // m_tj; 0 for a splat nothing was written to), ℓ_tj = lq[t,j] + log z_t[j] (−∞ where t does not read j
 // or z = 0), π over splats (all 0 when every ℓ is −∞), then w[t,u] = Σ_j π_tj·exp(e_tu − m_tj) / z̃_tj.
+// With `read`, also π itself ([T][K]).
 std::vector<std::vector<double>> weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres,
                                                    const Tensor& log_scale, const Tensor& log_amp,
-                                                   const SplatOptions& o, int64_t b, int64_t h) {
+                                                   const SplatOptions& o, int64_t b, int64_t h,
+                                                   std::vector<std::vector<double>>* read = nullptr) {
     const int64_t T = q.size(2), K = centres.size(1);
     auto lq = affinities_reference(q, centres, log_scale, log_amp, o, b, h, false);
     auto lk = affinities_reference(k, centres, log_scale, log_amp, o, b, h, true);
@@ -69,6 +71,7 @@ std::vector<std::vector<double>> weights_reference(const Tensor& q, const Tensor
     };
     std::vector<std::vector<double>> w(T, std::vector<double>(T, 0.0));
     std::vector<double> m(K), z(K), pi(K);
+    if (read) read->assign(T, std::vector<double>(K, 0.0));
     for (int64_t t = 0; t < T; ++t) {
         double M = -INFINITY;
         for (int64_t j = 0; j < K; ++j) {
@@ -83,6 +86,8 @@ std::vector<std::vector<double>> weights_reference(const Tensor& q, const Tensor
         if (M == -INFINITY) continue;  // nothing to read: y_t = 0
         double den = kSplatEps;
         for (int64_t j = 0; j < K; ++j) den += pi[j] = std::exp(pi[j] - M);
+        if (read)
+            for (int64_t j = 0; j < K; ++j) (*read)[t][j] = pi[j] / den;
         for (int64_t u = 0; u <= t; ++u)
             for (int64_t j = 0; j < K; ++j)
                 if (pi[j] > 0) w[t][u] += pi[j] / den * std::exp(write(t, u, j) - m[j]) / z[j];
@@ -119,6 +124,19 @@ Tensor splat_weights_reference(const Tensor& q, const Tensor& k, const Tensor& c
     Tensor out = Tensor::zeros({T, T});
     for (int64_t t = 0; t < T; ++t)
         for (int64_t u = 0; u < T; ++u) out.data()[t * T + u] = float(w[t][u]);
+    return out;
+}
+
+Tensor splat_read_weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
+                                    const Tensor& log_amp, int64_t b, int64_t h, const SplatOptions& opt) {
+    check_splat_inputs("splat_read_weights_reference", q, k, k, centres, log_scale, log_amp, opt, 4);
+    check_device("splat_read_weights_reference", q, Device::CPU);
+    const int64_t T = q.size(2), K = centres.size(1);
+    std::vector<std::vector<double>> read;
+    weights_reference(q, k, centres, log_scale, log_amp, opt, b, h, &read);
+    Tensor out = Tensor::zeros({T, K});
+    for (int64_t t = 0; t < T; ++t)
+        for (int64_t j = 0; j < K; ++j) out.data()[t * K + j] = float(read[t][j]);
     return out;
 }
 

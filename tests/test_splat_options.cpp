@@ -149,3 +149,31 @@ TEST_CASE("splat options: wrong shapes are rejected with the option's name", "[s
                                    p.log_scale, p.log_amp, state, {{}, random({1, 2, 5, 3}, 1), {}}),
                         Catch::Contains("send_bias"));
 }
+
+TEST_CASE("splat_read_weights: the op's read-out weights equal the float64 definition, every option, top-p",
+          "[splat][options][top]") {
+    struct Case {
+        int64_t B, H, T, D, K, top;
+        Which w;
+    };
+    const Case c = GENERATE(Case{1, 1, 1, 4, 1, 0, {true, true, true}},      // n = 1, k = 1
+                            Case{2, 3, 70, 8, 5, 0, {true, false, false}},   // decay
+                            Case{2, 2, 45, 7, 6, 2, {true, true, true}},     // routed, every option
+                            Case{1, 2, 300, 16, 16, 0, {true, true, true}},  // two 256-token ranges
+                            Case{1, 1, 40, 5, 4, 1, {false, false, false}});  // one splat per token: empty reads
+    CAPTURE(c.B, c.H, c.T, c.D, c.K, c.top);
+    const QKV h = random_qkv(c.B, c.H, c.T, c.D, 11);  // strided views of one buffer
+    const SplatParams p = random_splats(c.H, c.K, c.D, 12);
+    const SplatOptions o = random_options(c.w, c.B, c.H, c.T, c.K, 13, c.top);
+    const Tensor pi = splat_read_weights(h.q, h.k, p.centres, p.log_scale, p.log_amp, o);
+    REQUIRE(pi.shape() == Shape{c.B, c.H, c.T, c.K});
+    double total = 0;
+    for (int64_t b = 0; b < c.B; ++b)
+        for (int64_t hd = 0; hd < c.H; ++hd) {
+            const Tensor want = splat_read_weights_reference(h.q, h.k, p.centres, p.log_scale, p.log_amp, b, hd, o);
+            const Tensor got = raw::contiguous(raw::select(raw::select(pi, 0, b), 0, hd));
+            require_close(got, want, 1e-5, 1e-6);
+            for (float x : want.to_vector()) total += x;
+        }
+    REQUIRE(total > 0.5 * double(c.B * c.H * c.T) * (c.top == 1 ? 0.2 : 1.0));  // not a test on zeros
+}

@@ -48,6 +48,7 @@ SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vec
     sample.layer = layer;
     sample.labels = std::move(labels);
     const int64_t K = attn->splats(), D = c.head_dim();
+    const Tensor read = splat_read_weights(h.q, h.k, attn->centres, attn->log_scale, attn->log_amp, options);
     for (int64_t head = 0; head < c.heads; ++head) {
         SplatHead s;
         s.tokens = T, s.dim = D, s.splats = K;
@@ -59,6 +60,7 @@ SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vec
         s.weights =
             splat_weights_reference(h.q, h.k, attn->centres, attn->log_scale, attn->log_amp, 0, head, options)
                 .to_vector();
+        s.read = select(select(read, 0, 0), 0, head).to_vector();
         sample.heads.push_back(std::move(s));
     }
     return sample;

@@ -19,6 +19,7 @@ struct SplatHead {
     std::vector<float> centres;             // [splats, dim]
     std::vector<float> log_scale, log_amp;  // [splats]
     std::vector<float> weights;             // [tokens, tokens], lower-triangular, rows sum to ≤ 1
+    std::vector<float> read;                // [tokens, splats]: π, the op's read-out weights (splat_read_weights)
 };
 
 struct SplatSample {

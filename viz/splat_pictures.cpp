@@ -201,19 +201,16 @@ Canvas draw_splat_affinities(const SplatSample& sample, const std::string& title
     for (size_t h = 0; h < sample.heads.size(); ++h) {
         const SplatHead& s = sample.heads[h];
         const int64_t T = std::min(s.tokens, kMaxHeatmapTokens), D = s.dim, K = s.splats;
-        std::vector<float> send(size_t(T * K)), receive(size_t(T * K));
-        std::vector<double> lk(K), lq(K), log_z(K, -std::numeric_limits<double>::infinity());
-        for (int64_t t = 0; t < T; ++t) {
+        SPLATLM_CHECK(int64_t(s.read.size()) >= T * K, "splat affinities: head ", h, " has no read-out weights");
+        std::vector<float> send(size_t(T * K)), receive(s.read.begin(), s.read.begin() + T * K);
+        std::vector<double> lk(K);
+        for (int64_t t = 0; t < T; ++t) {  // send: softmax over splats of the key affinities (no send bias)
             for (int64_t j = 0; j < K; ++j) {
                 const double c = 0.5 * std::exp(-2.0 * s.log_scale[j]);
                 lk[j] = s.log_amp[j] - c * squared_distance(row(s.k, t, D), row(s.centres, j, D));
-                lq[j] = -c * squared_distance(row(s.q, t, D), row(s.centres, j, D));
-                log_z[j] = log_sum_exp({log_z[j], lk[j]});  // z_t includes token t itself
-                lq[j] += log_z[j];
             }
             softmax(lk);
-            softmax(lq);
-            for (int64_t j = 0; j < K; ++j) send[t * K + j] = float(lk[j]), receive[t * K + j] = float(lq[j]);
+            for (int64_t j = 0; j < K; ++j) send[t * K + j] = float(lk[j]);
         }
         HeatmapOptions o;
         o.x_label = "splat";
