@@ -30,6 +30,16 @@ struct ScanShape {
     int64_t B, H, T, K, D, C;
     SPLATLM_HD int64_t chunks() const { return (T + C - 1) / C; }
     SPLATLM_HD int64_t chunk_length(int64_t c) const { return T - c * C < C ? T - c * C : C; }
+    // The per-chunk passes run one thread per i = (bh·NC + c)·W + x, x a splat j (W = K) or a column
+    // d (W = D): chunk_items(W) of them, each covering the chunk's tokens [t0, t1) of head bh = b·H + h.
+    struct ChunkItem {
+        int64_t x, c, bh, b, h, t0, t1;
+    };
+    SPLATLM_HD int64_t chunk_items(int64_t W) const { return B * H * chunks() * W; }
+    SPLATLM_HD ChunkItem chunk_item(int64_t i, int64_t W) const {
+        const int64_t c = i / W % chunks(), bh = i / (W * chunks());
+        return {i % W, c, bh, bh / H, bh % H, c * C, c * C + chunk_length(c)};
+    }
 };
 
 // Per-head splat constants, contiguous ([H, K, D] and [H, K]), computed on the host exactly as the
@@ -82,14 +92,13 @@ struct ChunkStatePass {
     ScanSplats sp;
     HeadsView<const float> v;
     ScanBuffers buf;
-    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.K; }
+    SPLATLM_HD int64_t size() const { return s.chunk_items(s.K); }
     SPLATLM_HD void operator()(int64_t i) const {
-        const int64_t j = i % s.K, c = i / s.K % s.chunks(), bh = i / (s.K * s.chunks());
-        const int64_t b = bh / s.H, h = bh % s.H;
+        const auto [j, c, bh, b, h, t0, t1] = s.chunk_item(i, s.K);
         const float r = sp.rate[h * s.K + j];
         float m = kScanNegInf, z = 0.f, *S = buf.cS + i * s.D;
         for (int64_t d = 0; d < s.D; ++d) S[d] = 0.f;
-        for (int64_t t = c * s.C; t < c * s.C + s.chunk_length(c); ++t) {
+        for (int64_t t = t0; t < t1; ++t) {
             const Absorbed w = absorb(m, z, buf.lk[(bh * s.T + t) * s.K + j], r);
             const float* vt = v.row(b, h, t);
             for (int64_t d = 0; d < s.D; ++d) S[d] = w.alpha * S[d] + w.beta * vt[d * v.sd];
@@ -130,12 +139,12 @@ struct TokenScalarsPass {
     ScanShape s;
     ScanSplats sp;
     ScanBuffers buf;
-    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.K; }
+    SPLATLM_HD int64_t size() const { return s.chunk_items(s.K); }
     SPLATLM_HD void operator()(int64_t i) const {
-        const int64_t j = i % s.K, c = i / s.K % s.chunks(), bh = i / (s.K * s.chunks()), h = bh % s.H;
+        const auto [j, c, bh, b, h, t0, t1] = s.chunk_item(i, s.K);
         const float r = sp.rate[h * s.K + j];
         float m = buf.pm[i], z = buf.pz[i];
-        for (int64_t t = c * s.C; t < c * s.C + s.chunk_length(c); ++t) {
+        for (int64_t t = t0; t < t1; ++t) {
             const int64_t tj = (bh * s.T + t) * s.K + j;
             const Absorbed w = absorb(m, z, buf.lk[tj], r);
             buf.alpha[tj] = w.alpha;
@@ -170,10 +179,9 @@ struct ColumnsPass {
     HeadsView<const float> v;
     HeadsView<float> y;
     ScanBuffers buf;
-    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.D; }
+    SPLATLM_HD int64_t size() const { return s.chunk_items(s.D); }
     SPLATLM_HD void operator()(int64_t i) const {
-        const int64_t d = i % s.D, c = i / s.D % s.chunks(), bh = i / (s.D * s.chunks());
-        const int64_t b = bh / s.H, h = bh % s.H, t0 = c * s.C, t1 = t0 + s.chunk_length(c);
+        const auto [d, c, bh, b, h, t0, t1] = s.chunk_item(i, s.D);
         for (int64_t j = 0; j < s.K; ++j) {
             float* slot = buf.cS + ((bh * s.chunks() + c) * s.K + j) * s.D + d;
             float S = *slot;
@@ -231,11 +239,11 @@ struct ReadPartialsPass {
     HeadsView<const float> v;
     ScanBuffers buf;
     ScanGrads gr;
-    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.K; }
+    SPLATLM_HD int64_t size() const { return s.chunk_items(s.K); }
     SPLATLM_HD void operator()(int64_t i) const {
-        const int64_t j = i % s.K, c = i / s.K % s.chunks(), bh = i / (s.K * s.chunks()), b = bh / s.H, h = bh % s.H;
+        const auto [j, c, bh, b, h, t0, t1] = s.chunk_item(i, s.K);
         float* S = buf.cS + i * s.D;
-        for (int64_t t = c * s.C; t < c * s.C + s.chunk_length(c); ++t) {
+        for (int64_t t = t0; t < t1; ++t) {
             const int64_t tj = (bh * s.T + t) * s.K + j;
             const float *vt = v.row(b, h, t), *g = gr.dy.row(b, h, t);
             float dot = 0.f;
@@ -260,12 +268,12 @@ struct AdjointChunkPass {
     ScanShape s;
     ScanBuffers buf;
     ScanGrads gr;
-    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.D; }
+    SPLATLM_HD int64_t size() const { return s.chunk_items(s.D); }
     SPLATLM_HD void operator()(int64_t i) const {
-        const int64_t d = i % s.D, c = i / s.D % s.chunks(), bh = i / (s.D * s.chunks()), t0 = c * s.C;
+        const auto [d, c, bh, b, h, t0, t1] = s.chunk_item(i, s.D);
         for (int64_t j = 0; j < s.K; ++j) {
             float A = 0.f;
-            for (int64_t t = t0 + s.chunk_length(c) - 1; t >= t0; --t) A = adjoint_step(s, buf, gr, bh, t, j, d, A);
+            for (int64_t t = t1 - 1; t >= t0; --t) A = adjoint_step(s, buf, gr, bh, t, j, d, A);
             gr.rS[((bh * s.chunks() + c) * s.K + j) * s.D + d] = A;
         }
     }
@@ -276,11 +284,11 @@ struct ChunkCarryPass {
     ScanShape s;
     ScanBuffers buf;
     ScanGrads gr;
-    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.K; }
+    SPLATLM_HD int64_t size() const { return s.chunk_items(s.K); }
     SPLATLM_HD void operator()(int64_t i) const {
-        const int64_t j = i % s.K, c = i / s.K % s.chunks(), bh = i / (s.K * s.chunks());
+        const auto [j, c, bh, b, h, t0, t1] = s.chunk_item(i, s.K);
         float P = 1.f;
-        for (int64_t t = c * s.C; t < c * s.C + s.chunk_length(c); ++t) P *= next_alpha(s, buf, bh, t, j);
+        for (int64_t t = t0; t < t1; ++t) P *= next_alpha(s, buf, bh, t, j);
         gr.carry[i] = P;
     }
 };
@@ -317,12 +325,12 @@ struct AdjointValuesPass {
     ScanShape s;
     ScanBuffers buf;
     ScanGrads gr;
-    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.D; }
+    SPLATLM_HD int64_t size() const { return s.chunk_items(s.D); }
     SPLATLM_HD void operator()(int64_t i) const {
-        const int64_t d = i % s.D, c = i / s.D % s.chunks(), bh = i / (s.D * s.chunks()), t0 = c * s.C;
+        const auto [d, c, bh, b, h, t0, t1] = s.chunk_item(i, s.D);
         for (int64_t j = 0; j < s.K; ++j) {
             float A = gr.rS[((bh * s.chunks() + c) * s.K + j) * s.D + d];
-            for (int64_t t = t0 + s.chunk_length(c) - 1; t >= t0; --t) {
+            for (int64_t t = t1 - 1; t >= t0; --t) {
                 A = adjoint_step(s, buf, gr, bh, t, j, d, A);
                 float& out = gr.dv[(bh * s.T + t) * s.D + d];
                 out = (j == 0 ? 0.f : out) + buf.beta[(bh * s.T + t) * s.K + j] * A;
@@ -337,11 +345,11 @@ struct AdjointKeysPass {
     HeadsView<const float> v;
     ScanBuffers buf;
     ScanGrads gr;
-    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.K; }
+    SPLATLM_HD int64_t size() const { return s.chunk_items(s.K); }
     SPLATLM_HD void operator()(int64_t i) const {
-        const int64_t j = i % s.K, c = i / s.K % s.chunks(), bh = i / (s.K * s.chunks()), t0 = c * s.C;
+        const auto [j, c, bh, b, h, t0, t1] = s.chunk_item(i, s.K);
         float* A = gr.rS + i * s.D;
-        for (int64_t t = t0 + s.chunk_length(c) - 1; t >= t0; --t) {
+        for (int64_t t = t1 - 1; t >= t0; --t) {
             const float* vt = v.row(bh / s.H, bh % s.H, t);
             float dot = 0.f;
             for (int64_t d = 0; d < s.D; ++d) {
@@ -374,11 +382,11 @@ struct NormaliserChunkPass {
     ScanShape s;
     ScanBuffers buf;
     ScanGrads gr;
-    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.K; }
+    SPLATLM_HD int64_t size() const { return s.chunk_items(s.K); }
     SPLATLM_HD void operator()(int64_t i) const {
-        const int64_t j = i % s.K, c = i / s.K % s.chunks(), bh = i / (s.K * s.chunks()), t0 = c * s.C;
+        const auto [j, c, bh, b, h, t0, t1] = s.chunk_item(i, s.K);
         float Z = 0.f;
-        for (int64_t t = t0 + s.chunk_length(c) - 1; t >= t0; --t)
+        for (int64_t t = t1 - 1; t >= t0; --t)
             Z = next_alpha(s, buf, bh, t, j) * Z + gr.dlk[(bh * s.T + t) * s.K + j];
         gr.rZ[i] = Z;
     }
@@ -400,11 +408,11 @@ struct NormaliserAdjointPass {
     ScanShape s;
     ScanBuffers buf;
     ScanGrads gr;
-    SPLATLM_HD int64_t size() const { return s.B * s.H * s.chunks() * s.K; }
+    SPLATLM_HD int64_t size() const { return s.chunk_items(s.K); }
     SPLATLM_HD void operator()(int64_t i) const {
-        const int64_t j = i % s.K, c = i / s.K % s.chunks(), bh = i / (s.K * s.chunks()), t0 = c * s.C;
+        const auto [j, c, bh, b, h, t0, t1] = s.chunk_item(i, s.K);
         float Z = gr.rZ[i];
-        for (int64_t t = t0 + s.chunk_length(c) - 1; t >= t0; --t) {
+        for (int64_t t = t1 - 1; t >= t0; --t) {
             const int64_t tj = (bh * s.T + t) * s.K + j;
             Z = next_alpha(s, buf, bh, t, j) * Z + gr.dlk[tj];
             gr.dlk[tj] = buf.beta[tj] * Z + gr.pk[tj];

@@ -82,4 +82,47 @@ inline void require_decay_gradient(const QKV& h, const SplatParams& p, SplatOpti
     }
 }
 
+// Causality of the op with every option and routing `top` (T = 300: two 256-token ranges): perturb
+// q, k, v and the send bias of batch row 1 after position t (the bias unevenly across splats, so
+// routes change too); every output at positions ≤ t stays bitwise the same, and (so the test can
+// fail) row 1's output at t + 1 moves.
+inline void require_splat_causal(int64_t K, int64_t top, int64_t t) {
+    const int64_t B = 2, H = 2, T = 300, D = 8;
+    const SplatParams p = random_splats(H, K, D, 21);
+    const SplatOptions o = random_options({true, true, true}, B, H, T, K, 22, top);
+    const Tensor qkv = random({B, T, 3 * H * D}, 23);
+    Tensor qkv2 = qkv.clone();
+    SplatOptions o2 = o;
+    o2.send_bias = o.send_bias.clone();
+    for (int64_t u = t + 1; u < T; ++u) {
+        for (int64_t c = 0; c < 3 * H * D; ++c) qkv2.data()[(1 * T + u) * 3 * H * D + c] += (c >= H * D ? 30.f : 3.f);
+        for (int64_t hh = 0; hh < H; ++hh)
+            for (int64_t j = 0; j < K; ++j) o2.send_bias.data()[((1 * H + hh) * T + u) * K + j] += 5.f * (j % 2);
+    }
+    auto run = [&](const Tensor& x, const SplatOptions& opt) {
+        const QKV h = split_heads(x, H);
+        return splat_attention(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, opt);
+    };
+    const Tensor y = run(qkv, o), y2 = run(qkv2, o2);
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t hh = 0; hh < H; ++hh)
+            for (int64_t u = 0; u <= t; ++u)
+                for (int64_t d = 0; d < D; ++d) REQUIRE(y2.at({b, hh, u, d}) == y.at({b, hh, u, d}));
+    if (t + 1 < T) REQUIRE(y2.at({1, 0, t + 1, 0}) != y.at({1, 0, t + 1, 0}));
+}
+
+// splat_step token by token from an empty state equals the parallel op, with options `o`.
+inline void require_step_equals_parallel(const QKV& h, const SplatParams& p, const SplatOptions& o) {
+    const int64_t B = h.q.size(0), H = h.q.size(1), T = h.q.size(2), D = h.q.size(3), K = p.centres.size(1);
+    const Tensor parallel = splat_attention(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, o);
+    SplatState state(B, H, K, D);
+    for (int64_t t = 0; t < T; ++t) {
+        SplatOptions ot = o;
+        if (o.send_bias.defined()) ot.send_bias = raw::select(o.send_bias, 2, t);
+        const Tensor y_t = splat_step(raw::select(h.q, 2, t), raw::select(h.k, 2, t), raw::select(h.v, 2, t),
+                                      p.centres, p.log_scale, p.log_amp, state, ot);
+        require_close(y_t, raw::select(parallel, 2, t), 1e-4, 1e-5);
+    }
+}
+
 }  // namespace splatlm::test

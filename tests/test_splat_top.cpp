@@ -176,26 +176,7 @@ TEST_CASE("splat top-p: outputs and gradients are bitwise the same on 1 and 2 th
 }
 
 TEST_CASE("splat top-p never lets a token see the future", "[splat][top][causality]") {
-    const int64_t B = 2, H = 2, T = 300, D = 8, K = 6;
-    const int64_t t = GENERATE(0, 20, 255, 256, 298);
-    SplatParams p = random_splats(H, K, D, 21);
-    SplatOptions o = random_options({true, true, true}, B, H, T, K, 22, 2);
-    Tensor qkv = random({B, T, 3 * H * D}, 23);
-    Tensor y = run(split_heads(qkv, H), p, o);
-    Tensor qkv2 = qkv.clone();
-    SplatOptions o2 = o;
-    o2.send_bias = o.send_bias.clone();
-    for (int64_t u = t + 1; u < T; ++u) {  // perturb q, k, v and the send bias of batch row 1 after t
-        for (int64_t c = 0; c < 3 * H * D; ++c) qkv2.data()[(1 * T + u) * 3 * H * D + c] += (c >= H * D ? 30.f : 3.f);
-        for (int64_t hh = 0; hh < H; ++hh)
-            for (int64_t j = 0; j < K; ++j) o2.send_bias.data()[((1 * H + hh) * T + u) * K + j] += 5.f * (j % 2);
-    }
-    Tensor y2 = run(split_heads(qkv2, H), p, o2);
-    for (int64_t b = 0; b < B; ++b)
-        for (int64_t hh = 0; hh < H; ++hh)
-            for (int64_t u = 0; u <= t; ++u)
-                for (int64_t d = 0; d < D; ++d) REQUIRE(y2.at({b, hh, u, d}) == y.at({b, hh, u, d}));
-    if (t + 1 < T) REQUIRE(y2.at({1, 0, t + 1, 0}) != y.at({1, 0, t + 1, 0}));
+    require_splat_causal(6, 2, GENERATE(0, 20, 255, 256, 298));
 }
 
 TEST_CASE("splat top-p: splat_step token by token equals the parallel op", "[splat][top][recurrent]") {
@@ -205,15 +186,7 @@ TEST_CASE("splat top-p: splat_step token by token equals the parallel op", "[spl
     CAPTURE(top, decay);
     QKV h = random_qkv(B, H, T, D, 24);
     SplatParams p = random_splats(H, K, D, 25);
-    SplatOptions o = random_options({decay, true, true}, B, H, T, K, 26, top);
-    Tensor parallel = run(h, p, o);
-    SplatState state(B, H, K, D);
-    for (int64_t t = 0; t < T; ++t) {
-        SplatOptions ot{o.log_decay, raw::select(o.send_bias, 2, t), o.read_bias, top};
-        Tensor y_t = splat_step(raw::select(h.q, 2, t), raw::select(h.k, 2, t), raw::select(h.v, 2, t), p.centres,
-                                p.log_scale, p.log_amp, state, ot);
-        require_close(y_t, raw::select(parallel, 2, t), 1e-4, 1e-5);
-    }
+    require_step_equals_parallel(h, p, random_options({decay, true, true}, B, H, T, K, 26, top));
 }
 
 TEST_CASE("splat top-p: reading only splats nobody wrote to gives 0, finite gradients", "[splat][top][numerics]") {
