@@ -69,10 +69,10 @@ STB_FLAGS := -I/usr/include/stb
 STB_LIBS  := -lstb
 
 # ---- sources ----------------------------------------------------------------
-# The library holds the layers from tensor/ up to train/ and viz/. The program bin/splatlm adds
+# The library holds the layers from tensor/ up to train/, viz/ and serve/. The program bin/splatlm adds
 # cli/ (main and one file per subcommand) and bench/ (the benchmarks `splatlm bench` runs) on
 # top; they are not in the library, so nothing in it can call them.
-LIB_DIRS  := tensor autograd nn splat train viz
+LIB_DIRS  := tensor autograd nn splat train viz serve
 APP_SRCS  := $(wildcard cli/*.cpp bench/*.cpp)
 APP_OBJS  := $(APP_SRCS:%.cpp=$(BUILD)/%.o)
 # *.cu (cuda/, and splat/ for the splat op's own kernels) go through nvcc when CUDA is built;

@@ -5,6 +5,7 @@
 #include "nn/linear_attention.h"
 #include "nn/softmax_attention.h"
 #include "tensor/error.h"
+#include "tensor/ops.h"
 
 namespace splatlm {
 
@@ -25,6 +26,19 @@ std::map<std::string, AttentionFactory>& registry() {
     return kinds;
 }
 }  // namespace
+
+Tensor saved_copy(const Tensor& t) { return t.device() == Device::CPU ? t.clone() : t.to(Device::CPU); }
+
+void restore_tensor(Tensor& into, const NamedTensors& saved, const std::string& name) {
+    for (const auto& [key, value] : saved) {
+        if (key != name) continue;
+        SPLATLM_CHECK(value.shape() == into.shape(), "saved cache: tensor ", name, " has shape ",
+                      shape_str(value.shape()), ", the model needs ", shape_str(into.shape()));
+        raw::copy_into(into, value.to(into.device()));
+        return;
+    }
+    fail("saved cache: tensor ", name, " is missing");
+}
 
 void register_attention(const std::string& kind, AttentionFactory factory) { registry()[kind] = std::move(factory); }
 

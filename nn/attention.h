@@ -15,9 +15,20 @@
 namespace splatlm {
 
 // Whatever an attention kind keeps between generation steps (a KV cache, a recurrent state...).
+// A saved conversation (serve/session.h) stores it through contents() and restores it bitwise.
 struct AttentionCache {
     virtual ~AttentionCache() = default;
+    // The cache's information as named CPU tensors: the positions it holds, not its empty slots.
+    virtual NamedTensors contents() const = 0;
+    // The reverse, into a fresh cache of the same shape that is to have absorbed `length` positions.
+    virtual void restore(const NamedTensors& saved, int64_t length) = 0;
 };
+
+// A CPU copy of `t` that later steps of the cache do not change, for contents().
+Tensor saved_copy(const Tensor& t);
+// Copies the tensor named `name` in `saved` into `into` (same shape, any device), or says which
+// tensor is missing or misshapen.
+void restore_tensor(Tensor& into, const NamedTensors& saved, const std::string& name);
 
 class Attention : public Module {
   public:

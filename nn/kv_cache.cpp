@@ -21,6 +21,21 @@ KVCache::KVCache(int64_t batch, int64_t heads, int64_t dim, int64_t max_len, int
     v_ = Tensor::zeros({batch, heads, slots, dim});
 }
 
+// The filled slots are [0, min(length, slots)): the ring fills in order before it wraps.
+NamedTensors KVCache::contents() const {
+    const int64_t filled = std::min(len_, slots());
+    return {{"k", saved_copy(raw::slice(k_, 2, 0, filled))}, {"v", saved_copy(raw::slice(v_, 2, 0, filled))}};
+}
+
+void KVCache::restore(const NamedTensors& saved, int64_t length) {
+    SPLATLM_CHECK(length >= 0 && length <= max_len_, "saved KV cache: length ", length, " outside [0, ", max_len_, "]");
+    const int64_t filled = std::min(length, slots());
+    Tensor k = raw::slice(k_, 2, 0, filled), v = raw::slice(v_, 2, 0, filled);
+    restore_tensor(k, saved, "k");
+    restore_tensor(v, saved, "v");
+    len_ = length;
+}
+
 Tensor KVCache::attend(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in) {
     const int64_t B = k_.size(0), H = k_.size(1), S = k_.size(2), D = k_.size(3), t = len_;
     for (const Tensor* x : {&q_in, &k_in, &v_in})

@@ -21,6 +21,8 @@ class KVCache : public AttentionCache {
     Tensor attend(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t);
     int64_t length() const { return len_; }    // positions absorbed so far
     int64_t slots() const { return k_.size(2); }  // ring size: what memory is proportional to
+    NamedTensors contents() const override;       // k, v of the filled slots
+    void restore(const NamedTensors& saved, int64_t length) override;
 
   private:
     Tensor attend_cuda(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t);

@@ -1,5 +1,6 @@
 #include "nn/linear_attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -176,12 +177,34 @@ Tensor causal_linear_attention_reference(const Tensor& q, const Tensor& k, const
 namespace {
 struct LinearCache : AttentionCache {
     std::vector<LinearState> heads;  // batch × heads
+    int64_t dim = 0;
+    // S as [batch·heads, D, D], z as [batch·heads, D].
+    NamedTensors contents() const override {
+        const int64_t N = static_cast<int64_t>(heads.size()), D = dim;
+        Tensor S = Tensor::empty({N, D, D}), z = Tensor::empty({N, D});
+        for (int64_t n = 0; n < N; ++n) {
+            std::copy(heads[n].S.begin(), heads[n].S.end(), S.data() + n * D * D);
+            std::copy(heads[n].z.begin(), heads[n].z.end(), z.data() + n * D);
+        }
+        return {{"S", S}, {"z", z}};
+    }
+    void restore(const NamedTensors& saved, int64_t) override {
+        NamedTensors now = contents();  // the right shapes, to check the saved ones against
+        restore_tensor(now[0].second, saved, "S");
+        restore_tensor(now[1].second, saved, "z");
+        const int64_t D = dim;
+        for (size_t n = 0; n < heads.size(); ++n) {
+            std::copy_n(now[0].second.data() + n * D * D, D * D, heads[n].S.begin());
+            std::copy_n(now[1].second.data() + n * D, D, heads[n].z.begin());
+        }
+    }
 };
 }  // namespace
 
 std::unique_ptr<AttentionCache> LinearAttention::new_cache(int64_t batch, int64_t) const {
     auto cache = std::make_unique<LinearCache>();
     cache->heads.assign(batch * heads_, LinearState(head_dim_));
+    cache->dim = head_dim_;
     return cache;
 }
 

@@ -86,6 +86,15 @@ namespace {
 struct SplatCache : AttentionCache {
     SplatState state;
     int64_t max_len = 0;
+    NamedTensors contents() const override {
+        NamedTensors out;
+        state.save_to(out);
+        return out;
+    }
+    void restore(const NamedTensors& saved, int64_t length) override {
+        SPLATLM_CHECK(length <= max_len, "saved splat cache: length ", length, " over the context ", max_len);
+        state.restore(saved, length);
+    }
 };
 }  // namespace
 

@@ -43,6 +43,15 @@ struct SplatLocalCache : KVCache {
                     Device device)
         : KVCache(batch, heads, dim, max_len, window), splat(batch, heads, splats, dim, device) {}
     SplatState splat;
+    NamedTensors contents() const override {
+        NamedTensors out = KVCache::contents();
+        splat.save_to(out, "splat.");
+        return out;
+    }
+    void restore(const NamedTensors& saved, int64_t length) override {
+        KVCache::restore(saved, length);
+        splat.restore(saved, length, "splat.");
+    }
 };
 }  // namespace
 

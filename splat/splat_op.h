@@ -35,6 +35,7 @@
 // matrix exists outside the reference.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "splat/splat_math.h"
@@ -91,6 +92,9 @@ struct SplatState {
     Tensor m, z, S;  // [B, H, K], [B, H, K], [B, H, K, D]
     SplatState() = default;
     SplatState(int64_t batch, int64_t heads, int64_t splats, int64_t dim, Device device = Device::CPU);
+    // m, z, S as CPU copies named prefix + "m" …, and back (AttentionCache::contents/restore).
+    void save_to(NamedTensors& out, const std::string& prefix = "") const;
+    void restore(const NamedTensors& saved, int64_t length, const std::string& prefix = "");
 };
 
 // One position: q_t, k_t, v_t: [B, H, D] (any strides) → y_t: [B, H, D]; absorbs k_t, v_t into

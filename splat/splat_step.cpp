@@ -1,6 +1,7 @@
 // splat_step.cpp — generation with the splat op, one token at a time from a carried state of O(K·D)
 // per head (no KV cache): the forward's passes on one token, started from the state and leaving the
 // new state in it, exactly as the parallel form computes position t.
+#include "nn/attention.h"
 #include "splat/splat_cpu.h"
 #include "splat/splat_gpu.h"
 #include "splat/splat_inputs.h"
@@ -14,6 +15,20 @@ SplatState::SplatState(int64_t batch_, int64_t heads_, int64_t splats_, int64_t 
     : batch(batch_), heads(heads_), splats(splats_), dim(dim_),
       m(Tensor::full({batch_, heads_, splats_}, kScanNegInf, device)),
       z(Tensor::zeros({batch_, heads_, splats_}, device)), S(Tensor::zeros({batch_, heads_, splats_, dim_}, device)) {}
+
+void SplatState::save_to(NamedTensors& out, const std::string& prefix) const {
+    out.emplace_back(prefix + "m", saved_copy(m));
+    out.emplace_back(prefix + "z", saved_copy(z));
+    out.emplace_back(prefix + "S", saved_copy(S));
+}
+
+void SplatState::restore(const NamedTensors& saved, int64_t length_, const std::string& prefix) {
+    SPLATLM_CHECK(length_ >= 0, "saved splat state: negative length ", length_);
+    restore_tensor(m, saved, prefix + "m");
+    restore_tensor(z, saved, prefix + "z");
+    restore_tensor(S, saved, prefix + "S");
+    length = length_;
+}
 
 Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const Tensor& centres,
                   const Tensor& log_scale, const Tensor& log_amp, SplatState& state, const SplatOptions& opt) {

@@ -9,7 +9,8 @@
 //   splat    → splat, nn, autograd, tensor, cuda
 //   viz      → viz, splat, nn, autograd, tensor, cuda
 //   train    → train, viz, splat, nn, autograd, tensor, cuda
-//   bench    → bench, train, viz, splat, nn, autograd, tensor, cuda
+//   serve    → serve, train, splat, nn, autograd, tensor, cuda
+//   bench    → bench, serve, train, viz, splat, nn, autograd, tensor, cuda
 //   cli      → everything but tests
 //   tests    → anything
 // A top-level folder holding source files that is not in this table fails the test: a new
@@ -41,9 +42,10 @@ const std::map<std::string, std::set<std::string>>& allowed() {
         {"splat", {"splat", "nn", "autograd", "tensor", "cuda"}},
         {"viz", {"viz", "splat", "nn", "autograd", "tensor", "cuda"}},
         {"train", {"train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
-        {"bench", {"bench", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
-        {"cli", {"cli", "bench", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
-        {"tests", {"tests", "cli", "bench", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
+        {"serve", {"serve", "train", "splat", "nn", "autograd", "tensor", "cuda"}},
+        {"bench", {"bench", "serve", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
+        {"cli", {"cli", "bench", "serve", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
+        {"tests", {"tests", "cli", "bench", "serve", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
     };
     return table;
 }
@@ -118,6 +120,9 @@ TEST_CASE("the layer check itself: it sees forbidden arrows and CUDA includes", 
     REQUIRE(violations_in("cli/a.cpp", "#include \"tests/helpers.h\"\n").size() == 1);
     REQUIRE(violations_in("tests/a.cpp", "#include \"cli/commands.h\"\n#include \"tests/h.h\"\n").empty());
     REQUIRE(violations_in("nn/a.cpp", "#include \"serve/x.h\"\n").size() == 1);
+    REQUIRE(violations_in("serve/a.cpp", "#include \"viz/canvas.h\"\n").size() == 1);
+    REQUIRE(violations_in("serve/a.cpp", "#include \"cli/commands.h\"\n").size() == 1);
+    REQUIRE(violations_in("cli/a.cpp", "#include \"serve/session.h\"\n").empty());
 }
 
 TEST_CASE("every #include between folders points down the layers", "[layers]") {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tensor/error.h"
+#include "tensor/ops.h"
 
 namespace splatlm {
 
@@ -38,33 +39,78 @@ int32_t sample_token(const float* logits, int64_t vocab, const SampleOptions& op
     return order[keep - 1];
 }
 
+const Tensor& Decoder::logits() {
+    SPLATLM_CHECK(!history_.empty(), "decoder: nothing to predict from (no tokens pushed)");
+    const size_t context = size_t(model_->config().context);
+    if (cache_.position == 0 && history_.size() - fed_ > context) fed_ = history_.size() - context;
+    while (fed_ < history_.size()) feed_next();
+    return logits_;
+}
+
+void Decoder::feed_next() {
+    const int64_t context = model_->config().context;
+    if (cache_.position == context) {  // full: restart from the half-context that ends at this token
+        const size_t half = size_t(std::max<int64_t>(1, context / 2));
+        cache_ = model_->new_cache(1);
+        for (size_t i = fed_ + 1 - half; i < fed_; ++i) model_->step({history_[i]}, cache_);
+    }
+    logits_ = model_->step({history_[fed_++]}, cache_);
+}
+
+int32_t Decoder::sample(const SampleOptions& options, Rng& rng) {
+    const Tensor& next_logits = logits();
+    const std::vector<float> host = next_logits.to_vector();  // the model may run on the GPU
+    const int32_t next = sample_token(host.data(), next_logits.numel(), options, rng);
+    push(next);
+    return next;
+}
+
+void Decoder::clear() {
+    cache_ = model_->new_cache(1);
+    history_.clear();
+    fed_ = 0;
+    logits_ = Tensor();
+}
+
+Decoder::Snapshot Decoder::snapshot() const {
+    Snapshot s{history_, int64_t(fed_), cache_.position, {}, logits_.defined() ? saved_copy(logits_) : Tensor()};
+    for (const auto& layer : cache_.layers) s.layers.push_back(layer->contents());
+    return s;
+}
+
+void Decoder::restore(const Snapshot& s) {
+    SPLATLM_CHECK(s.fed >= 0 && size_t(s.fed) <= s.history.size() && s.position >= 0 &&
+                      s.position <= model_->config().context && s.position <= s.fed,
+                  "decoder: inconsistent snapshot (", s.history.size(), " tokens, ", s.fed, " fed, position ",
+                  s.position, ", context ", model_->config().context, ")");
+    SPLATLM_CHECK(s.layers.size() == cache_.layers.size(), "decoder: snapshot has ", s.layers.size(),
+                  " layers, the model ", cache_.layers.size());
+    SPLATLM_CHECK(s.fed == 0 || (s.logits.defined() && s.logits.numel() == model_->config().vocab),
+                  "decoder: snapshot of fed tokens lacks their ", model_->config().vocab, " logits");
+    for (int32_t id : s.history)
+        SPLATLM_CHECK(id >= 0 && id < model_->config().vocab, "decoder: token id ", id, " outside the vocabulary");
+    GPT::Cache cache = model_->new_cache(1);
+    for (size_t i = 0; i < cache.layers.size(); ++i) cache.layers[i]->restore(s.layers[i], s.position);
+    cache.position = s.position;
+    cache_ = std::move(cache);
+    history_ = s.history;
+    fed_ = size_t(s.fed);
+    logits_ = s.logits.defined() ? raw::reshape(s.logits, {1, model_->config().vocab}).to(model_->device()) : Tensor();
+}
+
 std::string generate_text(GPT& model, const Tokenizer& tokenizer, const std::string& prompt,
                           const SampleOptions& opt, const std::function<void(const std::string&)>& on_text) {
     SPLATLM_CHECK(opt.tokens >= 0, "generate: --tokens must be >= 0");
     const bool was_training = model.training();
     model.set_training(false);
-    std::vector<int32_t> history = tokenizer.encode(prompt.empty() ? std::string("\n") : prompt);
-    const int64_t context = model.config().context;
+    Decoder decoder(model);
+    decoder.push(tokenizer.encode(prompt.empty() ? std::string("\n") : prompt));
     Rng rng(opt.seed);
-    GPT::Cache cache = model.new_cache(1);
-    // Feeds tokens [from, end) of the history, returning the logits after the last one.
-    auto prime = [&](size_t from) {
-        cache = model.new_cache(1);
-        Tensor logits;
-        for (size_t i = from; i < history.size(); ++i) logits = model.step({history[i]}, cache);
-        return logits;
-    };
-    Tensor logits = prime(history.size() > size_t(context) ? history.size() - context : 0);
     std::string out;
     for (int64_t n = 0; n < opt.tokens; ++n) {
-        const std::vector<float> host_logits = logits.to_vector();  // the model may run on the GPU
-        const int32_t next = sample_token(host_logits.data(), logits.numel(), opt, rng);
-        history.push_back(next);
-        const std::string text = tokenizer.token_text(next);
+        const std::string text = tokenizer.token_text(decoder.sample(opt, rng));
         out += text;
         if (on_text) on_text(text);
-        if (n + 1 == opt.tokens) break;
-        logits = cache.position < context ? model.step({next}, cache) : prime(history.size() - context / 2);
     }
     model.set_training(was_training);
     return out;
