@@ -128,7 +128,7 @@ $(BIN)/splatlm: $(APP_OBJS) $(LIB)
 
 $(BIN)/tests: $(TEST_OBJS) $(LIB)
 	@mkdir -p $(BIN)
-	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(LDLIBS)
+	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(LDLIBS) -lutil
 
 # Tests: the whole Catch2 suite; pass extra Catch2 arguments with TEST_ARGS="...".
 test: config

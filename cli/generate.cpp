@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/sampling_flags.h"
 #include "tensor/error.h"
 #include "train/checkpoint.h"
 #include "train/sampler.h"
@@ -9,24 +10,15 @@
 namespace splatlm {
 
 int cmd_generate(int argc, char** argv) {
-    Args args("generate",
-              {{"ckpt", true, "run directory holding model.safetensors"},
-               {"device", true, "cpu | cuda: where the model runs (default cpu)"},
-               {"prompt", true, "text to continue (default: empty, which starts from a newline)"},
-               {"tokens", true, "tokens to generate (default 200)"},
-               {"temperature", true, "0 = greedy (default 0.8)"},
-               {"top-k", true, "sample among the k most likely tokens (default 0 = all)"},
-               {"top-p", true, "nucleus sampling mass (default 0.95)"},
-               {"seed", true, "sampling seed (default 0)"}},
-              argc, argv, 2);
+    std::vector<OptionSpec> flags = {{"ckpt", true, "run directory holding model.safetensors"},
+                                     {"device", true, "cpu | cuda: where the model runs (default cpu)"},
+                                     {"prompt", true, "text to continue (default: empty, which starts from a newline)"}};
+    for (OptionSpec& s : sampling_flags("tokens to generate (default 200)")) flags.push_back(s);
+    Args args("generate", flags, argc, argv, 2);
     if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
     SPLATLM_CHECK(args.has("ckpt"), "generate: --ckpt DIR is required");
     LoadedModel loaded = load_model_on(args.get("ckpt", ""), args.get("device", "cpu"), "generate");
-    SampleOptions opt{.tokens = args.get_int("tokens", 200),
-                      .temperature = float(args.get_double("temperature", 0.8)),
-                      .top_k = args.get_int("top-k", 0),
-                      .top_p = float(args.get_double("top-p", 0.95)),
-                      .seed = uint64_t(args.get_int("seed", 0))};
+    const SampleOptions opt = read_sampling_flags(args);
     const std::string prompt = args.get("prompt", "");
     std::fwrite(prompt.data(), 1, prompt.size(), stdout);
     generate_text(*loaded.model, *loaded.tokenizer, prompt, opt, [](const std::string& text) {

@@ -1,13 +1,12 @@
 // serve/session.h: a conversation carried turn by turn in the model's cache, saved and loaded
 // bitwise for every attention kind, stop strings held back while streaming, cancellation.
 // Run: ./bin/tests "[serve]"
-#include <unistd.h>
-
 #include <filesystem>
 
 #include "serve/session.h"
 #include "splat/register.h"
 #include "tests/helpers.h"
+#include "tests/train_helpers.h"
 #include "train/tokenizer.h"
 
 using namespace splatlm;
@@ -31,11 +30,6 @@ struct TinyChatModel {
     }
 };
 
-std::string temp_path(const std::string& name) {
-    return (std::filesystem::temp_directory_path() / ("splatlm-session-" + std::to_string(::getpid()) + "-" + name))
-        .string();
-}
-
 TurnLimits up_to(int64_t tokens) { return {.max_tokens = tokens, .stop = {}}; }
 
 const SampleOptions kSampled{.tokens = 12, .temperature = 0.9f, .top_k = 0, .top_p = 0.9f, .seed = 5};
@@ -52,7 +46,7 @@ TEST_CASE("a session carries the cache across turns; the reply after a load is b
     REQUIRE(first.tokens == 8);
     REQUIRE(first.finish == "length");
     REQUIRE(a.tokens() == 5 + 8);
-    const std::string path = temp_path(kind + ".safetensors");
+    const std::string path = temp_dir("session") + "/" + kind + ".safetensors";
     a.save(path);
     const std::string second = a.reply(" more", limits, {}).text;
     const std::string third = a.reply(" again", limits, {}).text;
@@ -74,7 +68,7 @@ TEST_CASE("session files: a different model or a damaged file is one clear error
     TinyChatModel splat("splat"), softmax("softmax");
     Session a(splat.model, *splat.tokenizer, kSampled);
     a.reply("abc", up_to(4), {});
-    const std::string path = temp_path("other.safetensors");
+    const std::string path = temp_dir("session") + "/other.safetensors";
     a.save(path);
     Session b(softmax.model, *softmax.tokenizer, kSampled);
     b.reply("xy", up_to(3), {});

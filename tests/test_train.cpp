@@ -13,6 +13,7 @@
 #include "splat/register.h"
 #include "tensor/file_io.h"
 #include "tests/helpers.h"
+#include "tests/train_helpers.h"
 #include "train/checkpoint.h"
 #include "train/json.h"
 #include "train/safetensors.h"
@@ -26,61 +27,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-    std::string dir = "/tmp/splatlm-test-" + std::to_string(::getpid()) + "-" + name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
-
-// ~40 KB of pseudo-English: enough windows in both splits for a tiny model.
-std::string corpus_file() {
-    static const std::string path = [] {
-        const char* words[] = {"the", "lord", "said", "unto", "and", "of", "his", "people", "land", "in", "was", "light"};
-        Rng rng(99);
-        std::string text;
-        while (text.size() < 40000) {
-            text += words[rng.next_u64() % 12];
-            text += rng.next_u64() % 9 == 0 ? ".\n" : " ";
-        }
-        std::string p = temp_dir("corpus") + "/corpus.txt";
-        write_file_atomic(p, text);
-        return p;
-    }();
-    return path;
-}
-
-TrainConfig tiny_config(const std::string& out) {
-    TrainConfig c;
-    c.data = corpus_file();
-    c.model = GPTConfig{.context = 16, .layers = 1, .heads = 2, .width = 16};
-    c.batch = 4, c.steps = 12, c.warmup = 3, c.lr = 3e-3, c.min_lr = 3e-4;
-    c.log_every = 100, c.eval_every = 6, c.eval_batches = 3, c.sample_every = 12, c.sample_tokens = 8;
-    c.checkpoint_every = 6;
-    c.out = out;
-    return c;
-}
-
 std::vector<std::string> training_lines(const std::string& dir) {
     std::vector<std::string> lines;
     std::istringstream in(read_file(dir + "/metrics.jsonl"));
     for (std::string line; std::getline(in, line);)
         if (line.find("\"loss\"") != std::string::npos) lines.push_back(line.substr(0, line.find(",\"tokens_per_s\"")));
     return lines;
-}
-
-struct CliResult {
-    int code;
-    std::string output;
-};
-CliResult run_cli(const std::string& args) {
-    std::string cmd = "./bin/splatlm " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-    int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 }  // namespace

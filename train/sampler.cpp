@@ -10,9 +10,14 @@
 
 namespace splatlm {
 
+void check_sample_options(const SampleOptions& opt) {
+    SPLATLM_CHECK(opt.temperature >= 0.f, "sampling: temperature must be >= 0, got ", opt.temperature);
+    SPLATLM_CHECK(opt.top_k >= 0, "sampling: top-k must be >= 0, got ", opt.top_k);
+    SPLATLM_CHECK(opt.top_p > 0.f && opt.top_p <= 1.f, "sampling: top-p must be in (0, 1], got ", opt.top_p);
+}
+
 int32_t sample_token(const float* logits, int64_t vocab, const SampleOptions& opt, Rng& rng) {
-    SPLATLM_CHECK(opt.temperature >= 0.f && opt.top_k >= 0 && opt.top_p > 0.f && opt.top_p <= 1.f,
-                  "sampling: need temperature >= 0, top_k >= 0 and 0 < top_p <= 1");
+    check_sample_options(opt);
     if (opt.temperature == 0.f) return static_cast<int32_t>(std::max_element(logits, logits + vocab) - logits);
     // Candidates by decreasing logit; softmax at the temperature over them.
     std::vector<int32_t> order(vocab);

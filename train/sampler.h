@@ -19,6 +19,9 @@ struct SampleOptions {
     uint64_t seed = 0;
 };
 
+// Throws naming the setting unless temperature >= 0, top_k >= 0 and 0 < top_p <= 1.
+void check_sample_options(const SampleOptions& options);
+
 // Draws one token id from `vocab` logits (modifies nothing); rng advances by one draw unless greedy.
 int32_t sample_token(const float* logits, int64_t vocab, const SampleOptions& options, Rng& rng);
 
