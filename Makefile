@@ -67,6 +67,10 @@ $(if $(wildcard $(1)),,$(shell if [ "$$(id -u)" = 0 ] && command -v apt-get >/de
 endef
 STB_FLAGS := -I/usr/include/stb
 STB_LIBS  := -lstb
+# libcpp-httplib-dev (splatlm serve): Debian builds it as a library; its header must see the same
+# feature macros the library was built with, which pkg-config gives.
+HTTP_FLAGS = $(shell pkg-config --cflags cpp-httplib 2>/dev/null)
+HTTP_LIBS := -lcpp-httplib
 
 # ---- sources ----------------------------------------------------------------
 # The library holds the layers from tensor/ up to train/, viz/ and serve/. The program bin/splatlm adds
@@ -106,12 +110,13 @@ config:
 
 deps-lib:
 	$(call need_pkg,/usr/include/stb/stb_image_write.h,libstb-dev)
+	$(call need_pkg,/usr/include/httplib.h,libcpp-httplib-dev pkg-config)
 deps-test: deps-lib
 	$(call need_pkg,/usr/include/catch2/catch.hpp,catch2)
 
 $(BUILD)/%.o: %.cpp $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) $(STB_FLAGS) -c $< -o $@
+	$(CXX) $(CXXFLAGS) $(STB_FLAGS) $(if $(filter serve/% tests/test_serve_http.cpp,$<),$(HTTP_FLAGS)) -c $< -o $@
 
 $(BUILD)/%.o: %.cu $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -124,11 +129,11 @@ $(LIB): $(LIB_OBJS) $(CUDA_OBJS)
 
 $(BIN)/splatlm: $(APP_OBJS) $(LIB)
 	@mkdir -p $(BIN)
-	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(LDLIBS)
+	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(HTTP_LIBS) $(LDLIBS)
 
 $(BIN)/tests: $(TEST_OBJS) $(LIB)
 	@mkdir -p $(BIN)
-	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(LDLIBS) -lutil
+	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(HTTP_LIBS) $(LDLIBS) -lutil
 
 # Tests: the whole Catch2 suite; pass extra Catch2 arguments with TEST_ARGS="...".
 test: config

@@ -8,6 +8,7 @@ const std::vector<Command>& commands() {
         {"train", "train a model (presets, config files, --resume)", cmd_train},
         {"generate", "continue a prompt with a trained model", cmd_generate},
         {"chat", "talk to a trained model: turns carried in its cache, /help for commands", cmd_chat},
+        {"serve", "an HTTP server for a model: completions, streaming, sessions, metrics", cmd_serve},
         {"eval", "validation loss and bits per byte of a checkpoint", cmd_eval},
         {"info", "config and parameter counts of a checkpoint", cmd_info},
         {"viz", "pictures of a splat model's splats on a text sample", cmd_viz},

@@ -6,6 +6,7 @@
 #include "tensor/error.h"
 #include "train/json.h"
 #include "train/safetensors.h"
+#include "train/tokenizer.h"
 
 namespace splatlm {
 
@@ -23,7 +24,7 @@ void Session::reset() {
 
 Reply Session::reply(const std::string& prompt, const TurnLimits& limits,
                      const std::function<void(const std::string&)>& on_text, const std::function<bool()>& cancelled) {
-    Turn turn(*this, prompt, limits, settings);
+    Turn turn(*this, tokenizer_->encode(prompt), limits, settings);
     while (!turn.done()) {
         const std::string text = cancelled && cancelled() ? turn.cancel() : turn.next();
         if (on_text && !text.empty()) on_text(text);
@@ -129,14 +130,14 @@ void Session::load(const std::string& path) {
 
 // ---- one reply, a token at a time ----
 
-Turn::Turn(Session& session, const std::string& prompt, TurnLimits limits, SampleOptions sampling)
+Turn::Turn(Session& session, const std::vector<int32_t>& prompt, TurnLimits limits, SampleOptions sampling)
     : session_(session), limits_(std::move(limits)), sampling_(sampling) {
     SPLATLM_CHECK(limits_.max_tokens >= 0, "reply: max tokens must be >= 0, got ", limits_.max_tokens);
     for (const std::string& s : limits_.stop) SPLATLM_CHECK(!s.empty(), "reply: a stop string is empty");
     Decoder& decoder = session_.decoder_;
-    // An empty conversation starts from a newline, as `generate` does with an empty prompt.
-    const std::vector<int32_t> ids = session_.tokenizer_->encode(
-        prompt.empty() && decoder.history().empty() ? std::string("\n") : prompt);
+    const std::vector<int32_t> ids =
+        prompt.empty() && decoder.history().empty() ? session_.tokenizer_->encode("\n") : prompt;
+    for (int32_t id : ids) check_token_id(id, session_.tokenizer_->vocab_size(), "reply");
     decoder.push(ids);
     reply_.prompt_tokens = int64_t(ids.size());
     if (limits_.max_tokens == 0) finish("length");

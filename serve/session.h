@@ -64,7 +64,8 @@ class Session {
 // over one). Text that might be the start of a stop string is held back until it is not.
 class Turn {
   public:
-    Turn(Session& session, const std::string& prompt, TurnLimits limits, SampleOptions sampling);
+    // An empty prompt to an empty conversation is a newline, as `generate` starts.
+    Turn(Session& session, const std::vector<int32_t>& prompt, TurnLimits limits, SampleOptions sampling);
     std::string next();      // makes one token; returns the text now safe to show
     std::string cancel();    // ends the turn; returns what was held back
     bool done() const { return !reply_.finish.empty(); }

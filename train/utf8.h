@@ -70,4 +70,17 @@ inline std::string sanitize(std::string_view s) {
     return out;
 }
 
+// Length of `s` without a trailing sequence that is valid so far but unfinished (its lead byte and
+// fewer continuation bytes than the lead announces): text streamed in pieces is sanitized up to
+// here, the rest waits for the next piece.
+inline size_t complete_prefix(std::string_view s) {
+    for (size_t back = 1; back <= 3 && back <= s.size(); ++back) {
+        const uint8_t b = static_cast<uint8_t>(s[s.size() - back]);
+        if (b >= 0x80 && b < 0xC0) continue;  // a continuation byte: look further back for its lead
+        const size_t wants = b >= 0xC2 && b < 0xE0 ? 2 : b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xF0 && b < 0xF5 ? 4 : 1;
+        return wants > back ? s.size() - back : s.size();
+    }
+    return s.size();
+}
+
 }  // namespace splatlm::utf8
