@@ -69,6 +69,7 @@ Engine::Engine(GPT& model, const Tokenizer& tokenizer, const SampleOptions& defa
                Metrics& metrics)
     : model_(model), tokenizer_(tokenizer), defaults_(defaults), limits_(limits), metrics_(metrics),
       id_salt_((uint64_t(std::random_device{}()) << 32) ^ std::random_device{}()) {
+    publish_gauges(0);
     thread_ = std::thread([this] { loop(); });
 }
 

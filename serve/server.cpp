@@ -52,9 +52,39 @@ struct Server::Impl {
     httplib::Server http;
     int port = 0;
     std::atomic<uint64_t> completions_started{0};
+
+    // Graceful stop: httplib's own stop() cuts streams short, so first refuse new completions and
+    // wait for those in flight; each holds a ticket until its response is written (for a stream,
+    // until httplib lets go of the stream's provider).
+    std::shared_ptr<void> ticket();  // RequestError 503 once draining
+    void drain();
+    std::mutex flight_mutex;
+    std::condition_variable landed;
+    int in_flight = 0;
+    bool draining = false;
 };
 
+std::shared_ptr<void> Server::Impl::ticket() {
+    std::lock_guard<std::mutex> lock(flight_mutex);
+    if (draining) throw RequestError(503, "the server is shutting down");
+    ++in_flight;
+    return std::shared_ptr<void>(nullptr, [this](void*) {
+        std::lock_guard<std::mutex> lock(flight_mutex);
+        --in_flight;
+        landed.notify_all();
+    });
+}
+
+void Server::Impl::drain() {
+    std::unique_lock<std::mutex> lock(flight_mutex);
+    draining = true;
+    // Every reply ends by the request timeout; a client that stops reading by httplib's write timeout.
+    const auto limit = std::chrono::duration<double>(options.engine.request_timeout_seconds + 15);
+    landed.wait_for(lock, limit, [&] { return in_flight == 0; });
+}
+
 void Server::Impl::completions(const httplib::Request& req, httplib::Response& res) {
+    std::shared_ptr<void> held = ticket();
     const CompletionRequest request =
         parse_completion_request(req.body, tokenizer, options.defaults, options.request);
     const bool stream = request.stream;
@@ -76,7 +106,7 @@ void Server::Impl::completions(const httplib::Request& req, httplib::Response& r
     auto unsent = std::make_shared<std::string>();  // bytes that may end inside a UTF-8 character
     res.set_chunked_content_provider(
         "text/event-stream",
-        [job, id, unsent](size_t, httplib::DataSink& sink) {
+        [job, id, unsent, held](size_t, httplib::DataSink& sink) {
             auto send = [&](const std::string& event) {
                 if (sink.write(event.data(), event.size())) return true;
                 job->cancelled = true;  // the client is gone: the engine ends its reply
@@ -184,6 +214,9 @@ void Server::run() {
     impl_->engine.shutdown();
 }
 
-void Server::stop() { impl_->http.stop(); }
+void Server::stop() {
+    impl_->drain();
+    impl_->http.stop();
+}
 
 }  // namespace splatlm

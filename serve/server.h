@@ -12,8 +12,8 @@
 //   GET    /metrics          Prometheus text (serve/metrics.h)
 //
 // Every refused request gets a 4xx/5xx status and {"error": {"message", "code"}}. stop() (from any
-// thread, e.g. on SIGTERM) closes the listening socket, lets the requests in flight finish and makes
-// run() return. The model runs on one engine thread (serve/engine.h). Test: ./bin/tests "[serve]"
+// thread, e.g. on SIGTERM) refuses new completions (503), waits for those in flight to finish, then
+// closes the listening socket and makes run() return. The model runs on one engine thread (serve/engine.h). Test: ./bin/tests "[serve]"
 #pragma once
 #include <memory>
 #include <string>
@@ -38,8 +38,8 @@ class Server {
     Server(GPT& model, const Tokenizer& tokenizer, const ServerOptions& options);
     ~Server();
     int port() const;
-    void run();   // serves until stop(); returns when the requests in flight are done
-    void stop();
+    void run();   // serves until stop()
+    void stop();  // blocks until the completions in flight are done (bounded by the request timeout)
 
   private:
     struct Impl;
