@@ -116,7 +116,7 @@ deps-test: deps-lib
 
 $(BUILD)/%.o: %.cpp $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) $(STB_FLAGS) $(if $(filter serve/% tests/test_serve_http.cpp,$<),$(HTTP_FLAGS)) -c $< -o $@
+	$(CXX) $(CXXFLAGS) $(STB_FLAGS) $(if $(filter serve/% tests/test_serve_http.cpp bench/bench_serve.cpp,$<),$(HTTP_FLAGS)) -c $< -o $@
 
 $(BUILD)/%.o: %.cu $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)

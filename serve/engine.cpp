@@ -69,7 +69,8 @@ Engine::Engine(GPT& model, const Tokenizer& tokenizer, const SampleOptions& defa
                Metrics& metrics)
     : model_(model), tokenizer_(tokenizer), defaults_(defaults), limits_(limits), metrics_(metrics),
       id_salt_((uint64_t(std::random_device{}()) << 32) ^ std::random_device{}()) {
-    publish_gauges(0);
+    publish_session_gauges();
+    metrics_.set_gauge("splatlm_requests_running", 0);
     thread_ = std::thread([this] { loop(); });
 }
 
@@ -112,7 +113,7 @@ std::string Engine::open_session() {
     s.session = std::make_unique<Session>(model_, tokenizer_, defaults_);
     s.last_used = Clock::now();
     s.state_bytes = s.session->state_bytes();
-    publish_gauges(0);
+    publish_session_gauges();
     return id;
 }
 
@@ -122,24 +123,25 @@ void Engine::close_session(const std::string& id) {
     if (it == sessions_.end()) throw RequestError(404, "unknown session '" + id + "'");
     if (it->second.busy) throw RequestError(409, "session '" + id + "' is answering a request");
     sessions_.erase(it);
-    metrics_.set_gauge("splatlm_live_sessions", double(sessions_.size()));
+    publish_session_gauges();
 }
 
 void Engine::drop_idle_sessions() {
     const auto now = Clock::now();
+    const size_t before = sessions_.size();
     for (auto it = sessions_.begin(); it != sessions_.end();)
         it = !it->second.busy && std::chrono::duration<double>(now - it->second.last_used).count() >
                                       limits_.session_idle_seconds
                  ? sessions_.erase(it)
                  : std::next(it);
+    if (sessions_.size() != before) publish_session_gauges();
 }
 
-void Engine::publish_gauges(size_t running) {
+void Engine::publish_session_gauges() {
     int64_t bytes = 0;
     for (const auto& [id, s] : sessions_) bytes += s.state_bytes;
     metrics_.set_gauge("splatlm_live_sessions", double(sessions_.size()));
     metrics_.set_gauge("splatlm_session_state_bytes", double(bytes));
-    metrics_.set_gauge("splatlm_requests_running", double(running));
 }
 
 void Engine::admit(const std::shared_ptr<Job>& job, std::vector<std::unique_ptr<Running>>& running) {
@@ -185,6 +187,10 @@ void Engine::advance(Running& r) {
         std::fprintf(stderr, "splatlm serve: reply ended: %s\n", e.what());
     }
     if (!r.turn->done()) return r.job->add(text, nullptr);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        retire(r);  // before the client hears of the end, so its next request finds the session free
+    }
     Reply reply = r.turn->reply();
     if (r.timed_out) reply.finish = "timeout";
     r.job->add(text, &reply);
@@ -199,6 +205,7 @@ void Engine::retire(Running& r) {
     it->second.busy = false;
     it->second.last_used = Clock::now();
     it->second.state_bytes = it->second.session->state_bytes();
+    publish_session_gauges();
 }
 
 void Engine::loop() {
@@ -212,10 +219,8 @@ void Engine::loop() {
             std::vector<std::shared_ptr<Job>> arrived;
             arrived.swap(queue_);
             for (const auto& job : arrived) admit(job, running);
-            for (auto& r : running)
-                if (r->turn->done()) retire(*r);
             std::erase_if(running, [](const std::unique_ptr<Running>& r) { return r->turn->done(); });
-            publish_gauges(running.size());
+            metrics_.set_gauge("splatlm_requests_running", double(running.size()));
             if (stopping_ && running.empty() && queue_.empty()) return;
         }
         for (auto& r : running) advance(*r);

@@ -74,10 +74,10 @@ class Engine {
     struct Running;
     void loop();
     void admit(const std::shared_ptr<Job>& job, std::vector<std::unique_ptr<Running>>& running);  // mutex_ held
-    void advance(Running& r);  // one token
+    void advance(Running& r);  // one token; retires the job when its turn is over
     void retire(Running& r);   // mutex_ held
     void drop_idle_sessions();  // mutex_ held
-    void publish_gauges(size_t running);  // mutex_ held
+    void publish_session_gauges();  // mutex_ held
 
     GPT& model_;
     const Tokenizer& tokenizer_;

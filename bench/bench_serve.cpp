@@ -1,0 +1,182 @@
+// bench_serve.cpp — `splatlm bench serve`: a bounded load test of `splatlm serve` on loopback, for
+// softmax and splat attention side by side (random-weight models of one shape; speed does not
+// depend on the weights).
+//
+//   load:   N concurrent clients × M streaming completions of T tokens each, and the same with one
+//           client: requests/s, tokens/s, p50/p99 latency, failures (any reply that is not 200 with
+//           T tokens and a [DONE]).
+//   memory: one session on the server, turn after turn (a short prompt, a T-token reply): the
+//           state bytes the server reports for it (/metrics) as the conversation grows.
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/bench.h"
+#include "serve/server.h"
+#include "tensor/error.h"
+#include "train/args.h"
+#include "train/json.h"
+#include "train/tokenizer.h"
+
+namespace splatlm {
+
+namespace {
+
+struct LoadResult {
+    double seconds = 0;
+    int64_t requests = 0, tokens = 0, failures = 0;
+    std::vector<double> latencies_ms;
+};
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, size_t(p * double(v.size())))];
+}
+
+LoadResult run_load(int port, int clients, int per_client, int64_t tokens) {
+    const std::string body = R"({"prompt": "And God said", "stream": true, "max_tokens": )" + std::to_string(tokens) + "}";
+    std::vector<LoadResult> each(clients);
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c)
+        threads.emplace_back([&, c] {
+            httplib::Client client("127.0.0.1", port);
+            client.set_read_timeout(120);
+            for (int m = 0; m < per_client; ++m) {
+                const auto t0 = std::chrono::steady_clock::now();
+                auto res = client.Post("/v1/completions", body, "application/json");
+                const bool ok = res && res->status == 200 && res->body.find("\"finish_reason\":\"length\"") != std::string::npos &&
+                                res->body.find("data: [DONE]") != std::string::npos;
+                each[c].latencies_ms.push_back(
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+                ++each[c].requests;
+                ok ? each[c].tokens += tokens : ++each[c].failures;
+            }
+        });
+    for (std::thread& t : threads) t.join();
+    LoadResult all;
+    all.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (const LoadResult& r : each) {
+        all.requests += r.requests, all.tokens += r.tokens, all.failures += r.failures;
+        all.latencies_ms.insert(all.latencies_ms.end(), r.latencies_ms.begin(), r.latencies_ms.end());
+    }
+    return all;
+}
+
+double gauge(httplib::Client& client, const std::string& name) {
+    auto res = client.Get("/metrics");
+    SPLATLM_CHECK(res && res->status == 200, "bench serve: GET /metrics failed");
+    const size_t at = res->body.find("\n" + name + " ");
+    SPLATLM_CHECK(at != std::string::npos, "bench serve: /metrics lacks ", name);
+    return std::stod(res->body.substr(at + name.size() + 2));
+}
+
+// State bytes of one session after each turn listed in `report_at` (ascending).
+std::vector<double> session_bytes(int port, const std::vector<int>& report_at, int64_t tokens) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(120);
+    auto opened = client.Post("/v1/sessions", "", "application/json");
+    SPLATLM_CHECK(opened && opened->status == 200, "bench serve: opening a session failed");
+    const std::string id = Json::parse(opened->body).at("session").as_string();
+    const std::string body = R"({"prompt": "\nAnd ", "max_tokens": )" + std::to_string(tokens) + R"(, "session": ")" + id + "\"}";
+    std::vector<double> bytes;
+    for (int turn = 1; turn <= report_at.back(); ++turn) {
+        auto res = client.Post("/v1/completions", body, "application/json");
+        SPLATLM_CHECK(res && res->status == 200, "bench serve: turn ", turn, " failed");
+        if (std::find(report_at.begin(), report_at.end(), turn) != report_at.end())
+            bytes.push_back(gauge(client, "splatlm_session_state_bytes"));
+    }
+    client.Delete("/v1/sessions/" + id);
+    return bytes;
+}
+
+}  // namespace
+
+int bench_serve(int argc, char** argv) {
+    Args args("bench serve",
+              {{"kinds", true, "comma-separated attention kinds (default softmax,splat)"},
+               {"clients", true, "concurrent clients (default 16)"},
+               {"requests", true, "requests per client (default 8)"},
+               {"tokens", true, "tokens per reply (default 32)"},
+               {"turns", true, "turns of the memory conversation (default 100)"},
+               {"width", true, "model width (default 128)"},
+               {"layers", true, "layers (default 2)"},
+               {"context", true, "context: the memory conversation must fit (default 4096)"},
+               {"json", false, "one JSON object per line"}},
+              argc, argv, 3);
+    if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
+    const int clients = int(args.get_int("clients", 16)), per_client = int(args.get_int("requests", 8)),
+              turns = int(args.get_int("turns", 100));
+    const int64_t tokens = args.get_int("tokens", 32), width = args.get_int("width", 128),
+                  layers = args.get_int("layers", 2), context = args.get_int("context", 4096);
+    SPLATLM_CHECK(clients > 0 && clients <= 256 && per_client > 0 && per_client <= 100000 && tokens > 0 &&
+                      tokens <= 512 && turns > 0 && width > 0 && width % 4 == 0 && layers > 0 && context > 0,
+                  "bench serve: need 1..256 clients, 1..100000 requests, 1..512 tokens, positive sizes (width a "
+                  "multiple of 4)");
+    SPLATLM_CHECK(int64_t(turns) * (tokens + 5) <= context, "bench serve: ", turns, " turns of ", tokens + 5,
+                  " tokens do not fit the context ", context, " (--context)");
+    std::vector<std::string> kinds;
+    std::string list = args.get("kinds", "softmax,splat") + ",";
+    for (size_t a = 0, b; (b = list.find(',', a)) != std::string::npos; a = b + 1)
+        if (b > a) kinds.push_back(list.substr(a, b - a));
+    std::vector<int> report_at;
+    for (int t : {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000})
+        if (t < turns) report_at.push_back(t);
+    report_at.push_back(turns);
+
+    const bool json = args.flag("json");
+    const auto tokenizer = make_tokenizer("char", "", 256);
+    if (!json)
+        std::printf("loopback, width %lld, %lld layers, 4 heads, context %lld; streaming replies of %lld tokens\n"
+                    "%-8s %8s %9s %10s %10s %9s %9s %9s\n",
+                    (long long)width, (long long)layers, (long long)context, (long long)tokens, "kind", "clients",
+                    "requests", "req/s", "tokens/s", "p50 ms", "p99 ms", "failures");
+    for (const std::string& kind : kinds) {
+        GPT model(GPTConfig{.vocab = 256, .context = context, .layers = layers, .heads = 4, .width = width,
+                            .attention = kind, .splats = 16, .splat_decay = true},
+                  7);
+        ServerOptions options;
+        options.port = 0;
+        options.threads = clients + 4;
+        options.engine.max_queued = clients * 2;
+        options.engine.request_timeout_seconds = 600;
+        Server server(model, *tokenizer, options);
+        std::thread serving([&] { server.run(); });
+        for (int n : {1, clients}) {
+            if (n == 1 && clients == 1) continue;
+            const LoadResult r = run_load(server.port(), n, n == 1 ? std::max(1, per_client / 2) : per_client, tokens);
+            const double p50 = percentile(r.latencies_ms, 0.5), p99 = percentile(r.latencies_ms, 0.99);
+            if (json)
+                std::printf("{\"bench\":\"serve_load\",\"kind\":\"%s\",\"clients\":%d,\"requests\":%lld,\"tokens\":%lld,"
+                            "\"seconds\":%.3f,\"requests_per_s\":%.2f,\"tokens_per_s\":%.1f,\"p50_ms\":%.2f,"
+                            "\"p99_ms\":%.2f,\"failures\":%lld}\n",
+                            kind.c_str(), n, (long long)r.requests, (long long)r.tokens, r.seconds,
+                            double(r.requests) / r.seconds, double(r.tokens) / r.seconds, p50, p99, (long long)r.failures);
+            else
+                std::printf("%-8s %8d %9lld %10.1f %10.0f %9.1f %9.1f %9lld\n", kind.c_str(), n, (long long)r.requests,
+                            double(r.requests) / r.seconds, double(r.tokens) / r.seconds, p50, p99,
+                            (long long)r.failures);
+            std::fflush(stdout);
+        }
+        const std::vector<double> bytes = session_bytes(server.port(), report_at, tokens);
+        for (size_t i = 0; i < report_at.size(); ++i) {
+            if (json)
+                std::printf("{\"bench\":\"serve_session_memory\",\"kind\":\"%s\",\"turn\":%d,\"state_bytes\":%.0f}\n",
+                            kind.c_str(), report_at[i], bytes[i]);
+            else
+                std::printf("%-8s session state after turn %4d: %10.0f bytes\n", kind.c_str(), report_at[i], bytes[i]);
+        }
+        std::fflush(stdout);
+        server.stop();
+        serving.join();
+    }
+    return 0;
+}
+
+}  // namespace splatlm
