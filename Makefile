@@ -158,6 +158,7 @@ bench: all
 	./$(BIN)/splatlm bench train --attention splat
 	./$(BIN)/splatlm bench attention
 	./$(BIN)/splatlm bench generate
+	./$(BIN)/splatlm bench serve
 
 # The main job: train the default model on the shipped corpus (or finish an interrupted run),
 # then continue a prompt with it.
