@@ -110,7 +110,8 @@ config:
 
 deps-lib:
 	$(call need_pkg,/usr/include/stb/stb_image_write.h,libstb-dev)
-	$(call need_pkg,/usr/include/httplib.h,libcpp-httplib-dev pkg-config)
+	$(call need_pkg,/usr/include/httplib.h,libcpp-httplib-dev)
+	$(call need_pkg,/usr/bin/pkg-config,pkg-config)
 deps-test: deps-lib
 	$(call need_pkg,/usr/include/catch2/catch.hpp,catch2)
 

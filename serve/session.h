@@ -48,7 +48,6 @@ class Session {
     int64_t state_bytes() const;  // bytes of the cache's contents (what a saved session stores)
     int64_t generated_tokens() const { return generated_; }
     double generation_seconds() const { return seconds_; }
-    const Tokenizer& tokenizer() const { return *tokenizer_; }
 
   private:
     friend class Turn;

@@ -60,6 +60,13 @@ TEST_CASE("a session carries the cache across turns; the reply after a load is b
     REQUIRE(b.reply(" more", limits, {}).text == second);
     REQUIRE(b.reply(" again", limits, {}).text == third);
 
+    // A session saved before its first turn (empty caches: a KV cache with no filled slot) restores too.
+    Session empty(m.model, *m.tokenizer, kSampled);
+    empty.save(path);
+    b.load(path);
+    REQUIRE(b.tokens() == 0);
+    REQUIRE(b.reply("hello", limits, {}).text == first.text);
+
     std::filesystem::remove(path);
 }
 

@@ -41,8 +41,6 @@ class Decoder {
     void clear();  // forget everything: a fresh cache, no history
 
     const std::vector<int32_t>& history() const { return history_; }
-    int64_t position() const { return cache_.position; }  // tokens the cache holds
-    int64_t pending() const { return int64_t(history_.size() - fed_); }  // pushed, not yet fed
 
     // Everything above, to store a stream and continue it bitwise later (serve/session.h).
     struct Snapshot {
