@@ -76,10 +76,9 @@ Tensor KVCache::attend(const Tensor& q_in, const Tensor& k_in, const Tensor& v_i
 // The same step as one thread block per (batch, head) on the GPU. new_cache cannot know the device,
 // so the ring is allocated there at the first position.
 Tensor KVCache::attend_cuda(const Tensor& q, const Tensor& k, const Tensor& v) {
-    if (k_.device() != Device::CUDA) {
-        SPLATLM_CHECK(len_ == 0, "KV cache: holds ", len_, " positions on cpu, got q, k, v on cuda");
-        k_ = Tensor::empty(k_.shape(), Device::CUDA);
-        v_ = Tensor::empty(v_.shape(), Device::CUDA);
+    if (k_.device() != Device::CUDA) {  // with what it holds: a restored cache (restore()) is filled on the host
+        k_ = k_.to(Device::CUDA);
+        v_ = v_.to(Device::CUDA);
     }
     const int64_t B = k_.size(0), H = k_.size(1), S = k_.size(2), D = k_.size(3), t = len_, first = first_visible(t);
     SPLATLM_CHECK(t - first + 1 <= cuda::kKVStepMaxPositions, "KV cache: ", t - first + 1,

@@ -17,7 +17,7 @@ class KVCache : public AttentionCache {
     KVCache(int64_t batch, int64_t heads, int64_t dim, int64_t max_len, int64_t window);
     // q_t, k_t, v_t: [B, H, D] (any strides) at the next position → y_t: [B, H, D] (contiguous).
     // Stores k_t, v_t first: the position sees itself. No autograd. On CUDA inputs the cache moves to
-    // the GPU at the first position and stays there (cuda/kv_step.h).
+    // the GPU at its first CUDA step, with what it holds, and stays there (cuda/kv_step.h).
     Tensor attend(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t);
     int64_t length() const { return len_; }    // positions absorbed so far
     int64_t slots() const { return k_.size(2); }  // ring size: what memory is proportional to
