@@ -3,8 +3,19 @@
 // after warm-up), prints a human table, or with --json one JSON object per line. Each gets the
 // full argv (argv[1] == "bench", argv[2] == its kind) and returns the process exit code.
 #pragma once
+#include <string>
+#include <vector>
 
 namespace splatlm {
+
+// "a,b,,c" → {"a", "b", "c"}: the --kinds lists.
+inline std::vector<std::string> split_commas(const std::string& text) {
+    std::vector<std::string> parts;
+    const std::string list = text + ",";
+    for (size_t a = 0, b; (b = list.find(',', a)) != std::string::npos; a = b + 1)
+        if (b > a) parts.push_back(list.substr(a, b - a));
+    return parts;
+}
 
 int bench_gemm(int argc, char** argv);
 int bench_train(int argc, char** argv);

@@ -70,9 +70,7 @@ int bench_generate(int argc, char** argv) {
                   "bench generate: sizes must be positive");
     std::vector<std::string> kinds;
     if (args.has("kinds")) {
-        std::string list = args.get("kinds", "") + ",";
-        for (size_t a = 0, b; (b = list.find(',', a)) != std::string::npos; a = b + 1)
-            if (b > a) kinds.push_back(list.substr(a, b - a));
+        kinds = split_commas(args.get("kinds", ""));
     } else {
         kinds = attention_kinds();
     }

@@ -121,10 +121,7 @@ int bench_serve(int argc, char** argv) {
                   "multiple of 4)");
     SPLATLM_CHECK(int64_t(turns) * (tokens + 5) <= context, "bench serve: ", turns, " turns of ", tokens + 5,
                   " tokens do not fit the context ", context, " (--context)");
-    std::vector<std::string> kinds;
-    std::string list = args.get("kinds", "softmax,splat") + ",";
-    for (size_t a = 0, b; (b = list.find(',', a)) != std::string::npos; a = b + 1)
-        if (b > a) kinds.push_back(list.substr(a, b - a));
+    const std::vector<std::string> kinds = split_commas(args.get("kinds", "softmax,splat"));
     std::vector<int> report_at;
     for (int t : {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000})
         if (t < turns) report_at.push_back(t);
