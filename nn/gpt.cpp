@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "tensor/error.h"
+#include "tensor/ops.h"
 
 namespace splatlm {
 
@@ -39,6 +40,17 @@ Tensor Block::forward(const Tensor& x, float p, Rng& rng) {
 
 Tensor Block::step(const Tensor& x_t, AttentionCache& cache) {
     Tensor h = x_t + attn_.step(ln1_.forward(x_t), cache);
+    return h + mlp_.forward(ln2_.forward(h));
+}
+
+Tensor Block::step_rows(const Tensor& x, const std::vector<AttentionCache*>& caches) {
+    const Tensor a = ln1_.forward(x);
+    Tensor mixed = Tensor::empty(x.shape(), x.device());
+    for (int64_t r = 0; r < int64_t(caches.size()); ++r) {
+        Tensor row = raw::slice(mixed, 0, r, r + 1);
+        raw::copy_into(row, attn_.step(raw::slice(a, 0, r, r + 1), *caches[r]));
+    }
+    Tensor h = x + mixed;
     return h + mlp_.forward(ln2_.forward(h));
 }
 
@@ -91,6 +103,27 @@ Tensor GPT::step(const std::vector<int32_t>& tokens, Cache& cache) {
     Tensor x = reshape(embed(Indices{{B, 1}, tokens}, cache.position), {B, config_.width});
     for (size_t i = 0; i < blocks_.size(); ++i) x = blocks_[i]->step(x, *cache.layers[i]);
     ++cache.position;
+    return matmul(ln_f_->forward(x), transpose(wte_.weight, 0, 1));
+}
+
+Tensor GPT::step_rows(const std::vector<int32_t>& tokens, const std::vector<Cache*>& caches) {
+    NoGradGuard no_grad;
+    const int64_t B = static_cast<int64_t>(tokens.size());
+    SPLATLM_CHECK(B > 0 && caches.size() == tokens.size(), "GPT: step_rows needs one cache per token, got ",
+                  caches.size(), " for ", B);
+    Indices positions{{B}, std::vector<int32_t>(B)};
+    for (int64_t r = 0; r < B; ++r) {
+        SPLATLM_CHECK(caches[r]->position < config_.context, "GPT: row ", r, "'s cache is full at the context length ",
+                      config_.context);
+        positions.ids[r] = static_cast<int32_t>(caches[r]->position);
+    }
+    Tensor x = wte_.forward(Indices{{B}, tokens}) + wpe_.forward(positions);  // [B, C]
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+        std::vector<AttentionCache*> layer;
+        for (Cache* c : caches) layer.push_back(c->layers[i].get());
+        x = blocks_[i]->step_rows(x, layer);
+    }
+    for (Cache* c : caches) ++c->position;
     return matmul(ln_f_->forward(x), transpose(wte_.weight, 0, 1));
 }
 

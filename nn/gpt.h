@@ -15,6 +15,8 @@ class Block : public Module {
     Block(const GPTConfig& config, int64_t layer, Rng& rng);
     Tensor forward(const Tensor& x, float dropout_p, Rng& dropout_rng);
     Tensor step(const Tensor& x_t, AttentionCache& cache);
+    // x: [B, C], row r with its own cache: norms and MLP on all rows at once, attention row by row.
+    Tensor step_rows(const Tensor& x, const std::vector<AttentionCache*>& caches);
     Attention& attention() { return attn_; }
     Tensor attention_input(const Tensor& x) const { return ln1_.forward(x); }  // what attn_ reads
 
@@ -41,6 +43,9 @@ class GPT : public Module {
     };
     Cache new_cache(int64_t batch) const;
     Tensor step(const std::vector<int32_t>& tokens, Cache& cache);
+    // Batched decoding of separate streams: tokens[r] fed through caches[r] (batch 1, each at its own
+    // position) in one pass; returns logits [B, vocab], row r as step({tokens[r]}, *caches[r]) gives.
+    Tensor step_rows(const std::vector<int32_t>& tokens, const std::vector<Cache*>& caches);
 
     // What block `layer`'s attention reads for ids [B, T]: the residual stream after the earlier
     // blocks, through that block's first LayerNorm, dropout off. For pictures and inspection.

@@ -4,6 +4,7 @@
 #include <optional>
 #include <random>
 
+#include "tensor/ops.h"
 #include "tensor/rng.h"
 
 namespace splatlm {
@@ -208,6 +209,30 @@ void Engine::retire(Running& r) {
     publish_session_gauges();
 }
 
+void Engine::feed_together(const std::vector<std::unique_ptr<Running>>& running) {
+    std::vector<int32_t> tokens;
+    std::vector<GPT::Cache*> caches;
+    std::vector<Decoder*> decoders;
+    for (const auto& r : running) {
+        Decoder& d = r->session->decoder();
+        if (r->job->cancelled || r->turn->done()) continue;
+        if (const std::optional<int32_t> token = d.next_to_feed()) {
+            tokens.push_back(*token);
+            caches.push_back(&d.cache());
+            decoders.push_back(&d);
+        }
+    }
+    if (tokens.size() < 2) return;  // one row: its own step is the same
+    try {
+        const Tensor logits = model_.step_rows(tokens, caches);
+        for (size_t i = 0; i < decoders.size(); ++i)
+            decoders[i]->fed(raw::slice(logits, 0, int64_t(i), int64_t(i) + 1).clone());
+        metrics_.count_batch(int64_t(tokens.size()));
+    } catch (const std::exception& e) {  // step_rows checks before it changes a cache: advance() goes on alone
+        std::fprintf(stderr, "splatlm serve: batched step failed: %s\n", e.what());
+    }
+}
+
 void Engine::loop() {
     std::vector<std::unique_ptr<Running>> running;
     while (true) {
@@ -223,6 +248,7 @@ void Engine::loop() {
             metrics_.set_gauge("splatlm_requests_running", double(running.size()));
             if (stopping_ && running.empty() && queue_.empty()) return;
         }
+        feed_together(running);
         for (auto& r : running) advance(*r);
     }
 }

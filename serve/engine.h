@@ -1,11 +1,11 @@
 // engine.h — the one thread that runs the model for the server. HTTP threads submit jobs and wait
 // on them; the engine admits each (finding its session), then makes one token of every running job
-// in turn, so concurrent requests share the model and none waits for another to finish. Text waits
+// per round, so concurrent requests share the model and none waits for another to finish. Text waits
 // in its job until the HTTP thread takes it: a slow or vanished client never stalls the engine (a
 // vanished one cancels its job). Sessions live here: at most max_sessions, the least recently used
 // evicted when a new one is opened, idle ones dropped after idle_seconds.
-// Batched decoding (one forward pass for the tokens of all running jobs) is not done: each job's
-// token is its own step. Test: ./bin/tests "[serve]"
+// Batched decoding: the replies that each need one more step share one forward pass per token
+// (GPT::step_rows), which gives every row bitwise what its own step would. Test: ./bin/tests "[serve]"
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -74,6 +74,9 @@ class Engine {
     struct Running;
     void loop();
     void admit(const std::shared_ptr<Job>& job, std::vector<std::unique_ptr<Running>>& running);  // mutex_ held
+    // One pass of the model for every running reply whose next step is a single token (GPT::step_rows;
+    // bitwise the steps each would take alone); prompts and cache rebuilds go through advance().
+    void feed_together(const std::vector<std::unique_ptr<Running>>& running);
     void advance(Running& r);  // one token; retires the job when its turn is over
     void retire(Running& r);   // mutex_ held
     void drop_idle_sessions();  // mutex_ held

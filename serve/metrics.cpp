@@ -28,6 +28,12 @@ void Metrics::observe_latency(double seconds) {
     latency_sum_ += seconds;
 }
 
+void Metrics::count_batch(int64_t rows) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++batched_steps_;
+    batched_rows_ += rows;
+}
+
 void Metrics::set_gauge(const std::string& name, double value) {
     std::lock_guard<std::mutex> lock(mutex_);
     gauges_[name] = value;
@@ -36,7 +42,7 @@ void Metrics::set_gauge(const std::string& name, double value) {
 std::string Metrics::render() const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::string out;
-    char line[256];
+    char line[1024];
     out += "# TYPE splatlm_requests_total counter\n";
     for (const auto& [key, n] : requests_) {
         std::snprintf(line, sizeof line, "splatlm_requests_total{path=\"%s\",code=\"%d\"} %lld\n", key.first.c_str(),
@@ -45,8 +51,11 @@ std::string Metrics::render() const {
     }
     std::snprintf(line, sizeof line,
                   "# TYPE splatlm_prompt_tokens_total counter\nsplatlm_prompt_tokens_total %lld\n"
-                  "# TYPE splatlm_generated_tokens_total counter\nsplatlm_generated_tokens_total %lld\n",
-                  (long long)prompt_tokens_, (long long)generated_tokens_);
+                  "# TYPE splatlm_generated_tokens_total counter\nsplatlm_generated_tokens_total %lld\n"
+                  "# TYPE splatlm_batched_steps_total counter\nsplatlm_batched_steps_total %lld\n"
+                  "# TYPE splatlm_batched_rows_total counter\nsplatlm_batched_rows_total %lld\n",
+                  (long long)prompt_tokens_, (long long)generated_tokens_, (long long)batched_steps_,
+                  (long long)batched_rows_);
     out += line;
     out += "# TYPE splatlm_completion_seconds histogram\n";
     for (size_t i = 0; i < latency_buckets().size(); ++i) {

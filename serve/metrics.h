@@ -1,5 +1,5 @@
 // metrics.h — what GET /metrics reports, in the Prometheus text format: requests by path and
-// status, prompt and generated tokens, a histogram of completion latency, and gauges (live
+// status, prompt and generated tokens, batched decoding steps and their rows, a histogram of completion latency, and gauges (live
 // sessions, their state bytes, requests in flight) that the server sets. Thread-safe.
 // Test: ./bin/tests "[serve]"
 #pragma once
@@ -17,6 +17,7 @@ class Metrics {
     void count_request(const std::string& path, int status);
     void count_tokens(int64_t prompt, int64_t generated);
     void observe_latency(double seconds);  // one finished completion
+    void count_batch(int64_t rows);        // one forward pass shared by `rows` replies
     void set_gauge(const std::string& name, double value);
     std::string render() const;
 
@@ -25,7 +26,7 @@ class Metrics {
   private:
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, int>, int64_t> requests_;
-    int64_t prompt_tokens_ = 0, generated_tokens_ = 0;
+    int64_t prompt_tokens_ = 0, generated_tokens_ = 0, batched_steps_ = 0, batched_rows_ = 0;
     std::vector<int64_t> bucket_counts_ = std::vector<int64_t>(latency_buckets().size(), 0);
     int64_t latency_count_ = 0;
     double latency_sum_ = 0;

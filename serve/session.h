@@ -45,6 +45,7 @@ class Session {
     void load(const std::string& path);  // any error leaves the session as it was
 
     int64_t tokens() const { return int64_t(decoder_.history().size()); }
+    Decoder& decoder() { return decoder_; }  // for batched steps across sessions (serve/engine.h)
     int64_t state_bytes() const;  // bytes of the cache's contents (what a saved session stores)
     int64_t generated_tokens() const { return generated_; }
     double generation_seconds() const { return seconds_; }

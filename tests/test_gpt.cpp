@@ -141,3 +141,34 @@ TEST_CASE("GPT config: splat_top must be in [0, splats] and on a splat kind", "[
     c.attention = "softmax";
     REQUIRE_THROWS_WITH(GPT(c, 1), Catch::Contains("splat_top"));
 }
+
+TEST_CASE("GPT step_rows: separate streams in one pass give bitwise each stream's own step logits", "[gpt][recurrent]") {
+    register_splat_attentions();
+    const std::string kind = GENERATE(ALL_KINDS);
+    INFO(kind);
+    GPTConfig config = with_kind({.vocab = 20, .context = 24, .layers = 2, .heads = 4, .width = 16, .window = 5}, kind);
+    GPT model(config, 7);
+    spread_parameters(model.parameters(), 30);
+    Indices ids = random_ids(3, 24, 20, 8);
+    // Three streams at different positions: stream r has read 2·r + 1 tokens before the batched steps.
+    std::vector<GPT::Cache> alone, batched;
+    for (int64_t r = 0; r < 3; ++r) {
+        alone.push_back(model.new_cache(1));
+        batched.push_back(model.new_cache(1));
+        for (int64_t t = 0; t < 2 * r + 1; ++t) {
+            model.step({ids.ids[r * 24 + t]}, alone[r]);
+            model.step({ids.ids[r * 24 + t]}, batched[r]);
+        }
+    }
+    for (int64_t n = 0; n < 6; ++n) {
+        std::vector<int32_t> tokens;
+        std::vector<GPT::Cache*> caches;
+        for (int64_t r = 0; r < 3; ++r) tokens.push_back(ids.ids[r * 24 + 2 * r + 1 + n]), caches.push_back(&batched[r]);
+        Tensor rows = model.step_rows(tokens, caches);
+        for (int64_t r = 0; r < 3; ++r) {
+            Tensor one = model.step({tokens[r]}, alone[r]);
+            require_close(raw::select(rows, 0, r), raw::select(one, 0, 0), 0, 0);
+        }
+    }
+    REQUIRE_THROWS_WITH(model.step_rows({1, 2}, {&batched[0]}), Catch::Contains("one cache per token"));
+}

@@ -1,6 +1,6 @@
 // `splatlm serve` over real HTTP on loopback (127.0.0.1 only, a free port): completions, streaming,
-// sessions (kept, evicted, expired), every class of bad request, concurrency with a client that
-// never reads, metrics, a timed-out reply, graceful shutdown in-process and on SIGTERM.
+// sessions (kept, evicted, expired), every class of bad request, concurrency (batched or not, each
+// reply as alone) with a client that never reads, metrics, a timed-out reply, graceful shutdown in-process and on SIGTERM.
 // Run: ./bin/tests "[serve]"
 #include <arpa/inet.h>
 #include <httplib.h>
@@ -232,7 +232,8 @@ TEST_CASE("serve: every bad request is a 4xx with a JSON error naming the proble
     auto metrics = live.client().Get("/metrics");
     REQUIRE_THAT(metrics->body, Contains("splatlm_requests_total{path=\"/v1/completions\",code=\"400\"} 16") &&
                                     Contains("splatlm_requests_total{path=\"/v1/completions\",code=\"413\"} 2") &&
-                                    Contains("splatlm_completion_seconds_count 1"));
+                                    Contains("splatlm_completion_seconds_count 1") &&
+                                    Contains("\nsplatlm_batched_rows_total ") && Contains("\nsplatlm_live_sessions 0\n"));
 }
 
 TEST_CASE("serve: concurrent streams all finish while one client vanishes and one never reads", "[serve][http]") {
@@ -251,9 +252,15 @@ TEST_CASE("serve: concurrent streams all finish while one client vanishes and on
             if (res && res->status == 200) got[i] = parse_events(res->body);
         });
     for (std::thread& t : clients) t.join();
-    for (const Events& e : got) {
-        REQUIRE(e.done);
-        REQUIRE(e.finish == "length");
+    // Whether or not their tokens shared forward passes (batched decoding), each reply is the one it
+    // would be alone.
+    for (int i = 0; i < 8; ++i) {
+        REQUIRE(got[i].done);
+        REQUIRE(got[i].finish == "length");
+        Session alone(live.model, *live.tokenizer, ServerOptions{}.defaults);
+        alone.reseed(1);
+        const std::string prompt = "client " + std::to_string(i);
+        REQUIRE(got[i].text == utf8::sanitize(alone.reply(prompt, {.max_tokens = 40, .stop = {}}, {}).text));
     }
     ::close(stuck);
 }

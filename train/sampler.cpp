@@ -62,6 +62,17 @@ void Decoder::feed_next() {
     logits_ = model_->step({history_[fed_++]}, cache_);
 }
 
+std::optional<int32_t> Decoder::next_to_feed() const {
+    if (fed_ + 1 != history_.size() || cache_.position >= model_->config().context) return std::nullopt;
+    return history_[fed_];
+}
+
+void Decoder::fed(const Tensor& logits) {
+    SPLATLM_CHECK(fed_ + 1 == history_.size(), "decoder: fed() with ", history_.size() - fed_, " tokens pending, not 1");
+    logits_ = logits;
+    ++fed_;
+}
+
 int32_t Decoder::sample(const SampleOptions& options, Rng& rng) {
     const Tensor& next_logits = logits();
     const std::vector<float> host = next_logits.to_vector();  // the model may run on the GPU

@@ -4,6 +4,7 @@
 // greedy. Decoder holds one stream's generation state; generate_text and serve/'s sessions use it.
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "nn/gpt.h"
@@ -41,6 +42,13 @@ class Decoder {
     void clear();  // forget everything: a fresh cache, no history
 
     const std::vector<int32_t>& history() const { return history_; }
+
+    // For a caller that steps many decoders in one pass (GPT::step_rows, serve/engine.h): the one
+    // pushed token a plain step can take now (none when zero or several are pending or the cache is
+    // full), the cache it goes through, and fed() to hand back that step's logits [1, vocab].
+    std::optional<int32_t> next_to_feed() const;
+    GPT::Cache& cache() { return cache_; }
+    void fed(const Tensor& logits);
 
     // Everything above, to store a stream and continue it bitwise later (serve/session.h).
     struct Snapshot {
