@@ -48,6 +48,8 @@ LoadResult run_load(int port, int clients, int per_client, int64_t tokens) {
         threads.emplace_back([&, c] {
             httplib::Client client("127.0.0.1", port);
             client.set_read_timeout(120);
+            client.set_keep_alive(true);  // one connection per client, as a real client library keeps
+            client.set_tcp_nodelay(true);
             for (int m = 0; m < per_client; ++m) {
                 const auto t0 = std::chrono::steady_clock::now();
                 auto res = client.Post("/v1/completions", body, "application/json");
@@ -57,6 +59,10 @@ LoadResult run_load(int port, int clients, int per_client, int64_t tokens) {
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
                 ++each[c].requests;
                 ok ? each[c].tokens += tokens : ++each[c].failures;
+                if (!ok)
+                    std::fprintf(stderr, "bench serve: a request failed: %s\n",
+                                 res ? ("status " + std::to_string(res->status) + ": " + res->body.substr(0, 200)).c_str()
+                                     : httplib::to_string(res.error()).c_str());
             }
         });
     for (std::thread& t : threads) t.join();
@@ -147,7 +153,7 @@ int bench_serve(int argc, char** argv) {
         std::thread serving([&] { server.run(); });
         for (int n : {1, clients}) {
             if (n == 1 && clients == 1) continue;
-            const LoadResult r = run_load(server.port(), n, n == 1 ? std::max(1, per_client / 2) : per_client, tokens);
+            const LoadResult r = run_load(server.port(), n, per_client, tokens);
             const double p50 = percentile(r.latencies_ms, 0.5), p99 = percentile(r.latencies_ms, 0.99);
             if (json)
                 std::printf("{\"bench\":\"serve_load\",\"kind\":\"%s\",\"clients\":%d,\"requests\":%lld,\"tokens\":%lld,"

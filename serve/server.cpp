@@ -192,6 +192,8 @@ Server::Server(GPT& model, const Tokenizer& tokenizer, const ServerOptions& opti
     http.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
     http.set_payload_max_length(size_t(options.max_body_bytes));
     http.set_keep_alive_timeout(2);
+    http.set_keep_alive_max_count(1000);
+    http.set_tcp_nodelay(true);  // each streamed event goes out at once, not after the peer's delayed ACK  // a client that keeps its connection need not reconnect every 5 requests
     http.set_read_timeout(10);
     http.set_write_timeout(10);
     impl_->routes();
