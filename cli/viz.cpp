@@ -1,6 +1,6 @@
 // viz.cpp — `splatlm viz`: draw what a splat model's splats do with a text sample (PNG files):
-// the three splat pictures, the hierarchy of the layer's splats, the run's dashboard and, with
-// --compare-ckpt, the implied attention next to a softmax model's. A checkpoint without splat
+// with --compare-ckpt first the implied attention next to a softmax model's, then the splat
+// pictures, the hierarchy (L > 1), the decay half-lives (splat_decay) and the run's dashboard. A checkpoint without splat
 // attention is an error (the pictures are all about splats), and a text longer than the context
 // is truncated to its first `context` tokens with a note.
 #include <algorithm>
@@ -73,19 +73,26 @@ int cmd_viz(int argc, char** argv) {
                   loaded.config.model.attention);
     const std::string out = args.get("out", "");
     std::filesystem::create_directories(out);
+    const int64_t layer = args.get_int("layer", 0);
+    std::vector<std::string> paths;  // the comparison first: the picture a newcomer should see first
+    if (args.has("compare-ckpt")) paths.push_back(draw_comparison(loaded, args.get("compare-ckpt", ""), text, layer, out));
     const viz::SplatPictureFiles files = viz::write_splat_pictures(
-        *loaded.model, viz::TextCodec::of(*loaded.tokenizer), text, args.get_int("layer", 0), out);
+        *loaded.model, viz::TextCodec::of(*loaded.tokenizer), text, layer, out);
     if (files.tokens_used < files.tokens_given)
         std::printf("note: the text has %lld tokens; drew the first %lld (the context length)\n",
                     (long long)files.tokens_given, (long long)files.tokens_used);
-    std::vector<std::string> paths = files.paths;
-    const int64_t layer = args.get_int("layer", 0);
+    paths.insert(paths.end(), files.paths.begin(), files.paths.end());
     const std::string where = "layer " + std::to_string(layer);
-    if (args.has("compare-ckpt")) paths.push_back(draw_comparison(loaded, args.get("compare-ckpt", ""), text, layer, out));
     const viz::SplatHierarchy hierarchy =
         viz::read_hierarchy(loaded.model->block(layer).attention(), loaded.config.model.splat_levels);
-    paths.push_back(out + "/splat_hierarchy.png");
-    viz::draw_hierarchy(hierarchy, "Splat hierarchy, " + where).save_png(paths.back());
+    if (hierarchy.levels > 1) {  // one level has no hierarchy to draw
+        paths.push_back(out + "/splat_hierarchy.png");
+        viz::draw_hierarchy(hierarchy, "Splat hierarchy, " + where).save_png(paths.back());
+    }
+    if (!hierarchy.log_decay.empty()) {
+        paths.push_back(out + "/splat_decay.png");
+        viz::draw_decay_strip(hierarchy, loaded.config.model.context, "Splat memory, " + where).save_png(paths.back());
+    }
     const DashboardInput dash{loaded.model.get(), loaded.tokenizer.get(), &loaded.config, loaded.step, ckpt, text, layer};
     paths.push_back(write_dashboard(dash, out + "/dashboard.png"));
     for (const std::string& path : paths) std::printf("%s\n", path.c_str());

@@ -166,3 +166,41 @@ TEST_CASE("write_splat_pictures writes the three PNGs and truncates text to the 
     REQUIRE(field.paths.size() == 1);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("inspect_splats: the pictures' weights times V are the op's own output, every option on", "[viz][top]") {
+    register_splat_attentions();
+    GPTConfig c;
+    c.vocab = CharTokenizer::kVocabSize, c.context = 24, c.layers = 1, c.heads = 2, c.width = 16;
+    c.attention = "splat", c.splats = 6, c.splat_levels = 2, c.splat_top = 3, c.splat_decay = true, c.splat_gate = true;
+    GPT model(c, 7);
+    {
+        NoGradGuard no_grad;
+        Rng rng(11);
+        for (Tensor p : model.parameters()) rng.normal(p.data(), p.numel(), 0.f, 0.4f);
+    }
+    const SplatSample s = inspect_text(model, "In the beginning God");
+    for (const SplatHead& h : s.heads) {
+        const int64_t T = h.tokens, D = h.dim, K = h.splats;
+        REQUIRE((h.top == 3 && h.gated && int64_t(h.log_decay.size()) == K));
+        double largest = 0;
+        for (int64_t t = 0; t < T; ++t) {
+            for (int64_t d = 0; d < D; ++d) {
+                double implied = 0;
+                for (int64_t u = 0; u <= t; ++u) implied += double(h.weights[t * T + u]) * h.v[u * D + d];
+                REQUIRE(implied == Approx(h.y[t * D + d]).margin(2e-5));
+                largest = std::max(largest, std::abs(implied));
+            }
+            // Each token writes to exactly its top 3 splats, shares summing to 1; it reads from at most 3.
+            int writes = 0, reads = 0;
+            double share = 0;
+            for (int64_t j = 0; j < K; ++j) {
+                writes += h.send[t * K + j] > 0, reads += h.read[t * K + j] > 0;
+                share += h.send[t * K + j];
+            }
+            REQUIRE(writes == 3);
+            REQUIRE(reads <= 3);
+            REQUIRE(share == Approx(1.0));
+        }
+        REQUIRE(largest > 0.05);  // not a comparison of zeros
+    }
+}

@@ -48,6 +48,7 @@ SplatPictureFiles write_splat_pictures(GPT& model, const TextCodec& codec, const
     save(draw_splat_affinities(sample, "Token-splat affinities, " + where + prefix), "splat_affinity.png");
     save(draw_effective_attention(sample, "Attention implied by the splats, " + where + prefix),
          "splat_attention.png");
+    if (sample.heads[0].top > 0) save(draw_routing(sample, "Top-p routing, " + where), "splat_routing.png");
     return files;
 }
 

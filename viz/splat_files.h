@@ -7,6 +7,7 @@
 //   splat_field.png           the splat field of every head (viz/splat_pictures.h)
 //   splat_affinity.png        tokens × splats send / receive heatmaps   (unless field_only)
 //   splat_attention.png       the implied token-to-token weights       (unless field_only)
+//   splat_routing.png         which splats the tokens route to         (unless field_only; top-p layers only)
 // Throws splatlm::Error for a model without splat attention, a layer out of range or an empty text.
 #pragma once
 #include <string>

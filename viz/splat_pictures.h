@@ -43,11 +43,14 @@ struct FieldView {
     Plane plane;
     double lo_u = 0, hi_u = 0, lo_v = 0, hi_v = 0;
     bool fixed_plane = false;  // the plane was given (frames), not the head's own PCA: the caption says so
+    bool splat_plane = false;  // the plane is the PCA plane of the splat centres (fit_splat_view)
 };
 // The head's own view: its PCA plane (or `plane` when given) and the box around its keys, queries
 // and splat centres on that plane (then fixed_plane is set). widen() grows a view's box to hold another's (same plane).
 FieldView fit_field_view(const SplatHead& head, const Plane* plane = nullptr);
 void widen(FieldView& view, const FieldView& more);
+// The plane that separates the head's splats: the PCA plane of its centres, boxed around everything.
+FieldView fit_splat_view(const SplatHead& head);
 
 // One head's splat-field panel (labels: one per token, or empty for none). With `view`, that plane
 // and box are drawn instead of the head's own (frames of a run keep one view, so the axes hold still).
@@ -58,6 +61,9 @@ Canvas draw_splat_field(const SplatSample& sample, const std::string& title,
                         const std::vector<FieldView>* views = nullptr);
 Canvas draw_splat_affinities(const SplatSample& sample, const std::string& title);
 Canvas draw_effective_attention(const SplatSample& sample, const std::string& title);
+// Top-p routing (heads with top > 0): per head, the share of the sample's tokens that write to and
+// that read from each splat.
+Canvas draw_routing(const SplatSample& sample, const std::string& title);
 // Side by side, one row per head: the splat model's implied weights (left) and a softmax model's
 // actual weights (right) on the same tokens. Heads one model lacks get a note. Throws when the
 // samples' tokens differ.
