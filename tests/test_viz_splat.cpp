@@ -203,4 +203,10 @@ TEST_CASE("inspect_splats: the pictures' weights times V are the op's own output
         }
         REQUIRE(largest > 0.05);  // not a comparison of zeros
     }
+    // The routing picture exists for top-p layers; the heatmaps take the write shares.
+    const Canvas routing = draw_routing(s, "routing");
+    require_good_picture(routing, draw_routing(inspect_text(model, "In the beginning God"), "routing"), routing.width(),
+                         routing.height());
+    require_good_png(draw_splat_affinities(s, "affinities"));
+    require_good_png(draw_splat_field(s, "field"));
 }

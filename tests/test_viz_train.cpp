@@ -16,6 +16,7 @@
 #include "viz/splat_files.h"
 #include "viz/splat_hierarchy.h"
 #include "tests/viz_helpers.h"
+#include "viz/style.h"
 
 using namespace splatlm;
 using namespace splatlm::test;
@@ -297,6 +298,10 @@ TEST_CASE("hierarchy: reads levels, level weights and decay by name and draws th
         REQUIRE(h.log_decay.size() == 24);
         const viz::Canvas c = viz::draw_hierarchy(h, "hierarchy");
         require_good_picture(c, viz::draw_hierarchy(viz::read_hierarchy(m, 3), "hierarchy"), c.width(), c.height());
+        const viz::Canvas strip = viz::draw_decay_strip(h, 64, "memory");
+        require_good_picture(strip, viz::draw_decay_strip(h, 64, "memory"), strip.width(), strip.height());
+        REQUIRE(count_color(strip, viz::style::kNote) > 20);  // the context line and its label
+        REQUIRE_THROWS_AS(viz::draw_decay_strip(viz::read_hierarchy(FakeHierarchy(2, 12, 3, false), 3), 64, "m"), Error);
     }
     SECTION("one level, one splat, a real splat layer") {
         const FakeHierarchy m(1, 1, 1, false);
