@@ -13,6 +13,7 @@
 #include "tensor/error.h"
 #include "train/curves.h"
 #include "train/dashboard.h"
+#include "viz/contact_sheet.h"
 #include "viz/splat_files.h"
 #include "viz/splat_hierarchy.h"
 #include "tests/viz_helpers.h"
@@ -183,6 +184,22 @@ TEST_CASE("splat frames: numbered for ffmpeg, one size, fixed plane; the splats 
     // A second writer (a resumed run) continues the numbering.
     viz::SplatFrames resumed(dir, "hello splats");
     REQUIRE(resumed.write(*model, codec, 30) == dir + "/00003.png");
+    // The contact sheet holds all three frames, shrunk to fit 1600 pixels: 4 columns of 3 frames → one row.
+    const std::vector<std::string> files = viz::frame_files(dir);
+    REQUIRE(files.size() == 3);
+    const int frame_w = int(be32(a, 16)), frame_h = int(be32(a, 20)), factor = (3 * frame_w + 1599) / 1600;
+    const viz::Canvas sheet = viz::contact_sheet(files);
+    REQUIRE(sheet.width() >= 3 * (frame_w / factor));
+    REQUIRE(sheet.width() < 3 * (frame_w / factor) + 64);
+    REQUIRE(sheet.height() >= frame_h / factor);
+    REQUIRE(sheet.height() < frame_h / factor + 64);
+    REQUIRE(brightness_variance(sheet) > 100.0);
+    const std::vector<std::string> written = viz::assemble_frames(dir, dir);
+    REQUIRE(!written.empty());
+    REQUIRE(written[0] == dir + "/splat_frames.png");
+    for (const std::string& path : written) REQUIRE(std::filesystem::file_size(path) > 1000);  // the MP4 too, with ffmpeg
+    REQUIRE(viz::assemble_frames(temp_dir("no_frames"), dir).empty());
+    REQUIRE_THROWS_AS(viz::contact_sheet({dir + "/99999.png"}), Error);
     // A model without splats has no frames.
     REQUIRE_THROWS_AS(viz::SplatFrames(temp_dir("frames_softmax")).write(*tiny_model(3, "softmax"), codec, 1), Error);
     std::filesystem::remove_all(dir);
