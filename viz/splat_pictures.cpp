@@ -116,9 +116,22 @@ void draw_plane_ticks(Canvas& out, int x0, int y0, double lo_u, double hi_u, dou
 }  // namespace
 
 FieldView fit_splat_view(const SplatHead& head) {
-    const Plane plane = principal_plane(head.centres, size_t(head.splats), size_t(head.dim));
-    FieldView view = fit_field_view(head, &plane);
-    view.fixed_plane = false, view.splat_plane = true;
+    const int64_t T = head.tokens, D = head.dim, K = head.splats;
+    FieldView view;
+    view.plane = principal_plane(head.centres, size_t(K), size_t(D));
+    view.splat_plane = true;
+    // The box holds the centres with their scales and the keys, not the queries: a query far from
+    // every splat would shrink the splats to a dot (the caption counts the queries left outside).
+    double u = 0, v = 0;
+    view.plane.project(row(head.centres, 0, D), u, v);
+    view.lo_u = view.hi_u = u, view.lo_v = view.hi_v = v;
+    auto include = [&](std::span<const float> x, double margin) {
+        view.plane.project(x, u, v);
+        view.lo_u = std::min(view.lo_u, u - margin), view.hi_u = std::max(view.hi_u, u + margin);
+        view.lo_v = std::min(view.lo_v, v - margin), view.hi_v = std::max(view.hi_v, v + margin);
+    };
+    for (int64_t j = 0; j < K; ++j) include(row(head.centres, j, D), std::exp(double(head.log_scale[j])));
+    for (int64_t t = 0; t < T; ++t) include(row(head.k, t, D), 0.0);
     return view;
 }
 
@@ -163,14 +176,16 @@ Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::strin
             f = log_sum_exp(terms);
             field_max = std::max(field_max, f), field_min = std::min(field_min, f);
         }
-    // Drawn only where it varies: a field within a factor 2 of its maximum everywhere says nothing.
+    // Drawn only where it varies: a field within a factor 2 of its maximum everywhere says nothing;
+    // and only above an eighth of its maximum.
     const bool density_varies = std::isfinite(field_max) && field_max - field_min > std::log(2.0);
     Canvas canvas(kFieldPx, kFieldPx);  // the plot area alone, so scale circles stop at its edge
     if (density_varies)
         for (int y = 0; y < kFieldPx; ++y)
             for (int x = 0; x < kFieldPx; ++x) {
-                const double t = std::exp(field[size_t(y) * kFieldPx + x] - field_max);
-                if (t >= 0.02) canvas.fill_rect(x, y, 1, 1, map_color(Colormap::diverging, 0.5 - 0.45 * t));  // white → blue
+                // Eight bands (each an eighth of the maximum), so equal colours read as contours.
+                const double t = std::ceil(8.0 * std::exp(field[size_t(y) * kFieldPx + x] - field_max)) / 8.0;
+                if (t > 0.125) canvas.fill_rect(x, y, 1, 1, map_color(Colormap::diverging, 0.5 - 0.45 * t));  // white → blue
             }
 
     // Which token writes the largest share into each splat (head.send): a line to that key.
@@ -214,28 +229,36 @@ Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::strin
 
     std::vector<float> tokens(head.k);
     tokens.insert(tokens.end(), head.q.begin(), head.q.end());
-    char caption[112];
-    if (view.splat_plane)
-        std::snprintf(caption, sizeof caption, "plane = PC1, PC2 of the splat centres: %.0f%% of their variance",
+    char plane_line[96];
+    std::vector<std::string> caption;
+    if (view.splat_plane) {
+        int64_t outside = 0;
+        for (int64_t t = 0; t < T; ++t) {
+            const double x = to_x(qu[t]), y = to_y(qv[t]);
+            outside += x < 0 || y < 0 || x >= kFieldPx || y >= kFieldPx;
+        }
+        std::snprintf(plane_line, sizeof plane_line, "plane = PC1, PC2 of the splat centres: %.0f%% of their variance",
                       variance_share(plane, head.centres, D));
-    else
-        std::snprintf(caption, sizeof caption,
+        caption = {plane_line, std::to_string(outside) + " of " + std::to_string(T) +
+                                   " queries lie outside this view (far from the splats)"};
+    } else {
+        std::snprintf(plane_line, sizeof plane_line,
                       view.fixed_plane ? "plane fixed at the first frame: %.0f%% of keys+queries' variance"
                                        : "plane = PC1, PC2 of keys+queries: %.0f%% of their variance",
                       variance_share(plane, tokens, D));
+        caption = {plane_line};
+    }
+    caption.push_back("dots = keys, rings = queries; dark = early, light = late");
+    caption.push_back("x = splat centre, circle = its scale s; red line: to the key");
+    caption.push_back(density_varies ? "writing most into it (j:char); blue = write density"
+                                     : "writing most into it (j:char); write density flat: not drawn");
     constexpr int kLeft = 40, kBottom = 18;  // room for the plane-coordinate ticks
-    Canvas out(kLeft + kFieldPx + style::kPad, kFieldPx + kBottom + 4 * kLineHeight + style::kPad);
+    Canvas out(kLeft + kFieldPx + style::kPad, kFieldPx + kBottom + 5 * kLineHeight + style::kPad);
     out.draw_canvas(canvas, kLeft, 0);
     out.stroke_rect(kLeft, 0, kFieldPx, kFieldPx, 1, style::kAxis);
     draw_plane_ticks(out, kLeft, 0, mid_u - span / 2, mid_u + span / 2, mid_v - span / 2, mid_v + span / 2);
-    int y = kFieldPx + kBottom + style::kPad / 2;
-    draw_text(out, 2, y, caption, style::kText);
-    draw_text(out, 2, y + kLineHeight, "dots = keys, rings = queries; dark = early, light = late", style::kText);
-    draw_text(out, 2, y + 2 * kLineHeight, "x = splat centre, circle = its scale s; red line: to the key", style::kText);
-    draw_text(out, 2, y + 3 * kLineHeight,
-              density_varies ? "writing most into it (j:char); blue = write density"
-                             : "writing most into it (j:char); write density flat: not drawn",
-              style::kText);
+    for (size_t i = 0; i < caption.size(); ++i)
+        draw_text(out, 2, kFieldPx + kBottom + style::kPad / 2 + int(i) * kLineHeight, caption[i], style::kText);
     return out;
 }
 
