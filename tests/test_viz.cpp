@@ -329,6 +329,10 @@ TEST_CASE("text at and beyond the border is clipped exactly", "[viz]") {
 // ---- ticks ----------------------------------------------------------------------------------------
 
 TEST_CASE("axes get nice ticks and short labels", "[viz]") {
+    REQUIRE(percentile({5, 1, 3, 2, 4}, 50, 0) == 3);  // nearest rank
+    REQUIRE(percentile({5, 1, 3, 2, 4}, 100, 0) == 5);
+    REQUIRE(percentile({5, 1, 3, 2, 4}, 1, 0) == 1);
+    REQUIRE(percentile({}, 99, -1) == -1);
     REQUIRE(nice_step(10, 5) == 2);
     REQUIRE(nice_step(0.857, 6) == Approx(0.2));
     REQUIRE(nice_step(7e-5, 7) == Approx(1e-5));

@@ -164,6 +164,17 @@ TEST_CASE("write_splat_pictures writes the three PNGs and truncates text to the 
     }
     const SplatPictureFiles field = write_splat_pictures(model, char_codec(), "ab", 0, dir.string(), true);
     REQUIRE(field.paths.size() == 1);
+    // A top-p model adds the routing picture; heads = 1 keeps one head, so a smaller field.
+    auto routed = tiny_model(3, "splat", 2);
+    const SplatPictureFiles top = write_splat_pictures(*routed, char_codec(), "abcab", 0, dir.string(), false, 1);
+    REQUIRE(top.paths.back() == (dir / "splat_routing.png").string());
+    SplatSample both = inspect_text(*routed, "abcab");
+    SplatSample one = both;
+    keep_heads(one, 1);
+    REQUIRE(one.heads.size() == 1);
+    REQUIRE(draw_splat_field(one, "f").height() < draw_splat_field(both, "f").height());
+    keep_heads(both, 0);  // 0: all heads
+    REQUIRE(both.heads.size() == 2);
     std::filesystem::remove_all(dir);
 }
 

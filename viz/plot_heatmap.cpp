@@ -36,15 +36,12 @@ bool masked(const HeatmapOptions& opt, std::size_t row, std::size_t col) {
     return opt.lower_triangular && col > row;
 }
 
-// The p-th percentile (0 < p <= 100) of the finite unmasked values, nearest rank.
-double percentile(std::span<const float> values, std::size_t cols, const HeatmapOptions& opt, double p) {
+// The p-th percentile of the finite unmasked values (1 when there are none).
+double data_percentile(std::span<const float> values, std::size_t cols, const HeatmapOptions& opt, double p) {
     std::vector<double> kept;
     for (std::size_t k = 0; k < values.size(); ++k)
         if (std::isfinite(values[k]) && !masked(opt, k / cols, k % cols)) kept.push_back(values[k]);
-    if (kept.empty()) return 1.0;
-    const std::size_t rank = std::min(kept.size() - 1, std::size_t(std::ceil(p / 100.0 * double(kept.size()))) - 1);
-    std::nth_element(kept.begin(), kept.begin() + std::ptrdiff_t(rank), kept.end());
-    return kept[rank];
+    return percentile(std::move(kept), p, 1.0);
 }
 
 // The value range the colours span: data extremes unless fixed, symmetric for diverging maps,
@@ -60,7 +57,7 @@ void value_range(std::span<const float> values, std::size_t cols, const HeatmapO
         any = true;
     }
     if (!any) lo = 0, hi = 1;
-    if (opt.top_percentile && !opt.vmax) hi = percentile(values, cols, opt, *opt.top_percentile);
+    if (opt.top_percentile && !opt.vmax) hi = data_percentile(values, cols, opt, *opt.top_percentile);
     if (opt.colormap == Colormap::diverging && !opt.vmin && !opt.vmax) {
         const double m = std::max(std::abs(lo), std::abs(hi));
         lo = -m, hi = m;

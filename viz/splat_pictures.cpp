@@ -364,13 +364,11 @@ std::vector<float> heatmap_prefix(const std::vector<float>& weights, int64_t tok
 // The top of the colour scale for token-to-token weights: their 99th percentile below row 0 (whose
 // lone w[0,0] = 1 would flatten the rest), over every matrix given.
 double attention_top(const std::vector<const std::vector<float>*>& matrices, int64_t T) {
-    std::vector<float> later;
+    std::vector<double> later;
     for (const auto* w : matrices)
         for (int64_t t = 1; t < T; ++t) later.insert(later.end(), w->begin() + t * T, w->begin() + t * T + t + 1);
-    if (later.empty()) return 1.0;
-    const size_t rank = std::min(later.size() - 1, size_t(std::ceil(0.99 * double(later.size()))) - 1);
-    std::nth_element(later.begin(), later.begin() + std::ptrdiff_t(rank), later.end());
-    return later[rank] > 0 ? later[rank] : 1.0;
+    const double top = percentile(std::move(later), 99, 1.0);
+    return top > 0 ? top : 1.0;
 }
 
 // One heatmap of token-to-token weights (a kMaxHeatmapTokens prefix), log colours over 3 decades below `top`.
