@@ -24,6 +24,7 @@
 #include "train/sampler.h"
 #include "train/utf8.h"
 #include "splat/splat_stats.h"
+#include "viz/contact_sheet.h"
 #include "viz/splat_files.h"
 
 namespace splatlm {
@@ -241,6 +242,9 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         std::fflush(stdout);
     }
     std::printf("loss curves: %s\n", draw_loss_curves(run.dir).c_str());
+    if (frames)  // the frames as one contact sheet (and an MP4 when ffmpeg is installed)
+        for (const std::string& path : viz::assemble_frames(run.dir + "/frames", run.dir))
+            std::printf("frames: %s\n", path.c_str());
     HostModel final_model = on_host(*run.model, c);
     const int64_t layer = viz::first_splat_layer(*final_model);
     if (layer >= 0)  // `make run` draws its splats
