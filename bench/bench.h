@@ -10,5 +10,6 @@ int bench_gemm(int argc, char** argv);
 int bench_train(int argc, char** argv);
 int bench_attention(int argc, char** argv);
 int bench_generate(int argc, char** argv);
+int bench_allreduce(int argc, char** argv);
 
 }  // namespace splatlm

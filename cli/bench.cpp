@@ -20,6 +20,7 @@ int cmd_bench(int argc, char** argv) {
         {"train", "tokens/s of a full training step (with PyTorch beside it: --compare)", bench_train},
         {"attention", "fwd and fwd+bwd time and peak memory of each attention op against n", bench_attention},
         {"generate", "time to generate one token with one attention layer against the context position", bench_generate},
+        {"allreduce", "dist/'s gradient all-reduce: bytes vs time under mpirun -np N (checked bitwise first)", bench_allreduce},
     };
     if (argc < 3 || !std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h")) {
         std::printf("usage: splatlm bench KIND [options]   (splatlm bench KIND --help)\n\nkinds:\n");

@@ -36,14 +36,15 @@ const std::map<std::string, std::set<std::string>>& allowed() {
     static const std::map<std::string, std::set<std::string>> table = {
         {"cuda", {"cuda", "tensor"}},
         {"tensor", {"tensor", "cuda"}},
+        {"dist", {"dist", "tensor", "cuda"}},
         {"autograd", {"autograd", "tensor", "cuda"}},
         {"nn", {"nn", "autograd", "tensor", "cuda"}},
         {"splat", {"splat", "nn", "autograd", "tensor", "cuda"}},
         {"viz", {"viz", "splat", "nn", "autograd", "tensor", "cuda"}},
-        {"train", {"train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
-        {"bench", {"bench", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
-        {"cli", {"cli", "bench", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
-        {"tests", {"tests", "cli", "bench", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
+        {"train", {"train", "viz", "splat", "nn", "autograd", "tensor", "cuda", "dist"}},
+        {"bench", {"bench", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda", "dist"}},
+        {"cli", {"cli", "bench", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda", "dist"}},
+        {"tests", {"tests", "cli", "bench", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda", "dist"}},
     };
     return table;
 }

@@ -13,6 +13,7 @@
 #include "splat/register.h"
 #include "tensor/file_io.h"
 #include "tests/helpers.h"
+#include "tests/shell.h"
 #include "train/checkpoint.h"
 #include "train/json.h"
 #include "train/safetensors.h"
@@ -69,19 +70,6 @@ std::vector<std::string> training_lines(const std::string& dir) {
     return lines;
 }
 
-struct CliResult {
-    int code;
-    std::string output;
-};
-CliResult run_cli(const std::string& args) {
-    std::string cmd = "./bin/splatlm " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-    int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 }  // namespace
 

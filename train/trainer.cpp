@@ -17,6 +17,7 @@
 #include "train/batch.h"
 #include "train/checkpoint.h"
 #include "train/curves.h"
+#include "train/data_parallel.h"
 #include "train/dashboard.h"
 #include "train/dataset.h"
 #include "train/evaluate.h"
@@ -48,6 +49,7 @@ std::string clock_text(double seconds) {
 // Everything one run holds; the loop below reads like the algorithm.
 struct Run {
     TrainConfig config;
+    std::unique_ptr<dist::Communicator> comm;  // the ranks sharing each batch (one unless --dist)
     std::string dir;
     std::unique_ptr<Tokenizer> tokenizer;
     std::unique_ptr<Dataset> data;
@@ -61,6 +63,7 @@ struct Run {
 Run set_up(const TrainConfig& requested, const std::string& resume_dir) {
     Run run;
     run.config = requested;
+    run.comm = connect_ranks(requested);
     const Device device = parse_device(run.config.device);
     if (device == Device::CUDA) cuda::require_gpu("train --device cuda");
     run.dir = resume_dir.empty() ? requested.out : resume_dir;
@@ -70,7 +73,7 @@ Run set_up(const TrainConfig& requested, const std::string& resume_dir) {
                       " already holds a checkpoint: continue it with --resume ", run.dir, " or choose another --out");
         const auto t0 = Clock::now();
         run.tokenizer = make_tokenizer(run.config.tokenizer, corpus.train, static_cast<int>(run.config.bpe_vocab));
-        if (run.config.tokenizer == "bpe")
+        if (run.config.tokenizer == "bpe" && run.comm->is_root())
             std::printf("trained a %d-token BPE in %.1f s\n", run.tokenizer->vocab_size(), seconds_since(t0));
         run.config.model.vocab = run.tokenizer->vocab_size();
         run.model = std::make_unique<GPT>(run.config.model, run.config.seed);
@@ -151,8 +154,8 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
     Run run = set_up(requested, resume_dir);
     const TrainConfig& c = run.config;
     ensure_directory(run.dir);
-    MetricsLog metrics(run.dir + "/metrics.jsonl", resume_dir.empty() ? -1 : run.progress.step);
-    print_header(run);
+    MetricsLog metrics(run.dir + "/metrics.jsonl", resume_dir.empty() ? -1 : run.progress.step);  // rank 0 writes
+    if (run.comm->is_root()) print_header(run);
     run.model->set_training(true);
 
     const int64_t T = c.model.context, tokens_per_step = c.batch * T;
@@ -173,11 +176,11 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
     for (int64_t& step = run.progress.step; step < last;) {
         const auto step_start = Clock::now();
         const float lr = learning_rate(step, c.warmup, c.steps, float(c.lr), float(c.min_lr));
-        Batch batch = make_batch(run.data->sample_batch(Split::train, int(c.batch), int(T), run.progress.data_rng),
-                                 c.batch, T);
+        Batch batch = rank_batch(run.data->sample_batch(Split::train, int(c.batch), int(T), run.progress.data_rng),
+                                 c.batch, T, *run.comm);
         run.flat->zero_grad();
         Tensor loss = run.model->loss(batch.inputs, batch.targets);
-        const float loss_value = loss.item();  // the LM loss: what "loss" reports, with or without regulariser
+        const float loss_value = run.comm->mean(loss.item());  // the LM loss: what "loss" reports, with or without regulariser
         Tensor objective = loss;
         float diversity = NAN;
         if (c.splat_diversity > 0) {  // + weight·R, R = splat-centre overlap (splat/diversity.h)
@@ -188,6 +191,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         double grad_norm = NAN;
         if (std::isfinite(loss_value)) {
             backward(objective);
+            average_gradients(*run.flat, *run.comm, c.dist_bucket_mb);
             grad_norm = clip_grad_norm(*run.flat, c.grad_clip);
         }
         if (!std::isfinite(loss_value) || !std::isfinite(grad_norm)) {
@@ -204,6 +208,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         const double step_seconds = seconds_since(step_start);  // evaluation and I/O not counted
         interval_seconds += step_seconds;
         ++interval_steps;
+        if (!run.comm->is_root()) continue;  // rank 0 alone logs, evaluates, samples, draws and checkpoints
 
         Json::Object line{{"step", step}, {"tokens", step * tokens_per_step}, {"loss", loss_value}, {"lr", lr},
                           {"tokens_per_s", tokens_per_step / step_seconds}, {"grad_norm", grad_norm}};
@@ -241,6 +246,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         }
         std::fflush(stdout);
     }
+    if (!run.comm->is_root()) return 0;
     std::printf("loss curves: %s\n", draw_loss_curves(run.dir).c_str());
     if (frames)  // the frames as one contact sheet (and an MP4 when ffmpeg is installed)
         for (const std::string& path : viz::assemble_frames(run.dir + "/frames", run.dir))
