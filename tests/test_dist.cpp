@@ -14,7 +14,9 @@
 #include "dist/communicator.h"
 #include "tensor/file_io.h"
 #include "tests/helpers.h"
+#include "splat/register.h"
 #include "tests/shell.h"
+#include "train/checkpoint.h"
 #include "train/json.h"
 
 using namespace splatlm;
@@ -147,4 +149,31 @@ TEST_CASE("dist: bad input is one line and a non-zero exit before any work", "[d
     REQUIRE(r.code != 0);
     REQUIRE(r.output.find("--batch 5 does not divide over 2 ranks") != std::string::npos);
     REQUIRE(!fs::exists(dir + "/e"));
+}
+
+TEST_CASE("dist: a killed or hung rank stops the job within the timeout; the last checkpoint stays good", "[dist][mpi][faults]") {
+    if (!mpi_here()) return;
+    for (const std::string signal : {"KILL", "STOP"}) {
+        const std::string dir = temp_dir("fault-" + signal), run = dir + "/run";
+        const std::string train = "./bin/splatlm " + tiny_run(run) +
+                                  " --steps 100000 --checkpoint_every 5 --log_every 1000 --dist mpi --dist_timeout 3";
+        // Rank 1 trains in the background and, once the first checkpoint is on disk, gets the signal.
+        const std::string rank_script = "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then " + train + " & p=$!; echo $p > " +
+                                        dir + "/pid; while [ ! -f " + run + "/model.safetensors ]; do sleep 0.05; done; " +
+                                        "sleep 0.3; kill -" + signal + " $p; wait $p; else exec " + train + "; fi";
+        const CliResult r = run_shell(mpirun(2) + "sh -c '" + rank_script + "'");
+        std::system(("kill -9 $(cat " + dir + "/pid) 2>/dev/null").c_str());  // in case mpirun left it
+        INFO(signal << "\n" << r.output);
+        REQUIRE(r.code != 0);
+        REQUIRE(r.code != 124);  // stopped by the job itself, not by the test's timeout
+        if (signal == "STOP") REQUIRE(r.output.find("another rank died or hangs; stopping all ranks") != std::string::npos);
+        // The checkpoint loads and one process continues it.
+        register_splat_attentions();  // load_model builds the splat model
+        const int64_t step = load_model(run).step;
+        REQUIRE(step >= 5);
+        const CliResult resumed = run_cli("train --resume " + run + " --stop-at " + std::to_string(step + 2));
+        INFO(resumed.output);
+        REQUIRE(resumed.code == 0);
+        REQUIRE(losses(run).size() >= size_t(step + 2));
+    }
 }
