@@ -11,5 +11,6 @@ int bench_train(int argc, char** argv);
 int bench_attention(int argc, char** argv);
 int bench_generate(int argc, char** argv);
 int bench_allreduce(int argc, char** argv);
+int bench_dist_step(int argc, char** argv);
 
 }  // namespace splatlm

@@ -103,7 +103,7 @@ class Mpi final : public Communicator {
                              rank_, size_, timeout_s_, what);
                 MPI_Abort(MPI_COMM_WORLD, 1);
             }
-            if (polls > 1000) std::this_thread::sleep_for(std::chrono::microseconds(50));  // spin briefly, then let the cores work
+            if (polls > 1000) std::this_thread::yield();  // spin briefly, then let other runnable work have the core
         }
     }
 
