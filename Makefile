@@ -123,6 +123,9 @@ LIB       := $(BUILD)/libsplatlm.a
 FLAGS_STAMP := $(BUILD)/flags.stamp
 FLAGS_NOW   := $(CXX) $(CXXFLAGS) $(LDFLAGS) $(LDLIBS) $(HAVE_CUDA)
 $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP)))
+# Switching MPI on or off only swaps dist/'s objects: the library is re-archived, nothing recompiled.
+DIST_STAMP := $(BUILD)/dist.stamp
+$(shell echo '$(HAVE_MPI) $(HAVE_NCCL)' | cmp -s - $(DIST_STAMP) || echo '$(HAVE_MPI) $(HAVE_NCCL)' > $(DIST_STAMP))
 
 .PHONY: all test check-layers bench bench-gpu run clean config deps-lib deps-test
 all: config
@@ -150,10 +153,10 @@ $(BUILD)/%.o: %.cu $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
 
-$(LIB): $(LIB_OBJS) $(CUDA_OBJS)
+$(LIB): $(LIB_OBJS) $(CUDA_OBJS) $(DIST_STAMP)
 	@mkdir -p $(dir $@)
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(filter %.o,$^)
 
 $(BIN)/splatlm: $(APP_OBJS) $(LIB)
 	@mkdir -p $(BIN)

@@ -3,8 +3,16 @@
 // after warm-up), prints a human table, or with --json one JSON object per line. Each gets the
 // full argv (argv[1] == "bench", argv[2] == its kind) and returns the process exit code.
 #pragma once
+#include <algorithm>
+#include <vector>
 
 namespace splatlm {
+
+// The median of repeated timings (the upper one of an even count).
+inline double median_of(std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+}
 
 int bench_gemm(int argc, char** argv);
 int bench_train(int argc, char** argv);

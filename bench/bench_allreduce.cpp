@@ -58,8 +58,7 @@ double median_seconds(dist::Communicator& comm, std::vector<float>& data, int re
         comm.all_reduce_sum(data.data(), int64_t(data.size()));
         if (r >= 2) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
-    std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-    return times[times.size() / 2];
+    return median_of(times);
 }
 
 std::vector<int64_t> parse_sizes(const std::string& text) {
