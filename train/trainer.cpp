@@ -154,8 +154,11 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
     Run run = set_up(requested, resume_dir);
     const TrainConfig& c = run.config;
     ensure_directory(run.dir);
-    MetricsLog metrics(run.dir + "/metrics.jsonl", resume_dir.empty() ? -1 : run.progress.step);  // rank 0 writes
-    if (run.comm->is_root()) print_header(run);
+    std::optional<MetricsLog> metrics;  // rank 0 alone opens (on resume: trims) and writes it
+    if (run.comm->is_root()) {
+        metrics.emplace(run.dir + "/metrics.jsonl", resume_dir.empty() ? -1 : run.progress.step);
+        print_header(run);
+    }
     run.model->set_training(true);
 
     const int64_t T = c.model.context, tokens_per_step = c.batch * T;
@@ -213,7 +216,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         Json::Object line{{"step", step}, {"tokens", step * tokens_per_step}, {"loss", loss_value}, {"lr", lr},
                           {"tokens_per_s", tokens_per_step / step_seconds}, {"grad_norm", grad_norm}};
         if (c.splat_diversity > 0) line.emplace_back("splat_diversity", diversity);
-        metrics.write(line);
+        metrics->write(line);
         if (step % c.log_every == 0 || step == c.steps) {
             const double elapsed = seconds_since(start), eta = elapsed / double(step - first_step) * (c.steps - step);
             char extra[48] = "";
@@ -228,7 +231,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             EvalResult e = evaluate(*run.model, *run.data, c.batch, c.eval_batches);
             Json::Object record{{"step", step}, {"val_loss", e.loss}, {"val_bpb", e.bpb}};
             add_splat_stats(record, *on_host(*run.model, c), *run.data, c);
-            metrics.write(record);
+            metrics->write(record);
             std::printf("  eval @ %lld: val_loss %.4f | val_bpb %.4f (%lld windows)\n", (long long)step, e.loss, e.bpb,
                         (long long)e.windows);
         }
@@ -236,7 +239,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             SampleOptions so{.tokens = c.sample_tokens, .temperature = 0.8f, .top_k = 0, .top_p = 0.95f,
                              .seed = c.seed + uint64_t(step)};
             std::string sample = generate_text(*run.model, *run.tokenizer, "", so);
-            metrics.write(Json::Object{{"step", step}, {"sample", utf8::sanitize(sample)}});
+            metrics->write(Json::Object{{"step", step}, {"sample", utf8::sanitize(sample)}});
             std::printf("  sample @ %lld:\n%s\n  ---\n", (long long)step, sample.c_str());
         }
         if (frames && step % c.viz_every == 0) frames->write(*on_host(*run.model, c), codec, step);
