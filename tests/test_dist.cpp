@@ -58,9 +58,10 @@ bool mpi_here() {
     return true;
 }
 
-// `mpirun -np N` as these tests need it: more ranks than cores, one thread each, bounded in time.
+// `mpirun -np N` as these tests need it: more ranks than cores, one thread each, bounded in time,
+// and no cross-memory-attach copies (containers without ptrace rights refuse them).
 std::string mpirun(int ranks) {
-    return "timeout 120 mpirun --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 " +
+    return "timeout 120 mpirun --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 --mca btl_vader_single_copy_mechanism none " +
            std::string(::geteuid() == 0 ? "--allow-run-as-root " : "") + "-np " + std::to_string(ranks) + " ";
 }
 
