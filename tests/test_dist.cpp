@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <numeric>
 #include <sstream>
 
 #include "cuda/runtime.h"
@@ -17,6 +18,8 @@
 #include "splat/register.h"
 #include "tests/shell.h"
 #include "train/checkpoint.h"
+#include "nn/gpt.h"
+#include "train/data_parallel.h"
 #include "train/json.h"
 
 using namespace splatlm;
@@ -76,7 +79,56 @@ std::vector<double> losses(const std::string& dir) {
     return out;
 }
 
+// A stand-in for rank `rank` of `ranks` whose all-reduce acts as if every other rank held the same
+// buffer (so the sum is ranks × the values) and records the bucket sizes it was given.
+struct FakeRanks final : dist::Communicator {
+    int rank_, ranks_;
+    std::vector<int64_t> buckets;
+    FakeRanks(int rank, int ranks) : rank_(rank), ranks_(ranks) {}
+    int rank() const override { return rank_; }
+    int size() const override { return ranks_; }
+    std::string kind() const override { return "fake"; }
+    void all_reduce_sum(float* data, int64_t count) override {
+        buckets.push_back(count);
+        for (int64_t i = 0; i < count; ++i) data[i] *= float(ranks_);
+    }
+    void broadcast(void*, int64_t, int) override {}
+    void barrier() override {}
+};
+
 }  // namespace
+
+TEST_CASE("dist: rank r trains on rows r·B/N … of the global batch", "[dist]") {
+    const int64_t B = 6, T = 3;
+    std::vector<int32_t> windows(size_t(B * (T + 1)));
+    for (size_t i = 0; i < windows.size(); ++i) windows[i] = int32_t(100 + i);
+    for (int rank = 0; rank < 3; ++rank) {
+        const Batch shard = rank_batch(windows, B, T, FakeRanks(rank, 3));
+        REQUIRE(shard.inputs.shape == Shape{2, T});
+        // Row j of the shard is global row 2·rank + j: inputs its first T tokens, targets the next T.
+        for (int64_t j = 0; j < 2; ++j)
+            for (int64_t t = 0; t < T; ++t) {
+                const int32_t first = windows[size_t((2 * rank + j) * (T + 1) + t)];
+                REQUIRE(shard.inputs.ids[size_t(j * T + t)] == first);
+                REQUIRE(shard.targets.ids[size_t(j * T + t)] == first + 1);
+            }
+    }
+}
+
+TEST_CASE("dist: the gradient buffer is averaged bucket by bucket, every element once", "[dist]") {
+    GPT model(GPTConfig{.vocab = 11, .context = 8, .layers = 1, .heads = 2, .width = 8}, 3);
+    FlatParameters flat(model);
+    for (int64_t i = 0; i < flat.size(); ++i) flat.grads()[i] = 0.25f * float(i % 13) - 1.f;
+    const std::vector<float> before(flat.grads(), flat.grads() + flat.size());
+    FakeRanks ranks(1, 4);
+    const double bucket_mb = 100 * 4.0 / (1 << 20);  // 100 floats per bucket
+    average_gradients(flat, ranks, bucket_mb);
+    REQUIRE(ranks.buckets.size() == size_t((flat.size() + 99) / 100));
+    for (size_t b = 0; b + 1 < ranks.buckets.size(); ++b) REQUIRE(ranks.buckets[b] == 100);
+    REQUIRE(std::accumulate(ranks.buckets.begin(), ranks.buckets.end(), int64_t(0)) == flat.size());
+    // Four equal buffers summed and divided by four: each element back where it was, exactly.
+    REQUIRE(std::vector<float>(flat.grads(), flat.grads() + flat.size()) == before);
+}
 
 TEST_CASE("dist: one process is the identity; unknown kinds and mpi outside mpirun are refused", "[dist]") {
     std::unique_ptr<dist::Communicator> one = dist::connect("none", 10);
