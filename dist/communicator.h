@@ -18,7 +18,16 @@
 #include <memory>
 #include <string>
 
+#include "tensor/error.h"
+
 namespace splatlm::dist {
+
+// Bad input that every rank finds alike after connecting (a batch that does not divide): each rank
+// throws it and exits non-zero, and rank 0 alone prints it, so the line appears once, not N times.
+struct EveryRankError : Error {
+    int rank;
+    EveryRankError(const std::string& what, int rank) : Error(what), rank(rank) {}
+};
 
 class Communicator {
   public:

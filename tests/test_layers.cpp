@@ -4,12 +4,13 @@
 // Allowed dependencies (folder → folders it may include from):
 //   cuda     → cuda, tensor
 //   tensor   → tensor, cuda
+//   dist     → dist, tensor, cuda
 //   autograd → autograd, tensor, cuda
 //   nn       → nn, autograd, tensor, cuda
 //   splat    → splat, nn, autograd, tensor, cuda
 //   viz      → viz, splat, nn, autograd, tensor, cuda
-//   train    → train, viz, splat, nn, autograd, tensor, cuda
-//   bench    → bench, train, viz, splat, nn, autograd, tensor, cuda
+//   train    → train, viz, splat, nn, autograd, tensor, cuda, dist
+//   bench    → bench, train, viz, splat, nn, autograd, tensor, cuda, dist
 //   cli      → everything but tests
 //   tests    → anything
 // A top-level folder holding source files that is not in this table fails the test: a new

@@ -12,8 +12,11 @@ std::unique_ptr<dist::Communicator> connect_ranks(const TrainConfig& c) {
                   "--dist mpi all-reduces host buffers: train with --device cpu, or use --dist nccl for GPUs");
     SPLATLM_CHECK(c.dist != "nccl" || c.device == "cuda", "--dist nccl all-reduces GPU buffers: it needs --device cuda");
     std::unique_ptr<dist::Communicator> comm = dist::connect(c.dist, c.dist_timeout);
-    SPLATLM_CHECK(c.batch % comm->size() == 0, "--batch ", c.batch, " does not divide over ", comm->size(),
-                  " ranks: the global batch is split into equal shards (choose a multiple of ", comm->size(), ")");
+    if (c.batch % comm->size() != 0)
+        throw dist::EveryRankError("--batch " + std::to_string(c.batch) + " does not divide over " +
+                                       std::to_string(comm->size()) + " ranks: the global batch is split into equal shards (choose a multiple of " +
+                                       std::to_string(comm->size()) + ")",
+                                   comm->rank());
     return comm;
 }
 
