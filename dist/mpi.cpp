@@ -93,8 +93,9 @@ class Mpi final : public Communicator {
 
     // Polls until the requests complete; past the deadline the job stops (a rank died or hangs).
     void wait(MPI_Request* requests, int count, const char* what) {
-        const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s_);
-        for (int polls = 0;; ++polls) {
+        const Clock::time_point start = Clock::now();
+        const auto deadline = start + std::chrono::duration<double>(timeout_s_);
+        for (;;) {
             int done = 0;
             check(MPI_Testall(count, requests, &done, MPI_STATUSES_IGNORE), what);
             if (done) return;
@@ -103,7 +104,12 @@ class Mpi final : public Communicator {
                              rank_, size_, timeout_s_, what);
                 MPI_Abort(MPI_COMM_WORLD, 1);
             }
-            if (polls > 1000) std::this_thread::yield();  // spin briefly, then let other runnable work have the core
+            // Yield for the first 2 ms (an all-reduce's usual wait), then sleep: a rank waiting out
+            // rank 0's evaluation should not burn a core that rank 0 could use.
+            if (Clock::now() - start < std::chrono::milliseconds(2))
+                std::this_thread::yield();
+            else
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
         }
     }
 
