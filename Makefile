@@ -1,7 +1,7 @@
 # splatlm build.  `make` builds lib + CLI, `make test` runs the Catch2 suite,
 # `make bench` runs the benchmarks, `make run` is the main job, `make check-layers` checks the
 # include graph against the layers.
-# Knobs: NO_OMP=1 (no OpenMP), CUDA=0 (skip nvcc), DEBUG=1 (-O0 -g), SANITIZE=1 (ASan+UBSan).
+# Knobs: NO_OMP=1 (no OpenMP), CUDA=0 (skip nvcc), MPI=0 (skip MPI), DEBUG=1 (-O0 -g), SANITIZE=1 (ASan+UBSan).
 
 # Build in parallel on every core unless told otherwise (make -jN still wins).
 ifeq ($(MAKELEVEL)$(filter -j%,$(MAKEFLAGS)),0)
@@ -59,6 +59,30 @@ else
   CUDA_LINE := ✗ CUDA (CUDA=0 or no nvcc): CPU-only build; CUDA entry points report that they are absent
 endif
 
+# ---- MPI (dist/: data-parallel training under mpirun) --------------------------
+# Open MPI from Debian; installed here when we are root (as catch2 is), else the ✗ line says how.
+# Only dist/mpi.cpp and dist/nccl.cpp see its headers; the programs link its libraries.
+ifeq ($(MAKELEVEL)$(filter 0,$(MPI))$(shell command -v mpicxx >/dev/null || echo missing),0missing)
+  $(shell if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then (apt-get install -y -qq openmpi-bin libopenmpi-dev \
+     || (apt-get update -qq && apt-get install -y -qq openmpi-bin libopenmpi-dev)) >&2; fi)
+endif
+HAVE_MPI := $(if $(filter 0,$(MPI)),no,$(shell command -v mpicxx >/dev/null && echo yes || echo no))
+ifeq ($(HAVE_MPI),yes)
+  MPI_CFLAGS := $(shell mpicxx --showme:compile) -DOMPI_SKIP_MPICXX=1  # the C API only
+  MPI_LIBS   := $(filter-out -lmpi_cxx,$(shell mpicxx --showme:link))
+  MPI_LINE   := ✓ MPI ($(shell command -v mpicxx)): splatlm train --dist mpi under mpirun
+else
+  MPI_LINE   := ✗ MPI (MPI=0 or no mpicxx: sudo apt-get install openmpi-bin libopenmpi-dev): --dist mpi reports that it is absent
+endif
+# NCCL (in the CUDA toolkit) needs MPI too: MPI launches the ranks and hands out the NCCL id.
+HAVE_NCCL := $(if $(and $(filter yes,$(HAVE_CUDA)),$(filter yes,$(HAVE_MPI)),$(wildcard $(CUDA_HOME)/include/nccl.h)),yes,no)
+ifeq ($(HAVE_NCCL),yes)
+  MPI_LIBS  += -lnccl
+  NCCL_LINE := ✓ NCCL ($(CUDA_HOME)): splatlm train --dist nccl --device cuda
+else
+  NCCL_LINE := ✗ NCCL (needs nvcc, nccl.h and MPI): --dist nccl reports that it is absent
+endif
+
 # ---- third-party headers from Debian packages ---------------------------------
 # catch2 (tests) and libstb-dev (PNG output). Installed when we can, else we say how.
 define need_pkg
@@ -76,7 +100,7 @@ HTTP_LIBS := -lcpp-httplib
 # The library holds the layers from tensor/ up to train/, viz/ and serve/. The program bin/splatlm adds
 # cli/ (main and one file per subcommand) and bench/ (the benchmarks `splatlm bench` runs) on
 # top; they are not in the library, so nothing in it can call them.
-LIB_DIRS  := tensor autograd nn splat train viz serve
+LIB_DIRS  := tensor autograd nn splat train viz dist serve
 APP_SRCS  := $(wildcard cli/*.cpp bench/*.cpp)
 APP_OBJS  := $(APP_SRCS:%.cpp=$(BUILD)/%.o)
 # *.cu (cuda/, and splat/ for the splat op's own kernels) go through nvcc when CUDA is built;
@@ -89,6 +113,11 @@ LIB_SRCS  += $(filter-out $(CUDA_STUBS),$(wildcard cuda/*.cpp))
 ifeq ($(HAVE_CUDA),no)
   LIB_SRCS += $(CUDA_STUBS)
 endif
+# dist/mpi.cpp and dist/nccl.cpp, or their stand-ins that say the library is absent.
+DIST_OPTIONAL := dist/mpi.cpp dist/mpi_stub.cpp dist/nccl.cpp dist/nccl_stub.cpp
+LIB_SRCS  := $(filter-out $(DIST_OPTIONAL),$(LIB_SRCS))
+LIB_SRCS  += $(if $(filter yes,$(HAVE_MPI)),dist/mpi.cpp,dist/mpi_stub.cpp)
+LIB_SRCS  += $(if $(filter yes,$(HAVE_NCCL)),dist/nccl.cpp,dist/nccl_stub.cpp)
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
 TEST_SRCS := $(wildcard tests/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
@@ -98,6 +127,9 @@ LIB       := $(BUILD)/libsplatlm.a
 FLAGS_STAMP := $(BUILD)/flags.stamp
 FLAGS_NOW   := $(CXX) $(CXXFLAGS) $(LDFLAGS) $(LDLIBS) $(HAVE_CUDA)
 $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP)))
+# Switching MPI on or off only swaps dist/'s objects: the library is re-archived, nothing recompiled.
+DIST_STAMP := $(BUILD)/dist.stamp
+$(shell echo '$(HAVE_MPI) $(HAVE_NCCL)' | cmp -s - $(DIST_STAMP) || echo '$(HAVE_MPI) $(HAVE_NCCL)' > $(DIST_STAMP))
 
 .PHONY: all test check-layers bench bench-gpu run clean config deps-lib deps-test
 all: config
@@ -107,6 +139,8 @@ all: config
 config:
 	@echo "$(OMP_LINE)"
 	@echo "$(CUDA_LINE)"
+	@echo "$(MPI_LINE)"
+	@echo "$(NCCL_LINE)"
 
 deps-lib:
 	$(call need_pkg,/usr/include/stb/stb_image_write.h,libstb-dev)
@@ -119,22 +153,24 @@ $(BUILD)/%.o: %.cpp $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(STB_FLAGS) $(if $(filter serve/% tests/test_serve_http.cpp bench/bench_serve.cpp,$<),$(HTTP_FLAGS)) -c $< -o $@
 
+$(BUILD)/dist/mpi.o $(BUILD)/dist/nccl.o: CXXFLAGS += $(MPI_CFLAGS)
+
 $(BUILD)/%.o: %.cu $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
 
-$(LIB): $(LIB_OBJS) $(CUDA_OBJS)
+$(LIB): $(LIB_OBJS) $(CUDA_OBJS) $(DIST_STAMP)
 	@mkdir -p $(dir $@)
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(filter %.o,$^)
 
 $(BIN)/splatlm: $(APP_OBJS) $(LIB)
 	@mkdir -p $(BIN)
-	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(HTTP_LIBS) $(LDLIBS)
+	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(HTTP_LIBS) $(LDLIBS) $(MPI_LIBS)
 
 $(BIN)/tests: $(TEST_OBJS) $(LIB)
 	@mkdir -p $(BIN)
-	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(HTTP_LIBS) $(LDLIBS) -lutil
+	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(HTTP_LIBS) $(LDLIBS) $(MPI_LIBS) -lutil
 
 # Tests: the whole Catch2 suite; pass extra Catch2 arguments with TEST_ARGS="...".
 test: config

@@ -3,6 +3,7 @@
 // after warm-up), prints a human table, or with --json one JSON object per line. Each gets the
 // full argv (argv[1] == "bench", argv[2] == its kind) and returns the process exit code.
 #pragma once
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,18 @@ inline std::vector<std::string> split_commas(const std::string& text) {
     return parts;
 }
 
+// The median of repeated timings (the upper one of an even count).
+inline double median_of(std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+}
+
 int bench_gemm(int argc, char** argv);
 int bench_train(int argc, char** argv);
 int bench_attention(int argc, char** argv);
 int bench_generate(int argc, char** argv);
 int bench_serve(int argc, char** argv);
+int bench_allreduce(int argc, char** argv);
+int bench_dist_step(int argc, char** argv);
 
 }  // namespace splatlm

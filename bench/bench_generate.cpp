@@ -21,11 +21,6 @@ namespace splatlm {
 
 namespace {
 
-double median_of(std::vector<double> v) {
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    return v[v.size() / 2];
-}
-
 // Steps every position up to the largest reported one and times `repeats` steps at each position.
 std::vector<double> step_times(Attention& attn, int64_t width, const std::vector<int64_t>& positions, int repeats) {
     Rng rng(5);

@@ -21,6 +21,8 @@ int cmd_bench(int argc, char** argv) {
         {"attention", "fwd and fwd+bwd time and peak memory of each attention op against n", bench_attention},
         {"generate", "time to generate one token with one attention layer against the context position", bench_generate},
         {"serve", "loopback load test of splatlm serve: requests/s, tokens/s, latency, session memory", bench_serve},
+        {"allreduce", "dist/'s gradient all-reduce: bytes vs time under mpirun -np N (checked bitwise first)", bench_allreduce},
+        {"dist-step", "one data-parallel step under mpirun -np N: compute, idle, all-reduce, optimizer per rank", bench_dist_step},
     };
     if (argc < 3 || !std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h")) {
         std::printf("usage: splatlm bench KIND [options]   (splatlm bench KIND --help)\n\nkinds:\n");

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "dist/communicator.h"
 #include "splat/register.h"
 #include "tensor/storage.h"
 
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
         if (std::strcmp(argv[1], c.name) != 0) continue;
         try {
             return c.run(argc, argv);
+        } catch (const dist::EveryRankError& e) {  // the same line from every rank: rank 0 says it
+            if (e.rank == 0) std::fprintf(stderr, "splatlm %s: error: %s\n", c.name, e.what());
+            return 1;
         } catch (const std::exception& e) {
             std::fprintf(stderr, "splatlm %s: error: %s\n", c.name, e.what());
             return 1;

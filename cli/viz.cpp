@@ -1,6 +1,6 @@
 // viz.cpp — `splatlm viz`: draw what a splat model's splats do with a text sample (PNG files):
-// the three splat pictures, the hierarchy of the layer's splats, the run's dashboard and, with
-// --compare-ckpt, the implied attention next to a softmax model's. A checkpoint without splat
+// with --compare-ckpt first the implied attention next to a softmax model's, then the splat
+// pictures, the hierarchy (L > 1), the decay half-lives (splat_decay) and the run's dashboard. A checkpoint without splat
 // attention is an error (the pictures are all about splats), and a text longer than the context
 // is truncated to its first `context` tokens with a note.
 #include <algorithm>
@@ -21,7 +21,7 @@ namespace {
 
 // attention_compare.png: the splat model's implied attention beside the softmax model's.
 std::string draw_comparison(LoadedModel& splat, const std::string& dir, const std::string& text, int64_t layer,
-                            const std::string& out) {
+                            int64_t heads, const std::string& out) {
     SPLATLM_CHECK(std::filesystem::exists(dir + "/model.safetensors"), "viz: no checkpoint at ", dir,
                   " (expected ", dir, "/model.safetensors)");
     LoadedModel softmax = load_model(dir);
@@ -34,12 +34,14 @@ std::string draw_comparison(LoadedModel& splat, const std::string& dir, const st
     SPLATLM_CHECK(layer < softmax.config.model.layers, "viz: the softmax model has only ",
                   softmax.config.model.layers, " layers; layer ", layer, " cannot be compared");
     const int64_t context = std::min(splat.config.model.context, softmax.config.model.context);
-    const viz::SplatSample s = viz::inspect_text(*splat.model, viz::TextCodec::of(*splat.tokenizer), text, layer);
+    viz::SplatSample s = viz::inspect_text(*splat.model, viz::TextCodec::of(*splat.tokenizer), text, layer);
+    viz::keep_heads(s, heads);
     std::vector<int32_t> ids = splat.tokenizer->encode(text);
     ids.resize(size_t(std::min<int64_t>(int64_t(ids.size()), context)));
     SPLATLM_CHECK(int64_t(ids.size()) == int64_t(s.labels.size()), "viz: the softmax model's context (", context,
                   ") is shorter than the splat model's; give a text of at most ", context, " tokens");
-    const viz::AttentionSample a = viz::inspect_softmax(*softmax.model, ids, s.labels, layer);
+    viz::AttentionSample a = viz::inspect_softmax(*softmax.model, ids, s.labels, layer);
+    if (heads > 0 && heads < int64_t(a.heads.size())) a.heads.resize(size_t(heads));
     const std::string path = out + "/attention_compare.png";
     viz::draw_attention_comparison(s, a, "Layer " + std::to_string(layer) + ": splat (left) vs softmax (right), " +
                                              std::to_string(ids.size()) + " tokens").save_png(path);
@@ -54,6 +56,7 @@ int cmd_viz(int argc, char** argv) {
                {"text", true, "text sample to run (default: a fixed Genesis sentence)"},
                {"text-file", true, "read the text sample from this file instead"},
                {"layer", true, "layer to draw (default 0)"},
+               {"heads", true, "draw only the first N heads (default: all)"},
                {"compare-ckpt", true, "also draw the implied attention next to this softmax model's (same tokenizer)"},
                {"out", true, "directory for the PNG files (created if missing)"}},
               argc, argv, 2);
@@ -73,19 +76,27 @@ int cmd_viz(int argc, char** argv) {
                   loaded.config.model.attention);
     const std::string out = args.get("out", "");
     std::filesystem::create_directories(out);
+    const int64_t layer = args.get_int("layer", 0), heads = args.get_int("heads", 0);
+    SPLATLM_CHECK(heads >= 0, "viz: --heads must be >= 1 (or 0 for all), got ", heads);
+    std::vector<std::string> paths;  // the comparison first: the picture a newcomer should see first
+    if (args.has("compare-ckpt")) paths.push_back(draw_comparison(loaded, args.get("compare-ckpt", ""), text, layer, heads, out));
     const viz::SplatPictureFiles files = viz::write_splat_pictures(
-        *loaded.model, viz::TextCodec::of(*loaded.tokenizer), text, args.get_int("layer", 0), out);
+        *loaded.model, viz::TextCodec::of(*loaded.tokenizer), text, layer, out, false, heads);
     if (files.tokens_used < files.tokens_given)
         std::printf("note: the text has %lld tokens; drew the first %lld (the context length)\n",
                     (long long)files.tokens_given, (long long)files.tokens_used);
-    std::vector<std::string> paths = files.paths;
-    const int64_t layer = args.get_int("layer", 0);
+    paths.insert(paths.end(), files.paths.begin(), files.paths.end());
     const std::string where = "layer " + std::to_string(layer);
-    if (args.has("compare-ckpt")) paths.push_back(draw_comparison(loaded, args.get("compare-ckpt", ""), text, layer, out));
     const viz::SplatHierarchy hierarchy =
         viz::read_hierarchy(loaded.model->block(layer).attention(), loaded.config.model.splat_levels);
-    paths.push_back(out + "/splat_hierarchy.png");
-    viz::draw_hierarchy(hierarchy, "Splat hierarchy, " + where).save_png(paths.back());
+    if (hierarchy.levels > 1) {  // one level has no hierarchy to draw
+        paths.push_back(out + "/splat_hierarchy.png");
+        viz::draw_hierarchy(hierarchy, "Splat hierarchy, " + where).save_png(paths.back());
+    }
+    if (!hierarchy.log_decay.empty()) {
+        paths.push_back(out + "/splat_decay.png");
+        viz::draw_decay_strip(hierarchy, loaded.config.model.context, "Splat memory, " + where).save_png(paths.back());
+    }
     const DashboardInput dash{loaded.model.get(), loaded.tokenizer.get(), &loaded.config, loaded.step, ckpt, text, layer};
     paths.push_back(write_dashboard(dash, out + "/dashboard.png"));
     for (const std::string& path : paths) std::printf("%s\n", path.c_str());

@@ -1,6 +1,7 @@
 // splat_cpu.cpp — the splat op's CPU passes, forward then backward (splat_cpu.h lists them). Each pass
-// is one parallel loop over fixed-size (batch, head, range or block) tasks running a kernel of
-// splat_kernels.h. Math and derivation: docs/SPLAT.md; tests: ./bin/tests "[splat]".
+// is one loop over fixed-size (batch, head, range or block) tasks running a kernel of splat_kernels.h,
+// its tasks shared by the threads of one parallel region per call. Math and derivation: docs/SPLAT.md;
+// tests: ./bin/tests "[splat]".
 #include "splat/splat_cpu.h"
 
 #include <algorithm>

@@ -78,6 +78,12 @@ bool splat_picked(const double* l, int64_t K, int64_t top, int64_t j);
 Tensor splat_read_weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
                                     const Tensor& log_amp, int64_t b, int64_t h, const SplatOptions& options = {});
 
+// Where each token's write goes, of one (batch b, head h) in float64: [T, K] with
+// share[t,j] = softmax over the splats t writes to of lk[t,j] (send_bias included), 0 for a splat
+// that top-p routing leaves out. Rows sum to 1. (Decay acts later, on how long the write counts.)
+Tensor splat_write_shares_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
+                                    const Tensor& log_amp, int64_t b, int64_t h, const SplatOptions& options = {});
+
 // The read-out weights π [B, H, T, K] of every token over the splats, with every option applied, as
 // the op computes them (its first two passes; no autograd; inputs on any device, result on the CPU).
 // Each row sums to 1/(1 + ε/Σ_j e^{ℓ_j − M}) ≤ 1, or to 0 for a routed token with nothing to read.

@@ -1,6 +1,7 @@
 // splat_reference.cpp — the splat op's float64 oracle, O(T²·K): every token-to-token weight w[t,u]
 // built straight from the definition (splat_op.h), then y_t = Σ_u w[t,u]·v_u. The tests compare the
 // fast CPU and GPU passes with it; the pictures read its weights.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -137,6 +138,26 @@ Tensor splat_read_weights_reference(const Tensor& q, const Tensor& k, const Tens
     Tensor out = Tensor::zeros({T, K});
     for (int64_t t = 0; t < T; ++t)
         for (int64_t j = 0; j < K; ++j) out.data()[t * K + j] = float(read[t][j]);
+    return out;
+}
+
+Tensor splat_write_shares_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
+                                    const Tensor& log_amp, int64_t b, int64_t h, const SplatOptions& opt) {
+    check_splat_inputs("splat_write_shares_reference", q, k, k, centres, log_scale, log_amp, opt, 4);
+    check_device("splat_write_shares_reference", k, Device::CPU);
+    const int64_t T = k.size(2), K = centres.size(1);
+    const auto lk = affinities_reference(k, centres, log_scale, log_amp, opt, b, h, true);
+    const auto writes = picked_reference(lk, opt.top);
+    Tensor out = Tensor::zeros({T, K});
+    for (int64_t t = 0; t < T; ++t) {
+        double m = -INFINITY, sum = 0;
+        for (int64_t j = 0; j < K; ++j)
+            if (writes[t][j]) m = std::max(m, lk[t][j]);
+        for (int64_t j = 0; j < K; ++j)
+            if (writes[t][j]) sum += std::exp(lk[t][j] - m);
+        for (int64_t j = 0; j < K; ++j)
+            if (writes[t][j]) out.data()[t * K + j] = float(std::exp(lk[t][j] - m) / sum);
+    }
     return out;
 }
 

@@ -4,13 +4,14 @@
 // Allowed dependencies (folder → folders it may include from):
 //   cuda     → cuda, tensor
 //   tensor   → tensor, cuda
+//   dist     → dist, tensor, cuda
 //   autograd → autograd, tensor, cuda
 //   nn       → nn, autograd, tensor, cuda
 //   splat    → splat, nn, autograd, tensor, cuda
 //   viz      → viz, splat, nn, autograd, tensor, cuda
-//   train    → train, viz, splat, nn, autograd, tensor, cuda
+//   train    → train, viz, splat, nn, autograd, tensor, cuda, dist
 //   serve    → serve, train, splat, nn, autograd, tensor, cuda
-//   bench    → bench, serve, train, viz, splat, nn, autograd, tensor, cuda
+//   bench    → bench, serve, train, viz, splat, nn, autograd, tensor, cuda, dist
 //   cli      → everything but tests
 //   tests    → anything
 // A top-level folder holding source files that is not in this table fails the test: a new
@@ -37,15 +38,16 @@ const std::map<std::string, std::set<std::string>>& allowed() {
     static const std::map<std::string, std::set<std::string>> table = {
         {"cuda", {"cuda", "tensor"}},
         {"tensor", {"tensor", "cuda"}},
+        {"dist", {"dist", "tensor", "cuda"}},
         {"autograd", {"autograd", "tensor", "cuda"}},
         {"nn", {"nn", "autograd", "tensor", "cuda"}},
         {"splat", {"splat", "nn", "autograd", "tensor", "cuda"}},
         {"viz", {"viz", "splat", "nn", "autograd", "tensor", "cuda"}},
-        {"train", {"train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
+        {"train", {"train", "viz", "splat", "nn", "autograd", "tensor", "cuda", "dist"}},
         {"serve", {"serve", "train", "splat", "nn", "autograd", "tensor", "cuda"}},
-        {"bench", {"bench", "serve", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
-        {"cli", {"cli", "bench", "serve", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
-        {"tests", {"tests", "cli", "bench", "serve", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
+        {"bench", {"bench", "serve", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda", "dist"}},
+        {"cli", {"cli", "bench", "serve", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda", "dist"}},
+        {"tests", {"tests", "cli", "bench", "serve", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda", "dist"}},
     };
     return table;
 }

@@ -13,6 +13,7 @@
 #include "splat/register.h"
 #include "tensor/file_io.h"
 #include "tests/helpers.h"
+#include "tests/shell.h"
 #include "tests/train_helpers.h"
 #include "train/checkpoint.h"
 #include "train/json.h"

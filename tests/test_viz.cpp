@@ -33,13 +33,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-int count_color(const Canvas& c, Rgba want) {
-    int n = 0;
-    for (int y = 0; y < c.height(); ++y)
-        for (int x = 0; x < c.width(); ++x) n += c.pixel(x, y) == want;
-    return n;
-}
-
 double color_distance(Rgba a, Rgba b) {
     return std::sqrt(std::pow(a.r - b.r, 2) + std::pow(a.g - b.g, 2) + std::pow(a.b - b.b, 2));
 }
@@ -336,6 +329,10 @@ TEST_CASE("text at and beyond the border is clipped exactly", "[viz]") {
 // ---- ticks ----------------------------------------------------------------------------------------
 
 TEST_CASE("axes get nice ticks and short labels", "[viz]") {
+    REQUIRE(percentile({5, 1, 3, 2, 4}, 50, 0) == 3);  // nearest rank
+    REQUIRE(percentile({5, 1, 3, 2, 4}, 100, 0) == 5);
+    REQUIRE(percentile({5, 1, 3, 2, 4}, 1, 0) == 1);
+    REQUIRE(percentile({}, 99, -1) == -1);
     REQUIRE(nice_step(10, 5) == 2);
     REQUIRE(nice_step(0.857, 6) == Approx(0.2));
     REQUIRE(nice_step(7e-5, 7) == Approx(1e-5));
@@ -503,6 +500,60 @@ TEST_CASE("heatmap: degenerate and crowded input draws", "[viz]") {
     REQUIRE(brightness_variance(cb) > 100);
 }
 
+TEST_CASE("heatmap: robust and log colour scales fit the data, and say so on the bar", "[viz]") {
+    const auto cell = [](const Canvas& c, int j) { return c.pixel(style::kPad + j * 10 + 5, style::kPad + 5); };
+    HeatmapOptions log;
+    log.cell_px = 10;
+    log.log_colors = true;
+    log.vmax = 1.0;  // with log_decades = 3: [1e-3, 1], one decade per third of the map
+    const std::vector<float> decades = {1e-4f, 1e-3f, 1e-2f, 1e-1f, 1.f};
+    const Canvas l = plot_heatmap(decades, 1, 5, log);
+    REQUIRE(cell(l, 0) == map_color(Colormap::viridis, 0));  // below the range: the bottom colour
+    REQUIRE(cell(l, 1) == map_color(Colormap::viridis, 0));
+    REQUIRE(cell(l, 2) == map_color(Colormap::viridis, 1.0 / 3));
+    REQUIRE(cell(l, 3) == map_color(Colormap::viridis, 2.0 / 3));
+    REQUIRE(cell(l, 4) == map_color(Colormap::viridis, 1));
+
+    std::vector<float> ramp(100);
+    for (int i = 0; i < 100; ++i) ramp[size_t(i)] = float(i);  // one outlier-free ramp 0..99
+    HeatmapOptions robust;
+    robust.cell_px = 10;
+    robust.vmin = 0;
+    robust.top_percentile = 50;  // the top colour at 49, the 50th value
+    const Canvas r = plot_heatmap(ramp, 1, 100, robust);
+    REQUIRE(cell(r, 49) == map_color(Colormap::viridis, 1));
+    REQUIRE(cell(r, 99) == map_color(Colormap::viridis, 1));
+    REQUIRE(cell(r, 24) == map_color(Colormap::viridis, 24.0 / 49));
+    REQUIRE(r.width() > plot_heatmap(ramp, 1, 100, HeatmapOptions{.cell_px = 10}).width() - 40);  // room for "top: p50"
+    HeatmapOptions bad;
+    bad.top_percentile = 0;
+    REQUIRE_THROWS_AS(plot_heatmap(ramp, 1, 100, bad), Error);
+}
+
+TEST_CASE("heatmap: row labels are thinned by their measured height, so all show when the cells hold them", "[viz]") {
+    const std::vector<float> v(20, 0.5f);
+    HeatmapOptions o;
+    o.row_labels = std::vector<std::string>(20, "W");
+    const int label_w = text_width("W");
+    // Labels drawn: runs of inked pixel rows in the label band (left of the grid).
+    const auto labelled_rows = [&](int cell) {
+        o.cell_px = cell;
+        const Canvas c = plot_heatmap(v, 20, 1, o);
+        int runs = 0;
+        bool before = false;
+        for (int y = 0; y < c.height(); ++y) {
+            bool ink = false;
+            for (int x = style::kPad; x < style::kPad + label_w; ++x) ink = ink || c.pixel(x, y) == style::kText;
+            runs += ink && !before;
+            before = ink;
+        }
+        return runs;
+    };
+    REQUIRE(labelled_rows(text_height() + 1) == 20);  // every row: the labels just fit
+    REQUIRE(labelled_rows(8) == 10);                  // 8 px cells hold every second 9 px label
+    REQUIRE(labelled_rows(3) == 5);                   // 3 px cells: every fourth (a label spans 3⅓ cells)
+}
+
 TEST_CASE("heatmap: bad input is a clear error", "[viz]") {
     const std::vector<float> v(6, 1.0f);
     REQUIRE_THROWS_AS(plot_heatmap(v, 2, 2), Error);
@@ -529,6 +580,16 @@ TEST_CASE("compose_grid puts panels in a titled grid", "[viz]") {
     REQUIRE(g.height() > 2 * 40);
     REQUIRE_THROWS_AS(compose_grid({}, 2), Error);
     REQUIRE_THROWS_AS(compose_grid(panels, 0), Error);
+}
+
+TEST_CASE("compose_grid and with_caption are as wide as their text", "[viz]") {
+    const Canvas small(20, 20, Rgba{128, 128, 128, 255});
+    const std::string title = "a title much wider than the one small panel below it";
+    REQUIRE(compose_grid({{"", small}}, 1, title).width() >= text_width(title, 3));
+    const Canvas captioned = with_caption(small, {"a caption line wider than the picture"});
+    REQUIRE(captioned.width() >= text_width("a caption line wider than the picture"));
+    REQUIRE(captioned.height() > 20 + kLineHeight);
+    REQUIRE(captioned.pixel(5, 5) == small.pixel(5, 5));
 }
 
 TEST_CASE("compose_grid sizes each row and column by its own panels", "[viz]") {

@@ -164,5 +164,60 @@ TEST_CASE("write_splat_pictures writes the three PNGs and truncates text to the 
     }
     const SplatPictureFiles field = write_splat_pictures(model, char_codec(), "ab", 0, dir.string(), true);
     REQUIRE(field.paths.size() == 1);
+    // A top-p model adds the routing picture; heads = 1 keeps one head, so a smaller field.
+    auto routed = tiny_model(3, "splat", 2);
+    const SplatPictureFiles top = write_splat_pictures(*routed, char_codec(), "abcab", 0, dir.string(), false, 1);
+    REQUIRE(top.paths.back() == (dir / "splat_routing.png").string());
+    SplatSample both = inspect_text(*routed, "abcab");
+    SplatSample one = both;
+    keep_heads(one, 1);
+    REQUIRE(one.heads.size() == 1);
+    REQUIRE(draw_splat_field(one, "f").height() < draw_splat_field(both, "f").height());
+    keep_heads(both, 0);  // 0: all heads
+    REQUIRE(both.heads.size() == 2);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("inspect_splats: the pictures' weights times V are the op's own output, every option on", "[viz][top]") {
+    register_splat_attentions();
+    GPTConfig c;
+    c.vocab = CharTokenizer::kVocabSize, c.context = 24, c.layers = 1, c.heads = 2, c.width = 16;
+    c.attention = "splat", c.splats = 6, c.splat_levels = 2, c.splat_top = 3, c.splat_decay = true, c.splat_gate = true;
+    GPT model(c, 7);
+    {
+        NoGradGuard no_grad;
+        Rng rng(11);
+        for (Tensor p : model.parameters()) rng.normal(p.data(), p.numel(), 0.f, 0.4f);
+    }
+    const SplatSample s = inspect_text(model, "In the beginning God");
+    for (const SplatHead& h : s.heads) {
+        const int64_t T = h.tokens, D = h.dim, K = h.splats;
+        REQUIRE((h.top == 3 && h.gated && int64_t(h.log_decay.size()) == K));
+        double largest = 0;
+        for (int64_t t = 0; t < T; ++t) {
+            for (int64_t d = 0; d < D; ++d) {
+                double implied = 0;
+                for (int64_t u = 0; u <= t; ++u) implied += double(h.weights[t * T + u]) * h.v[u * D + d];
+                REQUIRE(implied == Approx(h.y[t * D + d]).margin(2e-5));
+                largest = std::max(largest, std::abs(implied));
+            }
+            // Each token writes to exactly its top 3 splats, shares summing to 1; it reads from at most 3.
+            int writes = 0, reads = 0;
+            double share = 0;
+            for (int64_t j = 0; j < K; ++j) {
+                writes += h.send[t * K + j] > 0, reads += h.read[t * K + j] > 0;
+                share += h.send[t * K + j];
+            }
+            REQUIRE(writes == 3);
+            REQUIRE(reads <= 3);
+            REQUIRE(share == Approx(1.0));
+        }
+        REQUIRE(largest > 0.05);  // not a comparison of zeros
+    }
+    // The routing picture exists for top-p layers; the heatmaps take the write shares.
+    const Canvas routing = draw_routing(s, "routing");
+    require_good_picture(routing, draw_routing(inspect_text(model, "In the beginning God"), "routing"), routing.width(),
+                         routing.height());
+    require_good_png(draw_splat_affinities(s, "affinities"));
+    require_good_png(draw_splat_field(s, "field"));
 }

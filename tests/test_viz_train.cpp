@@ -13,9 +13,11 @@
 #include "tensor/error.h"
 #include "train/curves.h"
 #include "train/dashboard.h"
+#include "viz/contact_sheet.h"
 #include "viz/splat_files.h"
 #include "viz/splat_hierarchy.h"
 #include "tests/viz_helpers.h"
+#include "viz/style.h"
 
 using namespace splatlm;
 using namespace splatlm::test;
@@ -182,6 +184,22 @@ TEST_CASE("splat frames: numbered for ffmpeg, one size, fixed plane; the splats 
     // A second writer (a resumed run) continues the numbering.
     viz::SplatFrames resumed(dir, "hello splats");
     REQUIRE(resumed.write(*model, codec, 30) == dir + "/00003.png");
+    // The contact sheet holds all three frames, shrunk to fit 1600 pixels: 4 columns of 3 frames → one row.
+    const std::vector<std::string> files = viz::frame_files(dir);
+    REQUIRE(files.size() == 3);
+    const int frame_w = int(be32(a, 16)), frame_h = int(be32(a, 20)), factor = (3 * frame_w + 1599) / 1600;
+    const viz::Canvas sheet = viz::contact_sheet(files);
+    REQUIRE(sheet.width() >= 3 * (frame_w / factor));
+    REQUIRE(sheet.width() < 3 * (frame_w / factor) + 64);
+    REQUIRE(sheet.height() >= frame_h / factor);
+    REQUIRE(sheet.height() < frame_h / factor + 64);
+    REQUIRE(brightness_variance(sheet) > 100.0);
+    const std::vector<std::string> written = viz::assemble_frames(dir, dir);
+    REQUIRE(!written.empty());
+    REQUIRE(written[0] == dir + "/splat_frames.png");
+    for (const std::string& path : written) REQUIRE(std::filesystem::file_size(path) > 1000);  // the MP4 too, with ffmpeg
+    REQUIRE(viz::assemble_frames(temp_dir("no_frames"), dir).empty());
+    REQUIRE_THROWS_AS(viz::contact_sheet({dir + "/99999.png"}), Error);
     // A model without splats has no frames.
     REQUIRE_THROWS_AS(viz::SplatFrames(temp_dir("frames_softmax")).write(*tiny_model(3, "softmax"), codec, 1), Error);
     std::filesystem::remove_all(dir);
@@ -297,6 +315,10 @@ TEST_CASE("hierarchy: reads levels, level weights and decay by name and draws th
         REQUIRE(h.log_decay.size() == 24);
         const viz::Canvas c = viz::draw_hierarchy(h, "hierarchy");
         require_good_picture(c, viz::draw_hierarchy(viz::read_hierarchy(m, 3), "hierarchy"), c.width(), c.height());
+        const viz::Canvas strip = viz::draw_decay_strip(h, 64, "memory");
+        require_good_picture(strip, viz::draw_decay_strip(h, 64, "memory"), strip.width(), strip.height());
+        REQUIRE(count_color(strip, viz::style::kNote) > 20);  // the context line and its label
+        REQUIRE_THROWS_AS(viz::draw_decay_strip(viz::read_hierarchy(FakeHierarchy(2, 12, 3, false), 3), 64, "m"), Error);
     }
     SECTION("one level, one splat, a real splat layer") {
         const FakeHierarchy m(1, 1, 1, false);

@@ -1,8 +1,7 @@
 // train_helpers.h — what tests need to train and run small models: a temporary folder, a small
-// synthetic corpus, a tiny training config (a dozen steps, about a second) and bin/splatlm run
-// through a shell.
+// synthetic corpus, a tiny training config (a dozen steps, about a second), a tiny trained chat
+// model; and, through tests/shell.h, bin/splatlm run in a shell.
 #pragma once
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +10,7 @@
 
 #include "tensor/file_io.h"
 #include "tensor/rng.h"
+#include "tests/shell.h"
 #include "splat/register.h"
 #include "tensor/error.h"
 #include "train/train_config.h"
@@ -71,20 +71,6 @@ inline std::string chat_checkpoint() {
         return c.out;
     }();
     return dir;
-}
-
-struct CliResult {
-    int code;
-    std::string output;
-};
-inline CliResult run_cli(const std::string& args) {
-    std::string cmd = "./bin/splatlm " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-    int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 }  // namespace splatlm::test

@@ -41,6 +41,14 @@ inline double brightness_variance(const viz::Canvas& c) {
     return sum2 / n - (sum / n) * (sum / n);
 }
 
+// How many pixels of the canvas are exactly `want`.
+inline int count_color(const viz::Canvas& c, viz::Rgba want) {
+    int n = 0;
+    for (int y = 0; y < c.height(); ++y)
+        for (int x = 0; x < c.width(); ++x) n += c.pixel(x, y) == want;
+    return n;
+}
+
 // The checks every finished picture must pass.
 inline void require_good_picture(const viz::Canvas& a, const viz::Canvas& again, int width, int height) {
     const auto bytes = a.encode_png();

@@ -88,6 +88,9 @@ const std::vector<Key>& keys() {
         key("viz_every", "steps between splat-field frames in <out>/frames/ (0 = none)", FIELD(viz_every)),
         key("out", "run directory", FIELD(out)),
         key("device", "cpu | cuda: where the model trains (cuda needs a GPU and a build with nvcc)", FIELD(device)),
+        key("dist", "none | mpi | nccl: data-parallel ranks under mpirun share each batch (docs/DISTRIBUTED.md)", FIELD(dist)),
+        key("dist_timeout", "seconds a rank waits for the others before the whole job stops", FIELD(dist_timeout)),
+        key("dist_bucket_mb", "MB per bucket of the gradient all-reduce", FIELD(dist_bucket_mb)),
     };
     return table;
 }
@@ -150,6 +153,8 @@ void TrainConfig::validate() const {
     SPLATLM_CHECK(splat_diversity >= 0 && std::isfinite(splat_diversity), "config: splat_diversity must be >= 0, got ", splat_diversity);
     SPLATLM_CHECK(viz_every >= 0, "config: viz_every must be >= 0, got ", viz_every);
     parse_device(device);  // "unknown device '...' (expected cpu or cuda)"
+    SPLATLM_CHECK(dist == "none" || dist == "mpi" || dist == "nccl", "config: dist must be none, mpi or nccl, got '", dist, "'");
+    SPLATLM_CHECK(dist_timeout > 0 && dist_bucket_mb > 0, "config: dist_timeout and dist_bucket_mb must be positive");
 }
 
 const std::vector<Preset>& presets() {

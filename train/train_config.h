@@ -47,6 +47,10 @@ struct TrainConfig {
     int64_t viz_every = 0;           // steps between splat-field frames in <out>/frames/ (0: none)
     std::string out = "runs/default";
     std::string device = "cpu";  // cpu | cuda: where the model trains (not a property of the model)
+    // data parallel (dist/): the ranks share each global batch of `batch` rows (not a model property either)
+    std::string dist = "none";   // none | mpi (under mpirun) | nccl (under mpirun, one GPU per rank)
+    double dist_timeout = 300;   // seconds any rank waits for the others before the job stops
+    double dist_bucket_mb = 4;   // the gradient all-reduce goes in buckets of this many MB
 
     Json to_json() const;
     static TrainConfig from_json(const Json& json);  // rejects unknown and missing-type keys

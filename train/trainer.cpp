@@ -17,6 +17,7 @@
 #include "train/batch.h"
 #include "train/checkpoint.h"
 #include "train/curves.h"
+#include "train/data_parallel.h"
 #include "train/dashboard.h"
 #include "train/dataset.h"
 #include "train/evaluate.h"
@@ -24,6 +25,7 @@
 #include "train/sampler.h"
 #include "train/utf8.h"
 #include "splat/splat_stats.h"
+#include "viz/contact_sheet.h"
 #include "viz/splat_files.h"
 
 namespace splatlm {
@@ -47,6 +49,7 @@ std::string clock_text(double seconds) {
 // Everything one run holds; the loop below reads like the algorithm.
 struct Run {
     TrainConfig config;
+    std::unique_ptr<dist::Communicator> comm;  // the ranks sharing each batch (one unless --dist)
     std::string dir;
     std::unique_ptr<Tokenizer> tokenizer;
     std::unique_ptr<Dataset> data;
@@ -60,6 +63,7 @@ struct Run {
 Run set_up(const TrainConfig& requested, const std::string& resume_dir) {
     Run run;
     run.config = requested;
+    run.comm = connect_ranks(requested);
     const Device device = parse_device(run.config.device);
     if (device == Device::CUDA) cuda::require_gpu("train --device cuda");
     run.dir = resume_dir.empty() ? requested.out : resume_dir;
@@ -69,7 +73,7 @@ Run set_up(const TrainConfig& requested, const std::string& resume_dir) {
                       " already holds a checkpoint: continue it with --resume ", run.dir, " or choose another --out");
         const auto t0 = Clock::now();
         run.tokenizer = make_tokenizer(run.config.tokenizer, corpus.train, static_cast<int>(run.config.bpe_vocab));
-        if (run.config.tokenizer == "bpe")
+        if (run.config.tokenizer == "bpe" && run.comm->is_root())
             std::printf("trained a %d-token BPE in %.1f s\n", run.tokenizer->vocab_size(), seconds_since(t0));
         run.config.model.vocab = run.tokenizer->vocab_size();
         run.model = std::make_unique<GPT>(run.config.model, run.config.seed);
@@ -150,8 +154,11 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
     Run run = set_up(requested, resume_dir);
     const TrainConfig& c = run.config;
     ensure_directory(run.dir);
-    MetricsLog metrics(run.dir + "/metrics.jsonl", resume_dir.empty() ? -1 : run.progress.step);
-    print_header(run);
+    std::optional<MetricsLog> metrics;  // rank 0 alone opens (on resume: trims) and writes it
+    if (run.comm->is_root()) {
+        metrics.emplace(run.dir + "/metrics.jsonl", resume_dir.empty() ? -1 : run.progress.step);
+        print_header(run);
+    }
     run.model->set_training(true);
 
     const int64_t T = c.model.context, tokens_per_step = c.batch * T;
@@ -172,11 +179,11 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
     for (int64_t& step = run.progress.step; step < last;) {
         const auto step_start = Clock::now();
         const float lr = learning_rate(step, c.warmup, c.steps, float(c.lr), float(c.min_lr));
-        Batch batch = make_batch(run.data->sample_batch(Split::train, int(c.batch), int(T), run.progress.data_rng),
-                                 c.batch, T);
+        Batch batch = rank_batch(run.data->sample_batch(Split::train, int(c.batch), int(T), run.progress.data_rng),
+                                 c.batch, T, *run.comm);
         run.flat->zero_grad();
         Tensor loss = run.model->loss(batch.inputs, batch.targets);
-        const float loss_value = loss.item();  // the LM loss: what "loss" reports, with or without regulariser
+        const float loss_value = run.comm->mean(loss.item());  // the LM loss: what "loss" reports, with or without regulariser
         Tensor objective = loss;
         float diversity = NAN;
         if (c.splat_diversity > 0) {  // + weight·R, R = splat-centre overlap (splat/diversity.h)
@@ -187,6 +194,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         double grad_norm = NAN;
         if (std::isfinite(loss_value)) {
             backward(objective);
+            average_gradients(*run.flat, *run.comm, c.dist_bucket_mb);
             grad_norm = clip_grad_norm(*run.flat, c.grad_clip);
         }
         if (!std::isfinite(loss_value) || !std::isfinite(grad_norm)) {
@@ -203,11 +211,12 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         const double step_seconds = seconds_since(step_start);  // evaluation and I/O not counted
         interval_seconds += step_seconds;
         ++interval_steps;
+        if (!run.comm->is_root()) continue;  // rank 0 alone logs, evaluates, samples, draws and checkpoints
 
         Json::Object line{{"step", step}, {"tokens", step * tokens_per_step}, {"loss", loss_value}, {"lr", lr},
                           {"tokens_per_s", tokens_per_step / step_seconds}, {"grad_norm", grad_norm}};
         if (c.splat_diversity > 0) line.emplace_back("splat_diversity", diversity);
-        metrics.write(line);
+        metrics->write(line);
         if (step % c.log_every == 0 || step == c.steps) {
             const double elapsed = seconds_since(start), eta = elapsed / double(step - first_step) * (c.steps - step);
             char extra[48] = "";
@@ -222,7 +231,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             EvalResult e = evaluate(*run.model, *run.data, c.batch, c.eval_batches);
             Json::Object record{{"step", step}, {"val_loss", e.loss}, {"val_bpb", e.bpb}};
             add_splat_stats(record, *on_host(*run.model, c), *run.data, c);
-            metrics.write(record);
+            metrics->write(record);
             std::printf("  eval @ %lld: val_loss %.4f | val_bpb %.4f (%lld windows)\n", (long long)step, e.loss, e.bpb,
                         (long long)e.windows);
         }
@@ -230,7 +239,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             SampleOptions so{.tokens = c.sample_tokens, .temperature = 0.8f, .top_k = 0, .top_p = 0.95f,
                              .seed = c.seed + uint64_t(step)};
             std::string sample = generate_text(*run.model, *run.tokenizer, "", so);
-            metrics.write(Json::Object{{"step", step}, {"sample", utf8::sanitize(sample)}});
+            metrics->write(Json::Object{{"step", step}, {"sample", utf8::sanitize(sample)}});
             std::printf("  sample @ %lld:\n%s\n  ---\n", (long long)step, sample.c_str());
         }
         if (frames && step % c.viz_every == 0) frames->write(*on_host(*run.model, c), codec, step);
@@ -240,7 +249,11 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         }
         std::fflush(stdout);
     }
+    if (!run.comm->is_root()) return 0;
     std::printf("loss curves: %s\n", draw_loss_curves(run.dir).c_str());
+    if (frames)  // the frames as one contact sheet (and an MP4 when ffmpeg is installed)
+        for (const std::string& path : viz::assemble_frames(run.dir + "/frames", run.dir))
+            std::printf("frames: %s\n", path.c_str());
     HostModel final_model = on_host(*run.model, c);
     const int64_t layer = viz::first_splat_layer(*final_model);
     if (layer >= 0)  // `make run` draws its splats

@@ -2,6 +2,8 @@
 //   sample a batch → forward → loss → backward → clip → AdamW (warm-up + cosine LR)
 // with a progress line, periodic validation and samples, metrics.jsonl, atomic checkpoints,
 // bitwise-identical resume, and a clean stop (non-zero exit, last good checkpoint kept) on NaN/Inf.
+// With `dist` = mpi | nccl (under mpirun) the ranks share each batch and average their gradients
+// before the clip; rank 0 alone writes (train/data_parallel.h, docs/DISTRIBUTED.md).
 #pragma once
 #include <string>
 

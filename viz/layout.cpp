@@ -37,7 +37,8 @@ Canvas compose_grid(const std::vector<Panel>& panels, int columns, const std::st
     std::vector<long long> col_x(cols + 1, kPad), row_y(rows + 1, kPad + head);
     for (int c = 0; c < cols; ++c) col_x[c + 1] = col_x[c] + col_w[c] + kPad;
     for (int r = 0; r < rows; ++r) row_y[r + 1] = row_y[r] + label_h + row_h[r] + kPad;
-    const long long width = col_x[cols], height = row_y[rows];
+    const long long width = std::max<long long>(col_x[cols], text_width(title, kHeadScale) + 2 * kPad);
+    const long long height = row_y[rows];
     SPLATLM_CHECK(width <= Canvas::kMaxSide && height <= Canvas::kMaxSide, "compose_grid: ", n,
                   " panels make a ", width, "x", height, " image");
     Canvas out(static_cast<int>(width), static_cast<int>(height), kWhite);
@@ -53,6 +54,14 @@ Canvas compose_grid(const std::vector<Panel>& panels, int columns, const std::st
                   kText, kPanelTitleScale);
         out.draw_canvas(p.image, cx + (cell_w - p.image.width()) / 2, cy + label_h);
     }
+    return out;
+}
+
+Canvas with_caption(const Canvas& picture, const std::vector<std::string>& lines) {
+    const Canvas caption = text_block(lines);
+    Canvas out(std::max(picture.width(), caption.width()), picture.height() + caption.height(), kWhite);
+    out.draw_canvas(picture, 0, 0);
+    out.draw_canvas(caption, 0, picture.height());
     return out;
 }
 

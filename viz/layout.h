@@ -19,6 +19,10 @@ struct Panel {
 // Throws splatlm::Error for no panels or columns < 1. `title` (optional) heads the whole image.
 Canvas compose_grid(const std::vector<Panel>& panels, int columns, const std::string& title = "");
 
+// The picture with a caption under it: lines of text saying how to read it, left-aligned under
+// the picture (the canvas widens when a line is longer than the picture).
+Canvas with_caption(const Canvas& picture, const std::vector<std::string>& lines);
+
 // Lines of text on a white canvas just large enough for them (with a margin): a panel for model
 // summaries and notes. An empty list gives a small blank canvas.
 Canvas text_block(const std::vector<std::string>& lines, int scale = 1);

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "tensor/error.h"
 #include "viz/font.h"
@@ -21,6 +23,7 @@ constexpr int kBarWidth = 16;
 constexpr int kBarMinHeight = 120;
 constexpr int kAutoGridSide = 480;
 constexpr int kMaxCellPx = 32;
+constexpr int kMaxLabelledGridSide = 720;
 constexpr int kLabelGap = 4;  // between labels and the grid
 
 int widest(const std::vector<std::string>& texts) {
@@ -29,13 +32,20 @@ int widest(const std::vector<std::string>& texts) {
     return w;
 }
 
-int ceil_div(int a, int b) { return (a + b - 1) / b; }
-
 bool masked(const HeatmapOptions& opt, std::size_t row, std::size_t col) {
     return opt.lower_triangular && col > row;
 }
 
-// The value range the colours span: data extremes unless fixed, symmetric for diverging maps.
+// The p-th percentile of the finite unmasked values (1 when there are none).
+double data_percentile(std::span<const float> values, std::size_t cols, const HeatmapOptions& opt, double p) {
+    std::vector<double> kept;
+    for (std::size_t k = 0; k < values.size(); ++k)
+        if (std::isfinite(values[k]) && !masked(opt, k / cols, k % cols)) kept.push_back(values[k]);
+    return percentile(std::move(kept), p, 1.0);
+}
+
+// The value range the colours span: data extremes unless fixed, symmetric for diverging maps,
+// the top at a percentile when asked, and a positive range of log_decades for log colours.
 void value_range(std::span<const float> values, std::size_t cols, const HeatmapOptions& opt,
                  double& lo, double& hi) {
     bool any = false;
@@ -47,17 +57,55 @@ void value_range(std::span<const float> values, std::size_t cols, const HeatmapO
         any = true;
     }
     if (!any) lo = 0, hi = 1;
+    if (opt.top_percentile && !opt.vmax) hi = data_percentile(values, cols, opt, *opt.top_percentile);
     if (opt.colormap == Colormap::diverging && !opt.vmin && !opt.vmax) {
         const double m = std::max(std::abs(lo), std::abs(hi));
         lo = -m, hi = m;
     }
     if (opt.vmin) lo = *opt.vmin;
     if (opt.vmax) hi = *opt.vmax;
+    if (opt.log_colors) {
+        if (!(hi > 0)) hi = 1;
+        if (!opt.vmin || !(lo > 0)) lo = hi * std::pow(10.0, -opt.log_decades);
+    }
     if (lo > hi) {  // one end was fixed beyond the data's other end: collapse onto it
         if (opt.vmin) hi = lo;
         else lo = hi;
     }
     widen_degenerate(lo, hi);
+}
+
+// Where value v falls on the colour scale [lo, hi], 0..1 (log10 with log colours; NaN stays NaN).
+double scale_position(double v, double lo, double hi, bool log_colors) {
+    if (!log_colors || std::isnan(v)) return (v - lo) / (hi - lo);
+    if (!(v > lo)) return 0.0;
+    return std::log10(v / lo) / std::log10(hi / lo);
+}
+
+// The colour bar's ticks: nice linear ones, or the powers of ten (and 2×, 5× on short spans) inside [lo, hi].
+Axis bar_ticks(double lo, double hi, bool log_colors) {
+    if (!log_colors) return linear_ticks_within(lo, hi);
+    const Axis wide = log_axis(lo, hi);
+    Axis inside;
+    inside.log = true, inside.lo = lo, inside.hi = hi;
+    for (std::size_t k = 0; k < wide.ticks.size(); ++k)
+        if (wide.ticks[k] >= lo * (1 - 1e-9) && wide.ticks[k] <= hi * (1 + 1e-9))
+            inside.ticks.push_back(wide.ticks[k]), inside.labels.push_back(wide.labels[k]);
+    return inside;
+}
+
+// Which of n labels, each `extent` pixels long along an axis of cells `cell` pixels apart (label i
+// centred on cell i), to draw: greedily, each one that leaves a pixel's gap after the last one drawn.
+std::vector<bool> fitting_labels(const std::vector<int>& extent, int cell) {
+    std::vector<bool> keep(extent.size(), false);
+    double last_end = -1e9;
+    for (std::size_t i = 0; i < extent.size(); ++i) {
+        const double centre = (double(i) + 0.5) * cell, start = centre - extent[i] / 2.0;
+        if (start < last_end + 1) continue;
+        keep[i] = true;
+        last_end = centre + extent[i] / 2.0;
+    }
+    return keep;
 }
 
 }  // namespace
@@ -74,6 +122,10 @@ Canvas plot_heatmap(std::span<const float> values, std::size_t rows, std::size_t
                   "plot_heatmap: fixed range ends must be finite");
     SPLATLM_CHECK(!opt.vmin || !opt.vmax || *opt.vmin <= *opt.vmax, "plot_heatmap: vmin ",
                   *opt.vmin, " > vmax ", *opt.vmax);
+    SPLATLM_CHECK(!opt.top_percentile || (*opt.top_percentile > 0 && *opt.top_percentile <= 100),
+                  "plot_heatmap: top_percentile must be in (0, 100]");
+    SPLATLM_CHECK(opt.log_decades > 0 && opt.log_decades <= 30, "plot_heatmap: log_decades ", opt.log_decades,
+                  " outside (0, 30]");
     SPLATLM_CHECK(opt.cell_px >= 0 && opt.cell_px <= 256, "plot_heatmap: cell_px ", opt.cell_px,
                   " outside [0, 256]");
     const std::size_t longest = std::max(rows, cols);
@@ -82,23 +134,35 @@ Canvas plot_heatmap(std::span<const float> values, std::size_t rows, std::size_t
 
     double lo = 0, hi = 1;
     value_range(values, cols, opt, lo, hi);
-    const Axis bar_axis = linear_ticks_within(lo, hi);
+    const Axis bar_axis = bar_ticks(lo, hi, opt.log_colors);
+    const std::string top_note =
+        opt.top_percentile && !opt.vmax ? "top: p" + format_tick(*opt.top_percentile, 1) : "";
     bool any_nan = false;
     for (std::size_t k = 0; k < values.size(); ++k)
         any_nan = any_nan || (std::isnan(values[k]) && !masked(opt, k / cols, k % cols));
 
     // ---- layout -----------------------------------------------------------------------------
-    const int cell = opt.cell_px > 0
-                         ? opt.cell_px
-                         : std::clamp(kAutoGridSide / static_cast<int>(longest), 1, kMaxCellPx);
+    // Automatic cells: about kAutoGridSide pixels in all, but tall enough for a label per row when
+    // that keeps the grid under kMaxLabelledGridSide.
+    int cell = opt.cell_px;
+    if (cell == 0) {
+        cell = std::clamp(kAutoGridSide / static_cast<int>(longest), 1, kMaxCellPx);
+        const bool labelled = !opt.row_labels.empty() || !opt.col_labels.empty();
+        if (labelled && static_cast<int>(longest) * (text_height() + 1) <= kMaxLabelledGridSide)
+            cell = std::max(cell, text_height() + 1);
+    }
     const int grid_w = static_cast<int>(cols) * cell, grid_h = static_cast<int>(rows) * cell;
     const int th = text_height();
 
-    const int row_stride = ceil_div(th + 1, cell);
+    std::vector<int> col_widths, row_heights(opt.row_labels.size(), th);
+    for (const auto& s : opt.col_labels) col_widths.push_back(text_width(s));
+    const std::vector<bool> cols_flat = fitting_labels(col_widths, cell);
+    const std::vector<bool> cols_vertical = fitting_labels(std::vector<int>(opt.col_labels.size(), th), cell);
+    const bool cols_up = std::count(cols_vertical.begin(), cols_vertical.end(), true) >
+                         std::count(cols_flat.begin(), cols_flat.end(), true);
+    const std::vector<bool>& col_shown = cols_up ? cols_vertical : cols_flat;
+    const std::vector<bool> row_shown = fitting_labels(row_heights, cell);
     const int col_lw = widest(opt.col_labels);
-    const int stride_flat = ceil_div(col_lw + 2, cell), stride_up = ceil_div(th + 1, cell);
-    const bool cols_up = stride_up < stride_flat;
-    const int col_stride = cols_up ? stride_up : stride_flat;
     const int col_band = opt.col_labels.empty() ? 0 : (cols_up ? col_lw : th) + kLabelGap;
     const int row_band = opt.row_labels.empty() ? 0 : widest(opt.row_labels) + kLabelGap;
 
@@ -107,9 +171,9 @@ Canvas plot_heatmap(std::span<const float> values, std::size_t rows, std::size_t
     const int gy = kPad + title_h + col_band;
     const int bar_x = gx + grid_w + 2 * kPad;
     const int bar_h = std::max(grid_h, kBarMinHeight);
-    const int nan_h = any_nan ? kPad + th : 0;
-    const int width = std::max(bar_x + kBarWidth + kTickLen + 3 + widest(bar_axis.labels) + kPad,
-                               text_width(opt.title, kTitleScale) + 2 * kPad);
+    const int nan_h = (any_nan ? kPad + th : 0) + (top_note.empty() ? 0 : kPad + th);
+    const int width = std::max({bar_x + kBarWidth + kTickLen + 3 + widest(bar_axis.labels) + kPad,
+                                bar_x + text_width(top_note) + kPad, text_width(opt.title, kTitleScale) + 2 * kPad});
     const int below_grid = opt.x_label.empty() ? 0 : kPad + th;
     const int height = gy + std::max(grid_h + below_grid, bar_h + nan_h) + kPad;
     Canvas c(width, height, kWhite);
@@ -126,18 +190,20 @@ Canvas plot_heatmap(std::span<const float> values, std::size_t rows, std::size_t
                 continue;
             }
             const double v = values[i * cols + j];
-            c.fill_rect(x, y, cell, cell, map_color(opt.colormap, (v - lo) / (hi - lo)));
+            c.fill_rect(x, y, cell, cell, map_color(opt.colormap, scale_position(v, lo, hi, opt.log_colors)));
         }
     }
     c.stroke_rect(gx - 1, gy - 1, grid_w + 2, grid_h + 2, 1, kAxis);
 
     // ---- labels and titles --------------------------------------------------------------------
-    for (std::size_t i = 0; i < opt.row_labels.size(); i += row_stride) {
+    for (std::size_t i = 0; i < opt.row_labels.size(); ++i) {
+        if (!row_shown[i]) continue;
         const auto& s = opt.row_labels[i];
         const int cy = gy + static_cast<int>(i) * cell + cell / 2;
         draw_text(c, gx - kLabelGap - text_width(s), cy - kCapHeight / 2, s, kText);
     }
-    for (std::size_t j = 0; j < opt.col_labels.size(); j += col_stride) {
+    for (std::size_t j = 0; j < opt.col_labels.size(); ++j) {
+        if (!col_shown[j]) continue;
         const auto& s = opt.col_labels[j];
         const int cx = gx + static_cast<int>(j) * cell + cell / 2;
         if (cols_up)
@@ -160,16 +226,20 @@ Canvas plot_heatmap(std::span<const float> values, std::size_t rows, std::size_t
         c.fill_rect(bar_x, gy + r, kBarWidth, 1, map_color(opt.colormap, 1.0 - (r + 0.5) / bar_h));
     c.stroke_rect(bar_x - 1, gy - 1, kBarWidth + 2, bar_h + 2, 1, kAxis);
     for (std::size_t k = 0; k < bar_axis.ticks.size(); ++k) {
-        const double f = (bar_axis.ticks[k] - lo) / (hi - lo);
+        const double f = scale_position(bar_axis.ticks[k], lo, hi, opt.log_colors);
         const int row = gy + static_cast<int>(std::lround((1.0 - f) * (bar_h - 1)));
         c.fill_rect(bar_x + kBarWidth + 1, row, kTickLen, 1, kAxis);
         draw_text(c, bar_x + kBarWidth + 1 + kTickLen + 3, row - kCapHeight / 2,
                   bar_axis.labels[k], kText);
     }
+    int below_bar = gy + bar_h + kPad;
+    if (!top_note.empty()) {
+        draw_text(c, bar_x, below_bar, top_note, kText);
+        below_bar += kPad + th;
+    }
     if (any_nan) {
-        const int y = gy + bar_h + kPad;
-        c.fill_rect(bar_x, y, kBarWidth, kCapHeight, kMissing);
-        draw_text(c, bar_x + kBarWidth + kTickLen + 4, y, "NaN", kText);
+        c.fill_rect(bar_x, below_bar, kBarWidth, kCapHeight, kMissing);
+        draw_text(c, bar_x + kBarWidth + kTickLen + 4, below_bar, "NaN", kText);
     }
     return c;
 }

@@ -29,10 +29,15 @@ SplatSample inspect_text(GPT& model, const TextCodec& codec, const std::string& 
     return inspect_splats(model, ids, std::move(labels), layer);
 }
 
+void keep_heads(SplatSample& sample, int64_t heads) {
+    if (heads > 0 && heads < int64_t(sample.heads.size())) sample.heads.resize(size_t(heads));
+}
+
 SplatPictureFiles write_splat_pictures(GPT& model, const TextCodec& codec, const std::string& text,
-                                       int64_t layer, const std::string& dir, bool field_only) {
+                                       int64_t layer, const std::string& dir, bool field_only, int64_t heads) {
     SplatPictureFiles files;
-    const SplatSample sample = inspect_text(model, codec, text, layer, &files.tokens_given);
+    SplatSample sample = inspect_text(model, codec, text, layer, &files.tokens_given);
+    keep_heads(sample, heads);
     files.tokens_used = int64_t(sample.labels.size());
 
     const std::string where = "layer " + std::to_string(layer) + ", " + std::to_string(files.tokens_used) +
@@ -48,6 +53,7 @@ SplatPictureFiles write_splat_pictures(GPT& model, const TextCodec& codec, const
     save(draw_splat_affinities(sample, "Token-splat affinities, " + where + prefix), "splat_affinity.png");
     save(draw_effective_attention(sample, "Attention implied by the splats, " + where + prefix),
          "splat_attention.png");
+    if (sample.heads[0].top > 0) save(draw_routing(sample, "Top-p routing, " + where), "splat_routing.png");
     return files;
 }
 

@@ -7,6 +7,7 @@
 //   splat_field.png           the splat field of every head (viz/splat_pictures.h)
 //   splat_affinity.png        tokens × splats send / receive heatmaps   (unless field_only)
 //   splat_attention.png       the implied token-to-token weights       (unless field_only)
+//   splat_routing.png         which splats the tokens route to         (unless field_only; top-p layers only)
 // Throws splatlm::Error for a model without splat attention, a layer out of range or an empty text.
 #pragma once
 #include <string>
@@ -33,9 +34,13 @@ struct SplatPictureFiles {
 // tokens_given (optional) receives the token count before truncation.
 SplatSample inspect_text(GPT& model, const TextCodec& codec, const std::string& text, int64_t layer,
                          int64_t* tokens_given = nullptr);
+// Keeps the first `heads` heads of a sample (0 or more than it has: all).
+void keep_heads(SplatSample& sample, int64_t heads);
 
+// heads > 0: draw only the first `heads` heads (smaller pictures, for documents).
 SplatPictureFiles write_splat_pictures(GPT& model, const TextCodec& codec, const std::string& text,
-                                       int64_t layer, const std::string& dir, bool field_only = false);
+                                       int64_t layer, const std::string& dir, bool field_only = false,
+                                       int64_t heads = 0);
 
 // Numbered splat-field frames of a training run (`train --viz-every N`): dir/00001.png, 00002.png,
 // … for `ffmpeg -i dir/%05d.png`. Each frame draws the first splat layer on the same text. The

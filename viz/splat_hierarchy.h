@@ -9,11 +9,11 @@
 //                         half-life ln 2 / r in tokens (how far back a write keeps half its weight)
 // A parameter matches its name exactly or as the last part of a dotted name ("x.log_scale").
 //
-// The picture (a grid): "scale by splat" — heads × splats heatmap of log10 s with level-tagged
-// columns ("L1:5" = splat 5, level 1); "mean scale per level" — one line per head, log y; then
-// "level weights" (heads × levels, diverging colours) and "decay half-life" (heads × splats,
-// log10 tokens) when those parameters exist. L = 1 draws the same picture with a single level and
-// says "1 level: no hierarchy" in the title, rather than refusing.
+// The hierarchy picture (a grid, for L > 1; callers draw nothing for one level): "scale by splat" —
+// heads × splats heatmap of log10 s with level-tagged columns ("L1:5" = splat 5, level 1); "mean
+// scale per level" — one line per head, log y; "level weights" (heads × levels, diverging colours)
+// when present. The decay strip (when log_decay exists, any L): per head, each splat's half-life
+// as a dot on one log axis of tokens, coloured by level, with the context length marked.
 #pragma once
 #include <string>
 #include <vector>
@@ -36,5 +36,7 @@ struct SplatHierarchy {
 SplatHierarchy read_hierarchy(const Module& attention, int64_t levels);
 
 Canvas draw_hierarchy(const SplatHierarchy& hierarchy, const std::string& title);
+// Throws splatlm::Error when the hierarchy has no log_decay.
+Canvas draw_decay_strip(const SplatHierarchy& hierarchy, int64_t context, const std::string& title);
 
 }  // namespace splatlm::viz

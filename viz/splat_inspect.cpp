@@ -49,18 +49,26 @@ SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vec
     sample.labels = std::move(labels);
     const int64_t K = attn->splats(), D = c.head_dim();
     const Tensor read = splat_read_weights(h.q, h.k, attn->centres, attn->log_scale, attn->log_amp, options);
+    const Tensor y = splat_attention(h.q, h.k, h.v, attn->centres, attn->log_scale, attn->log_amp, options);
     for (int64_t head = 0; head < c.heads; ++head) {
         SplatHead s;
         s.tokens = T, s.dim = D, s.splats = K;
         s.q = select(select(h.q, 0, 0), 0, head).to_vector();
         s.k = select(select(h.k, 0, 0), 0, head).to_vector();
+        s.v = select(select(h.v, 0, 0), 0, head).to_vector();
+        s.y = select(select(y, 0, 0), 0, head).to_vector();
         s.centres = select(attn->centres, 0, head).to_vector();
         s.log_scale = select(attn->log_scale, 0, head).to_vector();
         s.log_amp = select(attn->log_amp, 0, head).to_vector();
         s.weights =
             splat_weights_reference(h.q, h.k, attn->centres, attn->log_scale, attn->log_amp, 0, head, options)
                 .to_vector();
+        s.send = splat_write_shares_reference(h.q, h.k, attn->centres, attn->log_scale, attn->log_amp, 0, head,
+                                              options).to_vector();
         s.read = select(select(read, 0, 0), 0, head).to_vector();
+        if (options.log_decay.defined()) s.log_decay = select(options.log_decay, 0, head).to_vector();
+        s.top = options.top;
+        s.gated = options.send_bias.defined();
         sample.heads.push_back(std::move(s));
     }
     return sample;

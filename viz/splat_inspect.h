@@ -2,8 +2,11 @@
 //
 // This is the only viz/ file that knows about models: it runs a splat GPT on a sample up to the
 // chosen layer and copies out, per head, the keys and queries the splats actually meet, the splat
-// parameters, and the implied T×T token-to-token weights (splat_weights_reference). The picture
-// code (splat_pictures.h) then works on these numbers alone, so it can be tested without a model.
+// parameters, and — with every option of the layer applied (decay, send gates, level weights, top-p
+// routing) — the implied T×T token-to-token weights (splat_weights_reference), the write shares
+// (splat_write_shares_reference) and the read-out weights π (splat_read_weights), plus the op's own
+// output y, so a test can check Σ_u w[t,u]·v_u = y_t. Every picture draws from these numbers alone
+// (splat_pictures.h recomputes none of them), so they can be tested without a model.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -15,11 +18,16 @@ namespace splatlm::viz {
 
 struct SplatHead {
     int64_t tokens = 0, dim = 0, splats = 0;
-    std::vector<float> q, k;                // [tokens, dim]: the head's queries and keys
+    std::vector<float> q, k, v;             // [tokens, dim]: the head's queries, keys and values
+    std::vector<float> y;                   // [tokens, dim]: the splat op's output (splat_attention)
     std::vector<float> centres;             // [splats, dim]
     std::vector<float> log_scale, log_amp;  // [splats]
     std::vector<float> weights;             // [tokens, tokens], lower-triangular, rows sum to ≤ 1
+    std::vector<float> send;                // [tokens, splats]: where t's write goes (send gates, routing)
     std::vector<float> read;                // [tokens, splats]: π, the op's read-out weights (splat_read_weights)
+    std::vector<float> log_decay;           // [splats] with splat_decay, else empty: rate r = exp(log_decay)
+    int64_t top = 0;                        // splat_top (0 = every token uses every splat)
+    bool gated = false;                     // splat_gate: send gates shape `send` and `weights`
 };
 
 struct SplatSample {

@@ -98,6 +98,13 @@ Axis log_axis(double lo, double hi) {
     return labelled(std::move(axis), 0.0);
 }
 
+double percentile(std::vector<double> values, double p, double fallback) {
+    if (values.empty()) return fallback;
+    const std::size_t rank = std::min(values.size() - 1, std::size_t(std::ceil(p / 100.0 * double(values.size()))) - 1);
+    std::nth_element(values.begin(), values.begin() + std::ptrdiff_t(rank), values.end());
+    return values[rank];
+}
+
 std::string format_tick(double v, double step) {
     if (v == 0.0) return "0";
     if (!std::isfinite(v)) return std::isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf";

@@ -31,6 +31,10 @@ Axis linear_ticks_within(double lo, double hi, int target_ticks = 5);
 // most two decades also get ticks at 2x and 5x; wide spans label every k-th decade.
 Axis log_axis(double lo, double hi);
 
+// The p-th percentile (0 < p <= 100, nearest rank) of the values, for robust colour ranges; `fallback`
+// when there are none.
+double percentile(std::vector<double> values, double p, double fallback);
+
 // The {1,2,5} x 10^k step closest to span / target.
 double nice_step(double span, int target);
 
