@@ -67,6 +67,7 @@ $(if $(wildcard $(1)),,$(shell if [ "$$(id -u)" = 0 ] && command -v apt-get >/de
 endef
 STB_FLAGS := -I/usr/include/stb
 STB_LIBS  := -lstb
+ZLIB_LIBS := -lz  # zlib1g-dev: the CRC-32 of checkpoint tensors
 
 # ---- sources ----------------------------------------------------------------
 # The library holds the layers from tensor/ up to train/ and viz/. The program bin/splatlm adds
@@ -95,7 +96,7 @@ FLAGS_STAMP := $(BUILD)/flags.stamp
 FLAGS_NOW   := $(CXX) $(CXXFLAGS) $(LDFLAGS) $(LDLIBS) $(HAVE_CUDA)
 $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP)))
 
-.PHONY: all test check-layers bench bench-gpu run clean config deps-lib deps-test
+.PHONY: all test check-layers bench bench-gpu bench-faults run clean config deps-lib deps-test
 all: config
 	@$(MAKE) --no-print-directory deps-lib
 	@$(MAKE) --no-print-directory $(BIN)/splatlm
@@ -106,6 +107,7 @@ config:
 
 deps-lib:
 	$(call need_pkg,/usr/include/stb/stb_image_write.h,libstb-dev)
+	$(call need_pkg,/usr/include/zlib.h,zlib1g-dev)
 deps-test: deps-lib
 	$(call need_pkg,/usr/include/catch2/catch.hpp,catch2)
 
@@ -124,11 +126,11 @@ $(LIB): $(LIB_OBJS) $(CUDA_OBJS)
 
 $(BIN)/splatlm: $(APP_OBJS) $(LIB)
 	@mkdir -p $(BIN)
-	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(LDLIBS)
+	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 
 $(BIN)/tests: $(TEST_OBJS) $(LIB)
 	@mkdir -p $(BIN)
-	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(LDLIBS)
+	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 
 # Tests: the whole Catch2 suite; pass extra Catch2 arguments with TEST_ARGS="...".
 test: config
@@ -147,6 +149,12 @@ check-layers: config
 bench-gpu:
 	tools/gpu_check.sh
 
+# 50 kill -9s at random moments of a tiny training; every run must resume bitwise (tests/test_faults.cpp).
+bench-faults: all
+	@$(MAKE) --no-print-directory deps-test
+	@$(MAKE) --no-print-directory $(BIN)/tests
+	./$(BIN)/tests "[bench-faults]"
+
 bench: all
 	./$(BIN)/splatlm bench gemm
 	./$(BIN)/splatlm bench train --compare
@@ -158,7 +166,7 @@ bench: all
 # then continue a prompt with it.
 RUN_DIR := runs/main
 run: all
-	@if [ -f $(RUN_DIR)/model.safetensors ]; then ./$(BIN)/splatlm train --resume $(RUN_DIR); \
+	@if [ -f $(RUN_DIR)/model.safetensors ] || [ -d $(RUN_DIR)/checkpoints ]; then ./$(BIN)/splatlm train --resume $(RUN_DIR); \
 	 else ./$(BIN)/splatlm train --preset small --out $(RUN_DIR); fi
 	./$(BIN)/splatlm generate --ckpt $(RUN_DIR) --prompt "And God said" --tokens 400
 
