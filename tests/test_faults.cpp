@@ -107,6 +107,8 @@ TEST_CASE("CLI: impossible sizes fail in one line naming the flag, before memory
     // A checkpoint whose stored config is impossible fails as fast.
     REQUIRE(run_training(tiny_config(dir + "/ok"), "", 6) == 0);
     require_one_error_line(run_cli("eval --batches -1 --ckpt " + dir + "/ok"), "--batches");
+    require_one_error_line(run_cli("generate --tokens 99999999999 --ckpt " + dir + "/ok"), "--tokens");
+    require_one_error_line(run_cli("generate --temperature 1e39 --ckpt " + dir + "/ok"), "--temperature");
     set_checkpoint_config(dir + "/ok", "batch", Json(int64_t(288230376151711745)));
     require_one_error_line(run_cli("train --resume " + dir + "/ok"), "'batch'");
     set_checkpoint_config(dir + "/ok", "batch", Json(int64_t(4)));
@@ -213,6 +215,22 @@ TEST_CASE("SIGINT and SIGTERM finish the step, checkpoint, say how to resume, ex
     }
 }
 
+TEST_CASE("a second SIGINT ends training at once, leaving the last published checkpoint", "[faults][signals]") {
+    const std::string dir = temp_dir("signal-twice");
+    TrainConfig c = tiny_config(dir + "/run");
+    c.model = GPTConfig{.context = 128, .layers = 4, .heads = 4, .width = 256};  // steps long enough to interrupt
+    c.steps = 100000, c.batch = 16, c.checkpoint_every = 100000, c.eval_every = 100000, c.sample_every = 100000;
+    const pid_t pid = start_cli({"train", "--config", write_config_file(c, dir + "/run.cfg")}, dir + "/log");
+    wait_for_training_lines(dir + "/run", 1);
+    ::kill(pid, SIGINT);
+    while (read_file(dir + "/log").find("finishing the current step") == std::string::npos)  // the first one landed
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ::kill(pid, SIGINT);
+    REQUIRE(wait_exit(pid) == 130);
+    INFO(read_file(dir + "/log"));
+    REQUIRE_FALSE(has_checkpoint(dir + "/run"));  // it did not wait for the step to end
+}
+
 // ---- 4. one writer, no symlinks, no stale temporaries -----------------------------
 
 TEST_CASE("one writer per run directory: a second one gets a clear error", "[faults][lock]") {
@@ -270,9 +288,11 @@ TEST_CASE("NaN/Inf weights: info reports them, eval and generate refuse", "[faul
 
 namespace {
 
-// Trains a tiny run straight through, then the same run under `kills` SIGKILLs at random moments
-// (each restart resumes from the newest checkpoint, or starts afresh when none was published yet),
-// and requires every restart to work and the losses and weights to equal the straight run's bitwise.
+// Trains a tiny run straight through; then trains the same run again in rounds, each in a fresh
+// directory, SIGKILLing every session at a random moment of its life and restarting it (resuming
+// from the newest checkpoint, or afresh when none was published yet) until a session finishes.
+// Every restart must work, and every round's losses and weights must equal the straight run's
+// bitwise. Rounds continue until `kills` kills have landed in a running training.
 void kill9_campaign(int kills, int64_t steps, uint64_t seed) {
     const std::string dir = temp_dir("kill9");
     auto config = [&](const std::string& out) {
@@ -282,37 +302,41 @@ void kill9_campaign(int kills, int64_t steps, uint64_t seed) {
         c.eval_every = 10, c.sample_every = steps / 2, c.log_every = 1000;
         return c;
     };
-    const std::string straight = dir + "/straight", killed = dir + "/killed";
-    const std::string fresh = write_config_file(config(killed), dir + "/killed.cfg");
+    const std::string straight = dir + "/straight";
     const auto t0 = std::chrono::steady_clock::now();
     REQUIRE(wait_exit(start_cli({"train", "--config", write_config_file(config(straight), dir + "/straight.cfg")},
                                 dir + "/straight.log")) == 0);
     const double run_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    const std::vector<std::string> expected = training_lines(straight);
+    const LoadedModel reference = load_model(straight);
 
     Rng rng(seed);
-    int landed = 0;
-    for (int i = 0; i < kills; ++i) {
-        const bool resume = has_checkpoint(killed);
-        const pid_t pid = start_cli(resume ? std::vector<std::string>{"train", "--resume", killed}
-                                           : std::vector<std::string>{"train", "--config", fresh},
-                                    dir + "/killed.log");
-        std::this_thread::sleep_for(std::chrono::microseconds(int64_t(run_us * (rng.next_u64() % 1000) / 1000.0)));
-        ::kill(pid, SIGKILL);
-        const int code = wait_exit(pid);
-        INFO("kill " << i << ": " << read_file(dir + "/killed.log"));
-        REQUIRE((code == 1000 + SIGKILL || code == 0));  // killed, or done before the kill: never a failed start
-        landed += code != 0;
+    int landed = 0, rounds = 0;
+    while (landed < kills) {
+        const std::string killed = dir + "/killed-" + std::to_string(rounds++);
+        const std::string fresh = write_config_file(config(killed), killed + ".cfg");
+        for (bool finished = false; !finished;) {
+            const pid_t pid = start_cli(has_checkpoint(killed) ? std::vector<std::string>{"train", "--resume", killed}
+                                                               : std::vector<std::string>{"train", "--config", fresh},
+                                        killed + ".log");
+            if (landed < kills) {
+                std::this_thread::sleep_for(std::chrono::microseconds(int64_t(run_us * double(rng.next_u64() % 1000) / 1000)));
+                ::kill(pid, SIGKILL);
+            }
+            const int code = wait_exit(pid);
+            INFO("round " << rounds << ": " << read_file(killed + ".log"));
+            REQUIRE((code == 1000 + SIGKILL || code == 0));  // killed, or done: never a failed restart
+            finished = code == 0;
+            landed += !finished;
+        }
+        REQUIRE(training_lines(killed) == expected);
+        const LoadedModel resumed = load_model(killed);
+        REQUIRE(resumed.step == steps);
+        for (size_t i = 0; i < reference.model->parameters().size(); ++i)
+            REQUIRE(reference.model->parameters()[i].to_vector() == resumed.model->parameters()[i].to_vector());
     }
-    const CliResult last = run_cli(has_checkpoint(killed) ? "train --resume " + killed : "train --config " + fresh);
-    INFO(last.output);
-    REQUIRE(last.code == 0);
-    REQUIRE(training_lines(killed) == training_lines(straight));
-    LoadedModel a = load_model(straight), b = load_model(killed);
-    REQUIRE(b.step == steps);
-    for (size_t i = 0; i < a.model->parameters().size(); ++i)
-        REQUIRE(a.model->parameters()[i].to_vector() == b.model->parameters()[i].to_vector());
-    std::printf("kill -9 campaign: %d kills (%d during a run), %lld steps, losses and weights bitwise equal\n", kills,
-                landed, (long long)steps);
+    std::printf("kill -9 campaign: %d kills in %d runs of %lld steps; every run resumed, losses and weights bitwise equal\n",
+                landed, rounds, (long long)steps);
 }
 
 }  // namespace
