@@ -11,6 +11,7 @@
 //   train    → train, viz, splat, nn, autograd, tensor, cuda
 //   bench    → bench, train, viz, splat, nn, autograd, tensor, cuda
 //   cli      → everything but tests
+//   fuzz     → train and below (libFuzzer harnesses, `make fuzz`)
 //   tests    → anything
 // A top-level folder holding source files that is not in this table fails the test: a new
 // folder must be placed in the layers first. Two more rules: no file includes a CUDA source
@@ -43,6 +44,7 @@ const std::map<std::string, std::set<std::string>>& allowed() {
         {"train", {"train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
         {"bench", {"bench", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
         {"cli", {"cli", "bench", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
+        {"fuzz", {"fuzz", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
         {"tests", {"tests", "cli", "bench", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda"}},
     };
     return table;

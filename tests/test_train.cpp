@@ -235,7 +235,7 @@ TEST_CASE("training on the GPU: the CPU's losses within 1e-4, the same bits twic
 }
 
 TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cli][errors]") {
-    REQUIRE(fs::exists("bin/splatlm"));
+    REQUIRE(fs::exists(cli_path()));
     auto one_error_line = [](const CliResult& r) {
         INFO(r.output);
         REQUIRE(r.code != 0);
@@ -268,7 +268,7 @@ TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cl
 }
 
 TEST_CASE("CLI: doctor reports OpenMP, CUDA and the GPUs, and exits 0 when all works", "[train][cli][cuda]") {
-    REQUIRE(fs::exists("bin/splatlm"));
+    REQUIRE(fs::exists(cli_path()));
     const CliResult r = run_cli("doctor");
     INFO(r.output);
     REQUIRE(r.code == 0);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -61,12 +62,18 @@ inline std::vector<std::string> training_lines(const std::string& dir) {
     return lines;
 }
 
+// The program the CLI tests run: ./bin/splatlm, or $SPLATLM_BIN (make test-sanitize's build).
+inline std::string cli_path() {
+    const char* chosen = std::getenv("SPLATLM_BIN");
+    return chosen && *chosen ? chosen : "./bin/splatlm";
+}
+
 struct CliResult {
     int code;
     std::string output;
 };
 inline CliResult run_cli(const std::string& args) {
-    std::string cmd = "./bin/splatlm " + args + " 2>&1";
+    std::string cmd = cli_path() + " " + args + " 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     std::string out;
     char buf[4096];
@@ -87,7 +94,8 @@ inline std::string write_config_file(const TrainConfig& config, const std::strin
 
 // Starts bin/splatlm with `args`, its output going to `log`; returns the child's pid.
 inline pid_t start_cli(const std::vector<std::string>& args, const std::string& log) {
-    std::vector<char*> argv{const_cast<char*>("./bin/splatlm")};
+    const std::string program = cli_path();
+    std::vector<char*> argv{const_cast<char*>(program.c_str())};
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     const pid_t pid = ::fork();
