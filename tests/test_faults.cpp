@@ -42,10 +42,19 @@ void set_checkpoint_config(const std::string& run_dir, const std::string& key, c
     save_safetensors(path, f.tensors, f.metadata);
 }
 
-// Training lines with at least `n` entries in dir/metrics.jsonl (polled while a child trains).
-void wait_for_training_lines(const std::string& dir, size_t n) {
-    while (!fs::exists(dir + "/metrics.jsonl") || training_lines(dir).size() < n)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+// Polls until `ready()` while the child `pid` runs; a child that ended first fails the test (no hang).
+template <class Ready>
+void wait_while_running(pid_t pid, Ready ready) {
+    while (!ready()) {
+        siginfo_t info{};
+        ::waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT);  // peeks: wait_exit still reaps it
+        REQUIRE(info.si_pid == 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
+bool has_training_lines(const std::string& dir, size_t n) {
+    return fs::exists(dir + "/metrics.jsonl") && training_lines(dir).size() >= n;
 }
 
 }  // namespace
@@ -200,7 +209,7 @@ TEST_CASE("SIGINT and SIGTERM finish the step, checkpoint, say how to resume, ex
         TrainConfig c = tiny_config(dir + "/run");
         c.steps = 100000, c.checkpoint_every = 100000, c.eval_every = 100000, c.sample_every = 100000;
         const pid_t pid = start_cli({"train", "--config", write_config_file(c, dir + "/run.cfg")}, dir + "/log");
-        wait_for_training_lines(dir + "/run", 3);
+        wait_while_running(pid, [&] { return has_training_lines(dir + "/run", 3); });
         ::kill(pid, signal);
         REQUIRE(wait_exit(pid) == 128 + signal);
         const std::string log = read_file(dir + "/log");
@@ -221,10 +230,11 @@ TEST_CASE("a second SIGINT ends training at once, leaving the last published che
     c.model = GPTConfig{.context = 128, .layers = 4, .heads = 4, .width = 256};  // steps long enough to interrupt
     c.steps = 100000, c.batch = 16, c.checkpoint_every = 100000, c.eval_every = 100000, c.sample_every = 100000;
     const pid_t pid = start_cli({"train", "--config", write_config_file(c, dir + "/run.cfg")}, dir + "/log");
-    wait_for_training_lines(dir + "/run", 1);
+    wait_while_running(pid, [&] { return has_training_lines(dir + "/run", 1); });
     ::kill(pid, SIGINT);
-    while (read_file(dir + "/log").find("finishing the current step") == std::string::npos)  // the first one landed
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    wait_while_running(pid, [&] {  // the first one has landed
+        return read_file(dir + "/log").find("finishing the current step") != std::string::npos;
+    });
     ::kill(pid, SIGINT);
     REQUIRE(wait_exit(pid) == 130);
     INFO(read_file(dir + "/log"));
