@@ -18,7 +18,8 @@ Strides contiguous_strides(const Shape& shape) {
     int64_t s = 1;
     for (size_t i = shape.size(); i-- > 0;) {
         strides[i] = s;
-        s *= shape[i];
+        SPLATLM_CHECK(!__builtin_mul_overflow(s, shape[i], &s), "shape ", shape_str(shape),
+                      " has too many elements to count");
     }
     return strides;
 }
