@@ -29,6 +29,10 @@ ifeq ($(SANITIZE),1)
   CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
   LDFLAGS  += -fsanitize=address,undefined
 endif
+ifeq ($(FUZZ),1)  # set by `make fuzz` (clang): coverage for libFuzzer, ASan + UBSan
+  CXXFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+  LDFLAGS  += -fsanitize=address,undefined
+endif
 
 # ---- OpenMP -----------------------------------------------------------------
 HAVE_OMP := $(if $(filter 1,$(NO_OMP)),no,$(shell echo 'int main(){}' | $(CXX) -fopenmp -x c++ - -o /dev/null >/dev/null 2>&1 && echo yes || echo no))
@@ -95,6 +99,7 @@ STB_LIBS  := -lstb
 # feature macros the library was built with, which pkg-config gives.
 HTTP_FLAGS = $(shell pkg-config --cflags cpp-httplib 2>/dev/null)
 HTTP_LIBS := -lcpp-httplib
+ZLIB_LIBS := -lz  # zlib1g-dev: the CRC-32 of checkpoint tensors
 
 # ---- sources ----------------------------------------------------------------
 # The library holds the layers from tensor/ up to train/, viz/ and serve/. The program bin/splatlm adds
@@ -131,7 +136,7 @@ $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || e
 DIST_STAMP := $(BUILD)/dist.stamp
 $(shell echo '$(HAVE_MPI) $(HAVE_NCCL)' | cmp -s - $(DIST_STAMP) || echo '$(HAVE_MPI) $(HAVE_NCCL)' > $(DIST_STAMP))
 
-.PHONY: all test check-layers bench bench-gpu run clean config deps-lib deps-test
+.PHONY: all test test-sanitize check-layers bench bench-gpu bench-faults fuzz fuzz-run run clean config deps-lib deps-test
 all: config
 	@$(MAKE) --no-print-directory deps-lib
 	@$(MAKE) --no-print-directory $(BIN)/splatlm
@@ -146,6 +151,7 @@ deps-lib:
 	$(call need_pkg,/usr/include/stb/stb_image_write.h,libstb-dev)
 	$(call need_pkg,/usr/include/httplib.h,libcpp-httplib-dev)
 	$(call need_pkg,/usr/bin/pkg-config,pkg-config)
+	$(call need_pkg,/usr/include/zlib.h,zlib1g-dev)
 deps-test: deps-lib
 	$(call need_pkg,/usr/include/catch2/catch.hpp,catch2)
 
@@ -166,17 +172,27 @@ $(LIB): $(LIB_OBJS) $(CUDA_OBJS) $(DIST_STAMP)
 
 $(BIN)/splatlm: $(APP_OBJS) $(LIB)
 	@mkdir -p $(BIN)
-	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(HTTP_LIBS) $(LDLIBS) $(MPI_LIBS)
+	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(HTTP_LIBS) $(ZLIB_LIBS) $(LDLIBS) $(MPI_LIBS)
 
 $(BIN)/tests: $(TEST_OBJS) $(LIB)
 	@mkdir -p $(BIN)
-	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(HTTP_LIBS) $(LDLIBS) $(MPI_LIBS) -lutil
+	$(CXX) $(LDFLAGS) $^ -o $@ $(STB_LIBS) $(HTTP_LIBS) $(ZLIB_LIBS) $(LDLIBS) $(MPI_LIBS) -lutil
 
 # Tests: the whole Catch2 suite; pass extra Catch2 arguments with TEST_ARGS="...".
 test: config
 	@$(MAKE) --no-print-directory deps-test
 	@$(MAKE) --no-print-directory $(BIN)/tests $(BIN)/splatlm
 	./$(BIN)/tests $(TEST_ARGS)
+
+# The sanitized suite that fits before every stop: ASan + UBSan objects in build-asan/ (kept, so
+# only what changed is rebuilt), the groups that read files, parse, train and draw; the CLI tests
+# run the sanitized bin-asan/splatlm (SPLATLM_BIN). The whole suite: make SANITIZE=1 CUDA=0 test.
+SANITIZE_TAGS ?= [faults],[safetensors],[json],[tokenizer],[dataset],[train],[viz]
+test-sanitize: config
+	@$(MAKE) --no-print-directory deps-test
+	@$(MAKE) --no-print-directory SANITIZE=1 CUDA=0 BUILD=build-asan BIN=bin-asan bin-asan/tests bin-asan/splatlm
+	SPLATLM_BIN=./bin-asan/splatlm ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ./bin-asan/tests "$(SANITIZE_TAGS)"
 
 # The include-graph test alone: every #include arrow between folders must point down the layers
 # (tests/test_layers.cpp holds the table).
@@ -188,6 +204,31 @@ check-layers: config
 # On a GPU machine: build, doctor, the [gpu] tests and the GPU figures (tools/gpu_check.sh).
 bench-gpu:
 	tools/gpu_check.sh
+
+# 50 kill -9s at random moments of a tiny training; every run must resume bitwise (tests/test_faults.cpp).
+bench-faults: all
+	@$(MAKE) --no-print-directory deps-test
+	@$(MAKE) --no-print-directory $(BIN)/tests
+	./$(BIN)/tests "[bench-faults]"
+
+# libFuzzer harnesses (fuzz/) for the safetensors reader, JSON, tokenizer loader and config parser:
+# built with clang, ASan and UBSan into build-fuzz/ and bin-fuzz/, each run FUZZ_RUNS executions from
+# the seeds in fuzz/corpus/<name>/ (new inputs go to build-fuzz/corpus/, never into the repo).
+FUZZ_NAMES := safetensors json tokenizer config
+FUZZ_RUNS  ?= 1000000
+fuzz:
+	$(call need_pkg,/usr/bin/clang++,clang)
+	@$(MAKE) --no-print-directory CXX=clang++ BUILD=build-fuzz BIN=bin-fuzz CUDA=0 NO_OMP=1 FUZZ=1 fuzz-run
+fuzz-run: deps-lib $(FUZZ_NAMES:%=$(BIN)/fuzz_%)
+	@for name in $(FUZZ_NAMES); do mkdir -p $(BUILD)/corpus/$$name; \
+	  ./$(BIN)/fuzz_$$name -runs=$(FUZZ_RUNS) -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+	    $(BUILD)/corpus/$$name fuzz/corpus/$$name > $(BUILD)/fuzz_$$name.log 2>&1 || { tail -40 $(BUILD)/fuzz_$$name.log; exit 1; }; \
+	  echo "fuzz_$$name: $$(grep -a number_of_executed_units $(BUILD)/fuzz_$$name.log | awk '{print $$2}') executions, no crash, hang or sanitizer report"; \
+	done
+.PRECIOUS: $(BUILD)/fuzz/fuzz_%.o
+$(BIN)/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(LIB)
+	@mkdir -p $(BIN)
+	$(CXX) -fsanitize=fuzzer,address,undefined $^ -o $@ $(STB_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 
 bench: all
 	./$(BIN)/splatlm bench gemm
@@ -201,11 +242,11 @@ bench: all
 # then continue a prompt with it.
 RUN_DIR := runs/main
 run: all
-	@if [ -f $(RUN_DIR)/model.safetensors ]; then ./$(BIN)/splatlm train --resume $(RUN_DIR); \
+	@if [ -f $(RUN_DIR)/model.safetensors ] || [ -d $(RUN_DIR)/checkpoints ]; then ./$(BIN)/splatlm train --resume $(RUN_DIR); \
 	 else ./$(BIN)/splatlm train --preset small --out $(RUN_DIR); fi
 	./$(BIN)/splatlm generate --ckpt $(RUN_DIR) --prompt "And God said" --tokens 400
 
 clean:
-	rm -rf $(BUILD) $(BIN)
+	rm -rf $(BUILD) $(BIN) build-fuzz bin-fuzz build-asan bin-asan
 
 -include $(LIB_OBJS:.o=.d) $(CUDA_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(APP_OBJS:.o=.d)

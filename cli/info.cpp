@@ -9,11 +9,12 @@
 namespace splatlm {
 
 int cmd_info(int argc, char** argv) {
-    Args args("info", {{"ckpt", true, "run directory holding model.safetensors"}}, argc, argv, 2);
+    Args args("info", {{"ckpt", true, "run directory (its newest checkpoint) or a step directory"}, kNoVerifyOption},
+              argc, argv, 2);
     if (args.help()) return std::printf("%s", args.usage().c_str()), 0;
     SPLATLM_CHECK(args.has("ckpt"), "info: --ckpt DIR is required");
-    LoadedModel loaded = load_model(args.get("ckpt", ""));
-    std::printf("checkpoint %s at step %lld\n", args.get("ckpt", "").c_str(), (long long)loaded.step);
+    LoadedModel loaded = load_model(args.get("ckpt", ""), verify_flag(args));
+    std::printf("checkpoint %s at step %lld\n", loaded.dir.c_str(), (long long)loaded.step);
     std::printf("tokenizer: %s, %d tokens\nconfig:\n", loaded.tokenizer->kind().c_str(), loaded.tokenizer->vocab_size());
     const Json config = loaded.config.to_json();
     for (const auto& [key, value] : config.as_object())
@@ -27,7 +28,10 @@ int cmd_info(int argc, char** argv) {
     std::printf("parameters:\n");
     for (const auto& [group, n] : groups) std::printf("  %-16s %lld\n", group.c_str(), (long long)n);
     std::printf("  %-16s %lld\n", "total", (long long)loaded.model->parameter_count());
-    return 0;
+    const std::string broken = non_finite_weights(*loaded.model);
+    if (broken.empty()) return 0;
+    std::fprintf(stderr, "splatlm info: error: %s\n", broken.c_str());
+    return 1;
 }
 
 }  // namespace splatlm

@@ -20,7 +20,9 @@ SampleOptions read_sampling_flags(const Args& args) {
                       .top_k = args.get_int("top-k", 0),
                       .top_p = float(args.get_double("top-p", 0.95)),
                       .seed = uint64_t(seed)};
-    SPLATLM_CHECK(opt.tokens >= 0, "--tokens must be >= 0, got ", opt.tokens);
+    SPLATLM_CHECK(opt.tokens >= 0 && opt.tokens <= 10'000'000, "--tokens must be in [0, 10000000], got ", opt.tokens);
+    SPLATLM_CHECK(opt.temperature >= 0 && opt.temperature <= 1e3, "--temperature must be in [0, 1000], got ",
+                  opt.temperature);
     check_sample_options(opt);
     return opt;
 }

@@ -22,8 +22,8 @@ namespace {
 // attention_compare.png: the splat model's implied attention beside the softmax model's.
 std::string draw_comparison(LoadedModel& splat, const std::string& dir, const std::string& text, int64_t layer,
                             int64_t heads, const std::string& out) {
-    SPLATLM_CHECK(std::filesystem::exists(dir + "/model.safetensors"), "viz: no checkpoint at ", dir,
-                  " (expected ", dir, "/model.safetensors)");
+    SPLATLM_CHECK(has_checkpoint(dir), "viz: no checkpoint at ", dir, " (expected ", dir,
+                  "/checkpoints/step-*/ or ", dir, "/model.safetensors)");
     LoadedModel softmax = load_model(dir);
     SPLATLM_CHECK(softmax.config.model.attention == "softmax", "viz: --compare-ckpt needs a model trained with "
                   "attention=softmax; ", dir, " uses attention=", softmax.config.model.attention);
@@ -52,7 +52,7 @@ std::string draw_comparison(LoadedModel& splat, const std::string& dir, const st
 
 int cmd_viz(int argc, char** argv) {
     Args args("viz",
-              {{"ckpt", true, "run directory holding model.safetensors (attention=splat)"},
+              {{"ckpt", true, "run directory (its newest checkpoint) or a step directory (attention=splat)"},
                {"text", true, "text sample to run (default: a fixed Genesis sentence)"},
                {"text-file", true, "read the text sample from this file instead"},
                {"layer", true, "layer to draw (default 0)"},
@@ -68,8 +68,8 @@ int cmd_viz(int argc, char** argv) {
                                                    : args.get("text", viz::kDefaultSplatText);
     SPLATLM_CHECK(!text.empty(), "viz: the text sample is empty");
     const std::string ckpt = args.get("ckpt", "");
-    SPLATLM_CHECK(std::filesystem::exists(ckpt + "/model.safetensors"), "viz: no checkpoint at ", ckpt,
-                  " (expected ", ckpt, "/model.safetensors)");
+    SPLATLM_CHECK(has_checkpoint(ckpt), "viz: no checkpoint at ", ckpt, " (expected ", ckpt,
+                  "/checkpoints/step-*/ or ", ckpt, "/model.safetensors)");
     LoadedModel loaded = load_model(ckpt);
     SPLATLM_CHECK(viz::first_splat_layer(*loaded.model) >= 0,
                   "viz: splat pictures need a model trained with attention=splat; ", ckpt, " uses attention=",

@@ -151,6 +151,8 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
 
 // ---- directories ------------------------------------------------------------
 
+void sync_directory(const std::string& dir) { fsync_directory(dir, dir); }
+
 void ensure_directory(const std::string& path) {
     SPLATLM_CHECK(!path.empty(), "ensure_directory: empty path");
     // Visit every prefix ending before a '/', then the whole path: "a/b/c" → "a", "a/b", "a/b/c".

@@ -57,6 +57,9 @@ class FileSink {
 void write_file_atomic(const std::string& path, std::string_view bytes);
 void write_file_atomic(const std::string& path, const std::function<void(FileSink&)>& writer);
 
+// fsync a directory, so the renames and creations inside it survive a power loss.
+void sync_directory(const std::string& dir);
+
 // mkdir -p: create `path` and any missing parents (0777 & ~umask). Fine if it already is a
 // directory; throws naming the component when something else is in the way or mkdir fails.
 void ensure_directory(const std::string& path);

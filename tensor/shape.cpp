@@ -6,7 +6,10 @@ namespace splatlm {
 
 int64_t numel(const Shape& shape) {
     int64_t n = 1;
-    for (int64_t d : shape) n *= d;
+    for (int64_t d : shape) {
+        SPLATLM_CHECK(d >= 0, "shape ", shape_str(shape), " has a negative size");
+        SPLATLM_CHECK(!__builtin_mul_overflow(n, d, &n), "shape ", shape_str(shape), " has too many elements to count");
+    }
     return n;
 }
 
@@ -15,7 +18,8 @@ Strides contiguous_strides(const Shape& shape) {
     int64_t s = 1;
     for (size_t i = shape.size(); i-- > 0;) {
         strides[i] = s;
-        s *= shape[i];
+        SPLATLM_CHECK(!__builtin_mul_overflow(s, shape[i], &s), "shape ", shape_str(shape),
+                      " has too many elements to count");
     }
     return strides;
 }

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace splatlm::test {
@@ -21,6 +22,12 @@ inline CliResult run_shell(const std::string& command) {
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-inline CliResult run_cli(const std::string& args) { return run_shell("./bin/splatlm " + args); }
+// The program the CLI tests run: ./bin/splatlm, or $SPLATLM_BIN (make test-sanitize's build).
+inline std::string cli_path() {
+    const char* chosen = std::getenv("SPLATLM_BIN");
+    return chosen && *chosen ? chosen : "./bin/splatlm";
+}
+
+inline CliResult run_cli(const std::string& args) { return run_shell(cli_path() + " " + args); }
 
 }  // namespace splatlm::test

@@ -13,6 +13,7 @@
 //   serve    → serve, train, splat, nn, autograd, tensor, cuda
 //   bench    → bench, serve, train, viz, splat, nn, autograd, tensor, cuda, dist
 //   cli      → everything but tests
+//   fuzz     → train and below (libFuzzer harnesses, `make fuzz`)
 //   tests    → anything
 // A top-level folder holding source files that is not in this table fails the test: a new
 // folder must be placed in the layers first. Two more rules: no file includes a CUDA source
@@ -47,6 +48,7 @@ const std::map<std::string, std::set<std::string>>& allowed() {
         {"serve", {"serve", "train", "splat", "nn", "autograd", "tensor", "cuda"}},
         {"bench", {"bench", "serve", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda", "dist"}},
         {"cli", {"cli", "bench", "serve", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda", "dist"}},
+        {"fuzz", {"fuzz", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda", "dist"}},
         {"tests", {"tests", "cli", "bench", "serve", "train", "viz", "splat", "nn", "autograd", "tensor", "cuda", "dist"}},
     };
     return table;

@@ -168,7 +168,10 @@ TEST_CASE("safetensors: the layout on disk is what the format specifies", "[safe
     const size_t json_end = header_text.find_last_not_of(' ') + 1;
     CHECK(header_text.size() - json_end < 8);  // only the alignment padding follows the JSON
     const Json header = Json::parse(header_text);
-    CHECK(header.at("__metadata__") == Json::Object{{"k", "v"}});
+    CHECK(header.at("__metadata__").at("k") == Json("v"));
+    const Json checksums = Json::parse(header.at("__metadata__").at("crc32").as_string());  // CRC-32 per tensor
+    CHECK(checksums.size() == 2);
+    CHECK(checksums.at("x").as_string().size() == 8);
     CHECK(header.at("x") == Json::Object{{"dtype", "F32"}, {"shape", Json::Array{5}}, {"data_offsets", Json::Array{0, 20}}});
     CHECK(header.at("y") ==
           Json::Object{{"dtype", "F32"}, {"shape", Json::Array{2, 3}}, {"data_offsets", Json::Array{20, 44}}});

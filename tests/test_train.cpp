@@ -13,7 +13,6 @@
 #include "splat/register.h"
 #include "tensor/file_io.h"
 #include "tests/helpers.h"
-#include "tests/shell.h"
 #include "tests/train_helpers.h"
 #include "train/checkpoint.h"
 #include "train/json.h"
@@ -25,18 +24,6 @@ using namespace splatlm;
 using namespace splatlm::test;
 using Catch::Contains;
 namespace fs = std::filesystem;
-
-namespace {
-
-std::vector<std::string> training_lines(const std::string& dir) {
-    std::vector<std::string> lines;
-    std::istringstream in(read_file(dir + "/metrics.jsonl"));
-    for (std::string line; std::getline(in, line);)
-        if (line.find("\"loss\"") != std::string::npos) lines.push_back(line.substr(0, line.find(",\"tokens_per_s\"")));
-    return lines;
-}
-
-}  // namespace
 
 TEST_CASE("config layering: defaults, preset, file, flags; unknown keys rejected", "[train][config]") {
     const std::string dir = temp_dir("config");
@@ -123,7 +110,7 @@ TEST_CASE("checkpoint: save then load gives identical logits", "[train][checkpoi
     for (int t = 0; t < 16; ++t) ids.ids[t] = 97 + t % 20;
     REQUIRE(a.model->forward(ids).to_vector() == b.model->forward(ids).to_vector());
     // The file parses as safetensors with the documented metadata.
-    SafetensorsFile f = load_safetensors(dir + "/model.safetensors");
+    SafetensorsFile f = load_safetensors(checkpoint_directory(dir) + "/model.safetensors");
     REQUIRE(f.metadata.count("config"));
     REQUIRE(f.metadata.count("tokenizer"));
     REQUIRE(f.tensors.size() == a.model->named_parameters().size());
@@ -146,7 +133,7 @@ TEST_CASE("resume gives bitwise-identical losses to an uninterrupted run", "[tra
     std::vector<std::string> a = training_lines(straight), b = training_lines(split);
     REQUIRE(a.size() == 12);
     REQUIRE(a == b);
-    REQUIRE(read_file(straight + "/model.safetensors").substr(0, 64).size() == 64);
+    REQUIRE(read_file(checkpoint_directory(straight) + "/model.safetensors").substr(0, 64).size() == 64);
     LoadedModel ma = load_model(straight), mb = load_model(split);
     for (size_t i = 0; i < ma.model->parameters().size(); ++i)
         REQUIRE(ma.model->parameters()[i].to_vector() == mb.model->parameters()[i].to_vector());
@@ -155,29 +142,30 @@ TEST_CASE("resume gives bitwise-identical losses to an uninterrupted run", "[tra
 TEST_CASE("bad checkpoints give one clear error", "[train][checkpoint][errors]") {
     const std::string dir = temp_dir("bad");
     REQUIRE(run_training(tiny_config(dir), "", 6) == 0);
-    const std::string good = read_file(dir + "/model.safetensors");
+    const std::string model = checkpoint_directory(dir) + "/model.safetensors";
+    const std::string good = read_file(model);
     SECTION("truncated") {
-        write_file_atomic(dir + "/model.safetensors", good.substr(0, good.size() / 2));
+        write_file_atomic(model, good.substr(0, good.size() / 2));
         REQUIRE_THROWS_AS(load_model(dir), Error);
     }
     SECTION("header length beyond the file") {
         std::string bad = good;
         bad[6] = '\x7f';
-        write_file_atomic(dir + "/model.safetensors", bad);
+        write_file_atomic(model, bad);
         REQUIRE_THROWS_WITH(load_model(dir), Contains("model.safetensors"));
     }
     SECTION("config that does not match the tensors") {
-        SafetensorsFile f = load_safetensors(dir + "/model.safetensors");
+        SafetensorsFile f = load_safetensors(model);
         Json config = Json::parse(f.metadata["config"]);
         config.set("width", Json(int64_t(32)));
         f.metadata["config"] = config.dump();
-        save_safetensors(dir + "/model.safetensors", f.tensors, f.metadata);
+        save_safetensors(model, f.tensors, f.metadata);
         REQUIRE_THROWS_WITH(load_model(dir), Contains("has shape") && Contains("config expects"));
     }
     SECTION("model and optimizer from different steps") {
         const std::string other = temp_dir("bad-other");
         REQUIRE(run_training(tiny_config(other), "") == 0);  // step 12
-        fs::copy_file(other + "/model.safetensors", dir + "/model.safetensors", fs::copy_options::overwrite_existing);
+        fs::copy_file(checkpoint_directory(other) + "/model.safetensors", model, fs::copy_options::overwrite_existing);
         REQUIRE_THROWS_WITH(run_training(tiny_config(dir), dir), Contains("optimizer state at step 6"));
     }
     SECTION("missing") { REQUIRE_THROWS_WITH(load_model(dir + "/nope"), Contains("nope")); }
@@ -187,12 +175,13 @@ TEST_CASE("a NaN loss stops training with the last good checkpoint intact", "[tr
     const std::string dir = temp_dir("nan");
     REQUIRE(run_training(tiny_config(dir), "", 6) == 0);
     // Poison one weight: the next forward pass produces NaN.
-    SafetensorsFile f = load_safetensors(dir + "/model.safetensors");
+    const std::string model = checkpoint_directory(dir) + "/model.safetensors";
+    SafetensorsFile f = load_safetensors(model);
     f.tensors[0].second.data()[3] = NAN;
-    save_safetensors(dir + "/model.safetensors", f.tensors, f.metadata);
-    const std::string before = read_file(dir + "/model.safetensors");
+    save_safetensors(model, f.tensors, f.metadata);
+    const std::string before = read_file(model);
     REQUIRE(run_training(tiny_config(dir), dir) == 1);
-    REQUIRE(read_file(dir + "/model.safetensors") == before);  // nothing was overwritten
+    REQUIRE(read_file(model) == before);  // nothing was overwritten
     REQUIRE(load_model(dir).step == 6);
 }
 
@@ -246,7 +235,7 @@ TEST_CASE("training on the GPU: the CPU's losses within 1e-4, the same bits twic
 }
 
 TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cli][errors]") {
-    REQUIRE(fs::exists("bin/splatlm"));
+    REQUIRE(fs::exists(cli_path()));
     auto one_error_line = [](const CliResult& r) {
         INFO(r.output);
         REQUIRE(r.code != 0);
@@ -258,7 +247,7 @@ TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cl
     const std::string dir = temp_dir("cli");
     write_file_atomic(dir + "/empty.txt", "");
     one_error_line(run_cli("train --data " + dir + "/empty.txt --out " + dir + "/run"));
-    REQUIRE_FALSE(fs::exists(dir + "/run/model.safetensors"));
+    REQUIRE_FALSE(has_checkpoint(dir + "/run"));
     one_error_line(run_cli("generate --prompt hi"));
     one_error_line(run_cli("eval --ckpt " + dir + "/missing"));
     one_error_line(run_cli("frobnicate"));
@@ -279,7 +268,7 @@ TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cl
 }
 
 TEST_CASE("CLI: doctor reports OpenMP, CUDA and the GPUs, and exits 0 when all works", "[train][cli][cuda]") {
-    REQUIRE(fs::exists("bin/splatlm"));
+    REQUIRE(fs::exists(cli_path()));
     const CliResult r = run_cli("doctor");
     INFO(r.output);
     REQUIRE(r.code == 0);

@@ -1,18 +1,22 @@
-// train_helpers.h — what tests need to train and run small models: a temporary folder, a small
-// synthetic corpus, a tiny training config (a dozen steps, about a second), a tiny trained chat
-// model; and, through tests/shell.h, bin/splatlm run in a shell.
+// train_helpers.h — what the training tests share: scratch directories, a small synthetic corpus, a
+// tiny config that trains in a fraction of a second, a tiny trained chat model, the training lines of
+// a metrics log, and bin/splatlm started as a user would (through tests/shell.h, or as a child).
 #pragma once
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 #include <string>
+#include <vector>
 
+#include "splat/register.h"
+#include "tensor/error.h"
 #include "tensor/file_io.h"
 #include "tensor/rng.h"
 #include "tests/shell.h"
-#include "splat/register.h"
-#include "tensor/error.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
 
@@ -71,6 +75,47 @@ inline std::string chat_checkpoint() {
         return c.out;
     }();
     return dir;
+}
+
+inline std::vector<std::string> training_lines(const std::string& dir) {
+    std::vector<std::string> lines;
+    std::istringstream in(read_file(dir + "/metrics.jsonl"));
+    for (std::string line; std::getline(in, line);)
+        if (line.find("\"loss\"") != std::string::npos) lines.push_back(line.substr(0, line.find(",\"tokens_per_s\"")));
+    return lines;
+}
+
+// `config` as a `key = value` file for `splatlm train --config`; returns its path.
+inline std::string write_config_file(const TrainConfig& config, const std::string& path) {
+    std::string text;
+    const Json json = config.to_json();
+    for (const auto& [key, value] : json.as_object())
+        if (key != "vocab") text += key + " = " + (value.is_string() ? value.as_string() : value.dump()) + "\n";
+    write_file_atomic(path, text);
+    return path;
+}
+
+// Starts bin/splatlm with `args`, its output going to `log`; returns the child's pid.
+inline pid_t start_cli(const std::vector<std::string>& args, const std::string& log) {
+    const std::string program = cli_path();
+    std::vector<char*> argv{const_cast<char*>(program.c_str())};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {  // only async-signal-safe calls between fork and exec
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) ::_exit(127);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+// Waits for a child: its exit code, or 1000 + the signal that ended it.
+inline int wait_exit(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
 }
 
 }  // namespace splatlm::test

@@ -3,6 +3,7 @@
 #pragma once
 #include <vector>
 
+#include "tensor/error.h"
 #include "tensor/index.h"
 
 namespace splatlm {
@@ -13,6 +14,9 @@ struct Batch {
 };
 
 inline Batch make_batch(const std::vector<int32_t>& windows, int64_t rows, int64_t T) {
+    SPLATLM_CHECK(rows >= 1 && T >= 1 && windows.size() / size_t(T + 1) == size_t(rows) &&
+                      windows.size() % size_t(T + 1) == 0,
+                  "make_batch: ", windows.size(), " tokens are not ", rows, " windows of ", T + 1);
     Batch b{{{rows, T}, {}}, {{rows * T}, {}}};
     b.inputs.ids.reserve(rows * T);
     b.targets.ids.reserve(rows * T);

@@ -29,8 +29,10 @@ double last_val_loss(const std::string& metrics) {
     double v = std::numeric_limits<double>::quiet_NaN();
     std::istringstream in(metrics);
     for (std::string line; std::getline(in, line);)
-        if (line.find("\"val_loss\"") != std::string::npos)
-            if (const Json* x = Json::parse(line).find("val_loss"); x && x->is_number()) v = x->as_double();
+        if (line.find("\"val_loss\"") != std::string::npos) {
+            const Json record = Json::parse(line);  // outlives `x`, which points into it
+            if (const Json* x = record.find("val_loss"); x && x->is_number()) v = x->as_double();
+        }
     return v;
 }
 

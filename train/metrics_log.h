@@ -10,8 +10,10 @@ namespace splatlm {
 
 class MetricsLog {
   public:
-    // Opens `path` for appending. On resume, lines past `keep_through_step` (written after the
-    // checkpoint we resume from) are dropped first, so the log never repeats a step.
+    // Opens `path` (never through a symlink: that is an error). Fresh runs (keep_through_step < 0)
+    // start it empty. On resume, lines past `keep_through_step` (written after the checkpoint we
+    // resume from) and damaged lines (one warning) are dropped first, so the log never repeats a
+    // step; a missing log is started again — resuming never depends on it.
     MetricsLog(const std::string& path, int64_t keep_through_step);
     ~MetricsLog();
     MetricsLog(const MetricsLog&) = delete;

@@ -12,6 +12,8 @@
 #include <tuple>
 #include <unordered_set>
 
+#include <zlib.h>
+
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 #include "train/json.h"
@@ -24,6 +26,7 @@ static_assert(std::endian::native == std::endian::little,
 namespace {
 
 constexpr const char* kMetadataKey = "__metadata__";
+constexpr const char* kChecksumKey = "crc32";  // in __metadata__: {"<tensor name>": "<8 hex digits>", ...}
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the limit the reference implementation uses too
 
 template <class... Parts>
@@ -135,6 +138,52 @@ void check_coverage(const std::string& path, const std::vector<Entry>& entries, 
                  ") that belong to no tensor");
 }
 
+// CRC-32 (zlib's, the one gzip and PNG use) of a tensor's bytes as 8 lowercase hex digits.
+std::string crc32_hex(const void* bytes, size_t n) {
+    uLong crc = ::crc32(0L, Z_NULL, 0);
+    for (size_t done = 0; done < n;) {  // zlib takes at most 4 GiB (uInt) per call
+        const uInt chunk = static_cast<uInt>(std::min<size_t>(n - done, 1u << 30));
+        crc = ::crc32(crc, static_cast<const Bytef*>(bytes) + done, chunk);
+        done += chunk;
+    }
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc));
+    return hex;
+}
+
+// Moves the "crc32" entry out of the metadata into name → checksum (empty when the file has none).
+std::map<std::string, std::string> take_checksums(const std::string& path, std::map<std::string, std::string>& metadata) {
+    std::map<std::string, std::string> sums;
+    const auto it = metadata.find(kChecksumKey);
+    if (it == metadata.end()) return sums;
+    Json parsed;
+    try {
+        parsed = Json::parse(it->second);
+    } catch (const Error& e) {
+        bad_file(path, kMetadataKey, " \"", kChecksumKey, "\" is not valid JSON: ", e.what());
+    }
+    if (!parsed.is_object()) bad_file(path, kMetadataKey, " \"", kChecksumKey, "\" is not an object");
+    for (const auto& [name, sum] : parsed.as_object()) {
+        if (!sum.is_string()) bad_file(path, "the checksum of tensor \"", name, "\" is not a string");
+        sums.emplace(name, sum.as_string());
+    }
+    metadata.erase(it);
+    return sums;
+}
+
+// Each tensor's stored checksum against its bytes; files without checksums load unverified.
+void verify_checksums(const SafetensorsFile& file, const std::map<std::string, std::string>& sums) {
+    if (sums.empty()) return;
+    for (const auto& [name, t] : file.tensors) {
+        const auto sum = sums.find(name);
+        if (sum == sums.end()) bad_file(file.path, "tensor \"", name, "\" has no checksum");
+        const std::string actual = crc32_hex(t.data(), static_cast<size_t>(t.numel()) * sizeof(float));
+        if (actual != sum->second)
+            bad_file(file.path, "tensor \"", name, "\" fails its checksum (crc32 ", actual, ", stored ", sum->second,
+                     "): the file is damaged (--no-verify loads it anyway)");
+    }
+}
+
 }  // namespace
 
 const Tensor& SafetensorsFile::at(const std::string& name) const {
@@ -145,30 +194,37 @@ const Tensor& SafetensorsFile::at(const std::string& name) const {
 
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata) {
-    Json::Object header;
-    if (!metadata.empty()) {
-        Json::Object meta;
-        for (const auto& [k, v] : metadata) meta.emplace_back(k, v);
-        header.emplace_back(kMetadataKey, std::move(meta));
-    }
+    NamedTensors data = tensors;
     std::unordered_set<std::string> names;
+    Json::Object entries, checksums;
     uint64_t offset = 0;
-    for (const auto& [name, t] : tensors) {
+    for (auto& [name, t] : data) {
         SPLATLM_CHECK(name != kMetadataKey, "save_safetensors '", path, "': \"", kMetadataKey,
                       "\" is reserved and cannot name a tensor");
         SPLATLM_CHECK(names.insert(name).second, "save_safetensors '", path, "': duplicate tensor name \"", name, "\"");
         SPLATLM_CHECK(t.defined(), "save_safetensors '", path, "': tensor \"", name, "\" is undefined");
         SPLATLM_CHECK(t.device() == Device::CPU, "save_safetensors '", path, "': tensor \"", name, "\" is on ",
                       device_name(t.device()), "; copy it to the CPU first");
+        if (!t.is_contiguous()) t = t.clone();  // logical row-major order; checksum and data from the same bytes
         Json::Array shape(t.shape().begin(), t.shape().end());
         const uint64_t bytes = static_cast<uint64_t>(t.numel()) * sizeof(float);
-        header.emplace_back(name, Json::Object{{"dtype", "F32"},
-                                               {"shape", std::move(shape)},
-                                               {"data_offsets", Json::Array{offset, offset + bytes}}});
+        entries.emplace_back(name, Json::Object{{"dtype", "F32"},
+                                                {"shape", std::move(shape)},
+                                                {"data_offsets", Json::Array{offset, offset + bytes}}});
+        checksums.emplace_back(name, crc32_hex(t.data(), bytes));
         offset += bytes;
     }
     std::string text;
     try {
+        std::map<std::string, std::string> all_metadata = metadata;
+        if (!data.empty()) all_metadata[kChecksumKey] = Json(std::move(checksums)).dump();
+        Json::Object header;
+        if (!all_metadata.empty()) {
+            Json::Object meta;
+            for (const auto& [k, v] : all_metadata) meta.emplace_back(k, v);
+            header.emplace_back(kMetadataKey, std::move(meta));
+        }
+        for (auto& entry : entries) header.push_back(std::move(entry));
         text = Json(std::move(header)).dump();
     } catch (const Error& e) {
         fail("save_safetensors '", path, "': ", e.what());
@@ -181,19 +237,11 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
     write_file_atomic(path, [&](FileSink& sink) {
         sink.write(length, sizeof length);
         sink.write(text);
-        for (const auto& [name, t] : tensors) {
-            const size_t bytes = static_cast<size_t>(t.numel()) * sizeof(float);
-            if (t.is_contiguous()) {
-                sink.write(t.data(), bytes);
-            } else {
-                const std::vector<float> values = t.to_vector();  // logical row-major order
-                sink.write(values.data(), bytes);
-            }
-        }
+        for (const auto& [name, t] : data) sink.write(t.data(), static_cast<size_t>(t.numel()) * sizeof(float));
     });
 }
 
-SafetensorsFile load_safetensors(const std::string& path) {
+SafetensorsFile load_safetensors(const std::string& path, bool verify) {
     InputFile file(path);
     const uint64_t size = file.size();
     if (size < 8) bad_file(path, "file is ", size, " bytes, too short for the 8-byte header length");
@@ -227,6 +275,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
         else
             entries.push_back(parse_entry(path, name, value, buffer_bytes));
     }
+    const std::map<std::string, std::string> checksums = take_checksums(path, result.metadata);
     const std::vector<size_t> order = offset_order(entries);
     check_coverage(path, entries, order, buffer_bytes);
 
@@ -237,6 +286,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
         file.read_exact(loaded[i].data(), entries[i].end - entries[i].begin);
     }
     for (size_t i = 0; i < entries.size(); ++i) result.tensors.emplace_back(entries[i].name, std::move(loaded[i]));
+    if (verify) verify_checksums(result, checksums);
     return result;
 }
 

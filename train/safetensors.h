@@ -10,6 +10,10 @@
 //                       We pad it with trailing spaces so the data buffer starts 8-byte aligned.
 //   bytes [8+N, EOF)    the data buffer: each tensor's elements, row-major, little-endian.
 //
+// save_safetensors also stores a CRC-32 of every tensor's bytes in __metadata__ under "crc32"
+// (compact JSON: tensor name → 8 hex digits); load_safetensors verifies them when present and
+// leaves that key out of SafetensorsFile::metadata.
+//
 // save_safetensors writes the tensors in the order given, back to back, via an atomic write
 // (file_io.h), so a crash mid-save never damages the previous checkpoint. load_safetensors trusts
 // nothing: every structural problem is a splatlm::Error naming the file and the problem.
@@ -36,7 +40,8 @@ struct SafetensorsFile {
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
-// Read and validate a whole file; F32 tensors only (other dtypes are named in the error).
-SafetensorsFile load_safetensors(const std::string& path);
+// Read and validate a whole file; F32 tensors only (other dtypes are named in the error). With
+// `verify`, a tensor whose bytes do not match its stored checksum is an error naming it.
+SafetensorsFile load_safetensors(const std::string& path, bool verify = true);
 
 }  // namespace splatlm

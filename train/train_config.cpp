@@ -85,6 +85,7 @@ const std::vector<Key>& keys() {
         key("sample_every", "steps between generated samples", FIELD(sample_every)),
         key("sample_tokens", "tokens per generated sample", FIELD(sample_tokens)),
         key("checkpoint_every", "steps between checkpoints", FIELD(checkpoint_every)),
+        key("keep_checkpoints", "how many of the newest checkpoints a run keeps", FIELD(keep_checkpoints)),
         key("viz_every", "steps between splat-field frames in <out>/frames/ (0 = none)", FIELD(viz_every)),
         key("out", "run directory", FIELD(out)),
         key("device", "cpu | cuda: where the model trains (cuda needs a GPU and a build with nvcc)", FIELD(device)),
@@ -137,21 +138,54 @@ TrainConfig TrainConfig::from_json(const Json& json) {
     return c;
 }
 
+namespace {
+
+// The range every numeric key must fall in, naming the key. The upper bounds are far beyond any
+// run this program can do on one machine; they stop typos (--lr 1e39, --batch 2^58) before they
+// become an overflow, an infinity or an allocation of the machine's whole memory.
+template <class T>
+void require_range(const char* key, T value, T low, T high) {
+    SPLATLM_CHECK(value >= low && value <= high, "config key '", key, "' must be in [", low, ", ", high, "], got ", value);
+}
+
+bool splat_kind(const std::string& attention) { return attention == "splat" || attention == "splat_local"; }
+
+}  // namespace
+
 void TrainConfig::validate() const {
+    require_range<int64_t>("context", model.context, 1, 1 << 20);
+    require_range<int64_t>("layers", model.layers, 1, 4096);
+    require_range<int64_t>("width", model.width, 1, 1 << 16);
+    require_range<int64_t>("heads", model.heads, 1, model.width);
+    require_range<int64_t>("window", model.window, 1, 1 << 20);
+    require_range<int64_t>("splats", model.splats, 1, 4096);
+    require_range<int64_t>("vocab", model.vocab, 1, 1 << 24);
     model.validate();
     SPLATLM_CHECK(tokenizer == "char" || tokenizer == "bpe", "config: tokenizer must be char or bpe, got '", tokenizer, "'");
-    SPLATLM_CHECK(bpe_vocab >= 256, "config: bpe_vocab must be at least 256, got ", bpe_vocab);
+    require_range<int64_t>("bpe_vocab", bpe_vocab, 256, 1 << 20);
     SPLATLM_CHECK(val_fraction > 0 && val_fraction < 1, "config: val_fraction must be in (0, 1), got ", val_fraction);
-    SPLATLM_CHECK(batch > 0 && steps > 0, "config: batch and steps must be positive");
-    SPLATLM_CHECK(lr > 0 && min_lr >= 0 && min_lr <= lr, "config: need 0 <= min_lr <= lr and lr > 0");
-    SPLATLM_CHECK(warmup >= 0 && weight_decay >= 0 && grad_clip > 0, "config: warmup and weight_decay must be >= 0, grad_clip > 0");
-    SPLATLM_CHECK(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "config: beta1 and beta2 must be in [0, 1)");
-    SPLATLM_CHECK(log_every > 0 && eval_every > 0 && eval_batches > 0 && sample_every > 0 && checkpoint_every > 0 &&
-                      sample_tokens >= 0,
-                  "config: *_every and eval_batches must be positive");
+    require_range<int64_t>("batch", batch, 1, 1 << 20);
+    require_range<int64_t>("steps", steps, 1, int64_t(1e12));
+    require_range<double>("lr", lr, 1e-12, 1.0);  // NaN fails every comparison, so it is out of range too
+    require_range<double>("min_lr", min_lr, 0.0, lr);
+    require_range<int64_t>("warmup", warmup, 0, int64_t(1e12));
+    require_range<double>("weight_decay", weight_decay, 0.0, 1e3);
+    require_range<double>("grad_clip", grad_clip, 1e-12, 1e12);
+    require_range<double>("beta1", beta1, 0.0, 0.999999);
+    require_range<double>("beta2", beta2, 0.0, 0.999999);
+    require_range<double>("splat_diversity", splat_diversity, 0.0, 1e6);
+    for (const auto& [key, every] : {std::pair{"log_every", log_every}, {"eval_every", eval_every},
+                                     {"sample_every", sample_every}, {"checkpoint_every", checkpoint_every}})
+        require_range<int64_t>(key, every, 1, int64_t(1e12));
+    require_range<int64_t>("eval_batches", eval_batches, 1, 1 << 20);
+    require_range<int64_t>("sample_tokens", sample_tokens, 0, 100'000);
+    require_range<int64_t>("keep_checkpoints", keep_checkpoints, 1, 1000);
+    require_range<int64_t>("viz_every", viz_every, 0, int64_t(1e12));
+    // The splat field is drawn in the plane of two head dimensions (viz/splat_pictures.h).
+    SPLATLM_CHECK(viz_every == 0 || !splat_kind(model.attention) || model.head_dim() >= 2,
+                  "config key 'viz_every': splat-field frames need at least 2 dimensions per head, but width ",
+                  model.width, " / heads ", model.heads, " = ", model.head_dim());
     SPLATLM_CHECK(!out.empty(), "config: out must name a directory");
-    SPLATLM_CHECK(splat_diversity >= 0 && std::isfinite(splat_diversity), "config: splat_diversity must be >= 0, got ", splat_diversity);
-    SPLATLM_CHECK(viz_every >= 0, "config: viz_every must be >= 0, got ", viz_every);
     parse_device(device);  // "unknown device '...' (expected cpu or cuda)"
     SPLATLM_CHECK(dist == "none" || dist == "mpi" || dist == "nccl", "config: dist must be none, mpi or nccl, got '", dist, "'");
     SPLATLM_CHECK(dist_timeout > 0 && dist_bucket_mb > 0, "config: dist_timeout and dist_bucket_mb must be positive");

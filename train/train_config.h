@@ -44,6 +44,7 @@ struct TrainConfig {
     int64_t sample_every = 500;      // a generated sample in the log
     int64_t sample_tokens = 200;
     int64_t checkpoint_every = 500;  // and at the end
+    int64_t keep_checkpoints = 3;    // the newest N step directories stay; older ones are removed
     int64_t viz_every = 0;           // steps between splat-field frames in <out>/frames/ (0: none)
     std::string out = "runs/default";
     std::string device = "cpu";  // cpu | cuda: where the model trains (not a property of the model)

@@ -21,7 +21,9 @@
 #include "train/dashboard.h"
 #include "train/dataset.h"
 #include "train/evaluate.h"
+#include "train/memory_budget.h"
 #include "train/metrics_log.h"
+#include "train/run_lock.h"
 #include "train/sampler.h"
 #include "train/utf8.h"
 #include "splat/splat_stats.h"
@@ -58,28 +60,34 @@ struct Run {
     std::unique_ptr<AdamW> adam;
     TrainingProgress progress;
     int64_t last_checkpoint = -1;
+    std::string checkpoint_dir;  // where the last checkpoint is (resumed from or written)
 };
 
-Run set_up(const TrainConfig& requested, const std::string& resume_dir) {
+Run set_up(const TrainConfig& requested, const std::string& resume_dir, Verify verify,
+           std::unique_ptr<dist::Communicator> comm) {
     Run run;
     run.config = requested;
-    run.comm = connect_ranks(requested);
+    run.comm = std::move(comm);
     const Device device = parse_device(run.config.device);
     if (device == Device::CUDA) cuda::require_gpu("train --device cuda");
     run.dir = resume_dir.empty() ? requested.out : resume_dir;
     CorpusSplit corpus = read_corpus(run.config.data, run.config.val_fraction);
     if (resume_dir.empty()) {
-        SPLATLM_CHECK(!std::filesystem::exists(run.dir + "/model.safetensors"), run.dir,
-                      " already holds a checkpoint: continue it with --resume ", run.dir, " or choose another --out");
+        SPLATLM_CHECK(!has_checkpoint(run.dir), run.dir, " already holds a checkpoint: continue it with --resume ",
+                      run.dir, " or choose another --out");
         const auto t0 = Clock::now();
         run.tokenizer = make_tokenizer(run.config.tokenizer, corpus.train, static_cast<int>(run.config.bpe_vocab));
         if (run.config.tokenizer == "bpe" && run.comm->is_root())
             std::printf("trained a %d-token BPE in %.1f s\n", run.tokenizer->vocab_size(), seconds_since(t0));
         run.config.model.vocab = run.tokenizer->vocab_size();
+        check_memory_budget(run.config, MemoryUse::train, "");
         run.model = std::make_unique<GPT>(run.config.model, run.config.seed);
         run.progress.data_rng = Rng(run.config.seed ^ 0xDA7A000000000000ull);
     } else {
-        LoadedModel loaded = load_model(resume_dir);
+        LoadedModel loaded = load_model(resume_dir, verify);
+        check_memory_budget(run.config, MemoryUse::train, "");
+        std::printf("resuming from %s (step %lld)\n", loaded.dir.c_str(), (long long)loaded.step);
+        run.checkpoint_dir = loaded.dir;
         run.tokenizer = std::move(loaded.tokenizer);
         run.model = std::move(loaded.model);
         run.progress.step = loaded.step;
@@ -91,7 +99,7 @@ Run set_up(const TrainConfig& requested, const std::string& resume_dir) {
                      .weight_decay = float(run.config.weight_decay), .decay_everything = run.config.decay_all};
     run.adam = std::make_unique<AdamW>(*run.flat, opt);
     if (!resume_dir.empty()) {
-        run.progress = load_optimizer_state(resume_dir, *run.model, *run.adam, run.progress.step);
+        run.progress = load_optimizer_state(run.checkpoint_dir, *run.model, *run.adam, run.progress.step, verify);
         run.last_checkpoint = run.progress.step;
     }
     return run;
@@ -150,12 +158,22 @@ void add_splat_stats(Json::Object& record, GPT& model, const Dataset& data, cons
 
 }  // namespace
 
-int run_training(const TrainConfig& requested, const std::string& resume_dir, int64_t stop_at) {
-    Run run = set_up(requested, resume_dir);
+int run_training(const TrainConfig& requested, const std::string& resume_dir, int64_t stop_at,
+                 const volatile std::sig_atomic_t* stop_signal, Verify verify) {
+    std::unique_ptr<dist::Communicator> comm = connect_ranks(requested);
+    // Rank 0 alone writes the run directory, so it alone locks it: a resumed one before anything is read.
+    std::optional<RunLock> lock;
+    if (comm->is_root() && !resume_dir.empty()) lock.emplace(resume_dir);
+    Run run = set_up(requested, resume_dir, verify, std::move(comm));
     const TrainConfig& c = run.config;
-    ensure_directory(run.dir);
     std::optional<MetricsLog> metrics;  // rank 0 alone opens (on resume: trims) and writes it
     if (run.comm->is_root()) {
+        if (!lock) {  // a fresh run: its directory exists from here on
+            ensure_directory(run.dir);
+            lock.emplace(run.dir);
+        }
+        if (const int stale = remove_stale_temporaries(run.dir))
+            std::printf("removed %d temporary file%s left by an interrupted save\n", stale, stale == 1 ? "" : "s");
         metrics.emplace(run.dir + "/metrics.jsonl", resume_dir.empty() ? -1 : run.progress.step);
         print_header(run);
     }
@@ -211,7 +229,14 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         const double step_seconds = seconds_since(step_start);  // evaluation and I/O not counted
         interval_seconds += step_seconds;
         ++interval_steps;
-        if (!run.comm->is_root()) continue;  // rank 0 alone logs, evaluates, samples, draws and checkpoints
+        // A stop signal ends the step on every rank together (mpirun forwards it, but to be sure the
+        // ranks agree): rank 0 checkpoints, the others leave before the next all-reduce.
+        const bool stopping = run.comm->mean(stop_signal && *stop_signal ? 1.f : 0.f) > 0.f;
+        const int signal = stop_signal && *stop_signal ? int(*stop_signal) : SIGTERM;
+        if (!run.comm->is_root()) {
+            if (stopping) return 128 + signal;
+            continue;  // rank 0 alone logs, evaluates, samples, draws and checkpoints
+        }
 
         Json::Object line{{"step", step}, {"tokens", step * tokens_per_step}, {"loss", loss_value}, {"lr", lr},
                           {"tokens_per_s", tokens_per_step / step_seconds}, {"grad_norm", grad_norm}};
@@ -243,27 +268,38 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             std::printf("  sample @ %lld:\n%s\n  ---\n", (long long)step, sample.c_str());
         }
         if (frames && step % c.viz_every == 0) frames->write(*on_host(*run.model, c), codec, step);
-        if (step % c.checkpoint_every == 0 || step == last) {
-            save_checkpoint(run.dir, c, *run.tokenizer, *run.model, *run.adam, run.progress);
+        if (step % c.checkpoint_every == 0 || step == last || stopping) {
+            run.checkpoint_dir = save_checkpoint(run.dir, c, *run.tokenizer, *run.model, *run.adam, run.progress);
             run.last_checkpoint = step;
         }
         std::fflush(stdout);
+        if (stopping) {
+            std::printf("\n%s: stopped after step %lld with a checkpoint in %s\ncontinue with: splatlm train --resume %s\n",
+                        signal == SIGINT ? "interrupted" : "terminated", (long long)step, run.checkpoint_dir.c_str(),
+                        run.dir.c_str());
+            std::fflush(stdout);
+            return 128 + signal;
+        }
     }
     if (!run.comm->is_root()) return 0;
-    std::printf("loss curves: %s\n", draw_loss_curves(run.dir).c_str());
-    if (frames)  // the frames as one contact sheet (and an MP4 when ffmpeg is installed)
-        for (const std::string& path : viz::assemble_frames(run.dir + "/frames", run.dir))
-            std::printf("frames: %s\n", path.c_str());
-    HostModel final_model = on_host(*run.model, c);
-    const int64_t layer = viz::first_splat_layer(*final_model);
-    if (layer >= 0)  // `make run` draws its splats
-        std::printf("splat field: %s\n", viz::write_splat_pictures(*final_model, codec, viz::kDefaultSplatText,
-                                                                      layer, run.dir, true).paths[0].c_str());
-    const DashboardInput dash{final_model.model, run.tokenizer.get(), &c, last, run.dir, viz::kDefaultSplatText,
-                              std::max<int64_t>(layer, 0)};
-    std::printf("dashboard: %s\n", write_dashboard(dash, run.dir + "/dashboard.png").c_str());
+    try {  // the training is done and saved: a picture that cannot be drawn is a warning, not a failure
+        std::printf("loss curves: %s\n", draw_loss_curves(run.dir).c_str());
+        if (frames)  // the frames as one contact sheet (and an MP4 when ffmpeg is installed)
+            for (const std::string& path : viz::assemble_frames(run.dir + "/frames", run.dir))
+                std::printf("frames: %s\n", path.c_str());
+        HostModel final_model = on_host(*run.model, c);
+        const int64_t layer = viz::first_splat_layer(*final_model);
+        if (layer >= 0)  // `make run` draws its splats
+            std::printf("splat field: %s\n", viz::write_splat_pictures(*final_model, codec, viz::kDefaultSplatText,
+                                                                          layer, run.dir, true).paths[0].c_str());
+        const DashboardInput dash{final_model.model, run.tokenizer.get(), &c, last, run.dir, viz::kDefaultSplatText,
+                                  std::max<int64_t>(layer, 0)};
+        std::printf("dashboard: %s\n", write_dashboard(dash, run.dir + "/dashboard.png").c_str());
+    } catch (const Error& e) {
+        std::fprintf(stderr, "warning: pictures not drawn: %s\n", e.what());
+    }
     std::printf("%s: step %lld of %lld after %s; checkpoint in %s\n", last == c.steps ? "done" : "stopped",
-                (long long)last, (long long)c.steps, clock_text(seconds_since(start)).c_str(), run.dir.c_str());
+                (long long)last, (long long)c.steps, clock_text(seconds_since(start)).c_str(), run.checkpoint_dir.c_str());
     return 0;
 }
 
