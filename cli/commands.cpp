@@ -8,6 +8,7 @@ const std::vector<Command>& commands() {
         {"train", "train a model (presets, config files, --resume)", cmd_train},
         {"generate", "continue a prompt with a trained model", cmd_generate},
         {"eval", "validation loss and bits per byte of a checkpoint", cmd_eval},
+        {"task", "train on a synthetic yardstick (mqar, copy, induction, passkey, ...) and report accuracy", cmd_task},
         {"info", "config and parameter counts of a checkpoint", cmd_info},
         {"viz", "pictures of a splat model's splats on a text sample", cmd_viz},
         {"bench", "benchmarks (splatlm bench --help lists them)", cmd_bench},

@@ -16,6 +16,7 @@ const std::vector<Command>& commands();
 int cmd_train(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
+int cmd_task(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_viz(int argc, char** argv);
 int cmd_doctor(int argc, char** argv);
