@@ -127,7 +127,7 @@ $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || e
 DIST_STAMP := $(BUILD)/dist.stamp
 $(shell echo '$(HAVE_MPI) $(HAVE_NCCL)' | cmp -s - $(DIST_STAMP) || echo '$(HAVE_MPI) $(HAVE_NCCL)' > $(DIST_STAMP))
 
-.PHONY: all test check-layers bench bench-gpu run clean config deps-lib deps-test
+.PHONY: all test check-layers bench bench-gpu bench-tasks run clean config deps-lib deps-test
 all: config
 	@$(MAKE) --no-print-directory deps-lib
 	@$(MAKE) --no-print-directory $(BIN)/splatlm
@@ -182,6 +182,10 @@ check-layers: config
 # On a GPU machine: build, doctor, the [gpu] tests and the GPU figures (tools/gpu_check.sh).
 bench-gpu:
 	tools/gpu_check.sh
+
+# The MQAR accuracy table of docs/TASKS.md: softmax, splat, linear, local (under an hour on 2 cores).
+bench-tasks: all
+	tools/bench_tasks.sh
 
 bench: all
 	./$(BIN)/splatlm bench gemm
