@@ -12,6 +12,7 @@
 #include "tests/shell.h"
 #include "train/json.h"
 #include "train/task_data.h"
+#include "train/train_config.h"
 #include "tensor/file_io.h"
 
 using namespace splatlm;
@@ -169,6 +170,11 @@ TEST_CASE("tasks: spec text round trip; bad options give one line naming them", 
     REQUIRE_THROWS_WITH(check_task(spec_of("induction alphabet=1"), 32), Contains("--alphabet"));
     REQUIRE_THROWS_WITH(spec_of("copy pairs=3"), Contains("--pairs is not an option"));
     REQUIRE_THROWS_WITH(spec_of("sort"), Contains("unknown task 'sort'"));
+    TrainConfig config;  // the config key `task` is checked against the context like the flags
+    config.task = "mqar pairs=20";
+    REQUIRE_THROWS_WITH(config.validate(), Contains("--pairs 20 does not fit"));
+    config.task = "mqar pairs=4", config.tokenizer = "bpe";
+    REQUIRE_THROWS_WITH(config.validate(), Contains("tokenizer must be char"));
 
     auto one_error_line = [](const CliResult& r, const std::string& names) {
         INFO(r.output);

@@ -7,9 +7,9 @@ set -eu
 OUT=${OUT:-runs/bench-tasks}
 ATTENTIONS=${ATTENTIONS:-"softmax splat linear local"}
 SETTINGS=${SETTINGS:-"64:4 128:8"}   # seq:pairs
-STEPS=${STEPS:-1500}
-PROTOCOL="--layers 2 --width 128 --heads 2 --batch 16 --steps $STEPS --lr 3e-3 --min_lr 3e-4 --warmup 50
-          --weight_decay 0 --seed 1337 --log_every 250 --eval_every 500 --eval_batches 4 --checkpoint_every 100000"
+STEPS=${STEPS:-800}
+PROTOCOL="--layers 2 --width 128 --heads 2 --batch 32 --steps $STEPS --lr 3e-3 --min_lr 3e-4 --warmup 50
+          --seed 1337 --log_every 100 --eval_every 200 --eval_batches 4 --checkpoint_every 100000"
 mkdir -p "$OUT"
 : > "$OUT/results.jsonl"
 for setting in $SETTINGS; do
