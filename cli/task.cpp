@@ -9,8 +9,10 @@
 
 #include "cli/commands.h"
 #include "tensor/error.h"
+#include "tensor/file_io.h"
 #include "train/checkpoint.h"
 #include "train/task_data.h"
+#include "train/task_plot.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
 
@@ -35,11 +37,17 @@ std::vector<OptionSpec> task_command_options() {
 }  // namespace
 
 int cmd_task(int argc, char** argv) {
+    if (argc >= 3 && std::string(argv[2]) == "plot") {  // splatlm task plot RESULTS.jsonl --out PNG
+        SPLATLM_CHECK(argc == 6 && std::string(argv[4]) == "--out", "usage: splatlm task plot RESULTS.jsonl --out PNG");
+        draw_mqar_accuracy(read_file(argv[3]), argv[5]);
+        std::printf("%s\n", argv[5]);
+        return 0;
+    }
     const std::vector<OptionSpec> specs = task_command_options();
     const bool no_kind = argc < 3 || std::string(argv[2]).rfind("--", 0) == 0;
     Args args("task", specs, argc, argv, no_kind ? 2 : 3);
     if (args.help() || no_kind) {
-        std::printf("usage: splatlm task KIND [options]\nkinds and their options:\n");
+        std::printf("usage: splatlm task KIND [options]   |   splatlm task plot RESULTS.jsonl --out PNG\nkinds and their options:\n");
         for (const std::string& kind : task_kinds()) {
             std::printf("  %-15s", kind.c_str());
             for (const std::string& n : task_option_names(kind)) std::printf(" --%s", n.c_str());

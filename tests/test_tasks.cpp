@@ -12,6 +12,7 @@
 #include "tests/shell.h"
 #include "train/json.h"
 #include "train/task_data.h"
+#include "train/task_plot.h"
 #include "train/train_config.h"
 #include "tensor/file_io.h"
 
@@ -210,4 +211,20 @@ TEST_CASE("tasks: a tiny MQAR run trains, checkpoints, logs accuracy and reports
     REQUIRE(metrics.find("\"accuracy\"") != std::string::npos);
     REQUIRE(metrics.find("\"val_bpb\"") == std::string::npos);  // no corpus was read
     fs::remove_all(dir);
+}
+
+TEST_CASE("tasks: the accuracy plot has one line per attention, sorted by pairs", "[tasks]") {
+    const std::string results =
+        "{\"task\":\"mqar pairs=8 keys=64 values=64\",\"attention\":\"softmax\",\"accuracy\":0.5}\n"
+        "{\"task\":\"copy span=8 alphabet=16\",\"attention\":\"softmax\",\"accuracy\":0.9}\n"
+        "{\"task\":\"mqar pairs=4 keys=64 values=64\",\"attention\":\"splat\",\"accuracy\":0.25}\n"
+        "{\"task\":\"mqar pairs=4 keys=64 values=64\",\"attention\":\"softmax\",\"accuracy\":0.75}\n";
+    const std::vector<viz::Series> s = mqar_accuracy_series(results);
+    REQUIRE(s.size() == 2);
+    REQUIRE(s[0].name == "softmax");
+    REQUIRE(s[0].x == std::vector<double>{4, 8});
+    REQUIRE(s[0].y == std::vector<double>{0.75, 0.5});
+    REQUIRE((s[1].name == "splat" && s[1].x == std::vector<double>{4} && s[1].y == std::vector<double>{0.25}));
+    REQUIRE_THROWS_WITH(mqar_accuracy_series("{\"loss\":1}\n"), Contains("not a `splatlm task --json` line"));
+    REQUIRE_THROWS_WITH(draw_mqar_accuracy("", "/tmp/never.png"), Contains("no mqar results"));
 }
