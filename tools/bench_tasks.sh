@@ -2,7 +2,8 @@
 # bench_tasks.sh — the MQAR accuracy table of docs/TASKS.md (`make bench-tasks`): one model per
 # (attention, seq, pairs), trained one at a time with the protocol below, held-out accuracy on 1000
 # fresh examples. Results: $OUT/results.jsonl (one `splatlm task --json` line per run) and a
-# markdown table on stdout. Override with ATTENTIONS="softmax splat" SETTINGS="64:4" STEPS=… OUT=….
+# markdown table on stdout, the picture in $OUT/mqar_accuracy.png (`splatlm task plot`).
+# Override with ATTENTIONS="softmax splat" SETTINGS="64:4" STEPS=… OUT=….
 set -eu
 OUT=${OUT:-runs/bench-tasks}
 ATTENTIONS=${ATTENTIONS:-"softmax splat linear local"}
@@ -31,3 +32,4 @@ sed -E 's/.*"task":"mqar pairs=([0-9]+)[^"]*","attention":"([a-z_]+)","seq":([0-
     "$OUT/results.jsonl" | while read -r seq pairs attention accuracy exact seconds; do
     printf '| %s | %s | %s | %.3f | %.3f | %.0f |\n' "$seq" "$pairs" "$attention" "$accuracy" "$exact" "$seconds"
 done
+./bin/splatlm task plot "$OUT/results.jsonl" --out "$OUT/mqar_accuracy.png" >&2
