@@ -136,7 +136,7 @@ $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || e
 DIST_STAMP := $(BUILD)/dist.stamp
 $(shell echo '$(HAVE_MPI) $(HAVE_NCCL)' | cmp -s - $(DIST_STAMP) || echo '$(HAVE_MPI) $(HAVE_NCCL)' > $(DIST_STAMP))
 
-.PHONY: all test test-sanitize check-layers bench bench-gpu bench-faults fuzz fuzz-run run clean config deps-lib deps-test
+.PHONY: all test test-sanitize check-layers bench bench-gpu bench-faults bench-tasks fuzz fuzz-run run clean config deps-lib deps-test
 all: config
 	@$(MAKE) --no-print-directory deps-lib
 	@$(MAKE) --no-print-directory $(BIN)/splatlm
@@ -229,6 +229,10 @@ fuzz-run: deps-lib $(FUZZ_NAMES:%=$(BIN)/fuzz_%)
 $(BIN)/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(LIB)
 	@mkdir -p $(BIN)
 	$(CXX) -fsanitize=fuzzer,address,undefined $^ -o $@ $(STB_LIBS) $(ZLIB_LIBS) $(LDLIBS)
+
+# The MQAR accuracy table of docs/TASKS.md: softmax, splat, linear, local (under an hour on 2 cores).
+bench-tasks: all
+	tools/bench_tasks.sh
 
 bench: all
 	./$(BIN)/splatlm bench gemm

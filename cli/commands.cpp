@@ -10,6 +10,7 @@ const std::vector<Command>& commands() {
         {"chat", "talk to a trained model: turns carried in its cache, /help for commands", cmd_chat},
         {"serve", "an HTTP server for a model: completions, streaming, sessions, metrics", cmd_serve},
         {"eval", "validation loss and bits per byte of a checkpoint", cmd_eval},
+        {"task", "train on a synthetic yardstick (mqar, copy, induction, passkey, ...) and report accuracy", cmd_task},
         {"info", "config and parameter counts of a checkpoint", cmd_info},
         {"viz", "pictures of a splat model's splats on a text sample", cmd_viz},
         {"bench", "benchmarks (splatlm bench --help lists them)", cmd_bench},

@@ -18,6 +18,7 @@ int cmd_generate(int argc, char** argv);
 int cmd_chat(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
+int cmd_task(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_viz(int argc, char** argv);
 int cmd_doctor(int argc, char** argv);

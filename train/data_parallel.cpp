@@ -21,9 +21,17 @@ std::unique_ptr<dist::Communicator> connect_ranks(const TrainConfig& c) {
 }
 
 Batch rank_batch(const std::vector<int32_t>& windows, int64_t B, int64_t T, const dist::Communicator& comm) {
-    const int64_t rows = B / comm.size(), first = comm.rank() * rows;
-    const std::vector<int32_t> mine(windows.begin() + first * (T + 1), windows.begin() + (first + rows) * (T + 1));
-    return make_batch(mine, rows, T);
+    return rank_batch(make_batch(windows, B, T), comm);
+}
+
+Batch rank_batch(const Batch& global, const dist::Communicator& comm) {
+    if (comm.size() == 1) return global;
+    const int64_t B = global.inputs.shape[0], T = global.inputs.shape[1];
+    const int64_t rows = B / comm.size(), first = comm.rank() * rows * T;
+    const auto slice = [&](const std::vector<int32_t>& ids) {
+        return std::vector<int32_t>(ids.begin() + first, ids.begin() + first + rows * T);
+    };
+    return Batch{{{rows, T}, slice(global.inputs.ids)}, {{rows * T}, slice(global.targets.ids)}};
 }
 
 void average_gradients(FlatParameters& flat, dist::Communicator& comm, double bucket_mb) {

@@ -26,6 +26,8 @@ std::unique_ptr<dist::Communicator> connect_ranks(const TrainConfig& config);
 
 // Rows [r·B/N, (r+1)·B/N) of the B windows of T+1 tokens every rank sampled alike, as a Batch.
 Batch rank_batch(const std::vector<int32_t>& windows, int64_t B, int64_t T, const dist::Communicator& comm);
+// Rows [r·B/N, (r+1)·B/N) of a global batch every rank drew alike.
+Batch rank_batch(const Batch& global, const dist::Communicator& comm);
 
 // The flat gradient buffer becomes its mean over the ranks, all-reduced bucket by bucket.
 void average_gradients(FlatParameters& flat, dist::Communicator& comm, double bucket_mb);

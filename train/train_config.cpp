@@ -9,6 +9,7 @@
 #include "tensor/device.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
+#include "train/tasks.h"
 
 namespace splatlm {
 
@@ -54,6 +55,7 @@ const std::vector<Key>& keys() {
         key("tokenizer", "char | bpe", FIELD(tokenizer)),
         key("bpe_vocab", "BPE vocabulary size", FIELD(bpe_vocab)),
         key("val_fraction", "fraction of the corpus held out for validation (the end)", FIELD(val_fraction)),
+        key("task", "a synthetic task instead of the corpus, as `splatlm task` writes it (empty: the corpus)", FIELD(task)),
         key("context", "context length T", FIELD(model.context)),
         key("layers", "transformer blocks", FIELD(model.layers)),
         key("heads", "attention heads", FIELD(model.heads)),
@@ -189,6 +191,10 @@ void TrainConfig::validate() const {
     parse_device(device);  // "unknown device '...' (expected cpu or cuda)"
     SPLATLM_CHECK(dist == "none" || dist == "mpi" || dist == "nccl", "config: dist must be none, mpi or nccl, got '", dist, "'");
     SPLATLM_CHECK(dist_timeout > 0 && dist_bucket_mb > 0, "config: dist_timeout and dist_bucket_mb must be positive");
+    if (!task.empty()) {
+        SPLATLM_CHECK(tokenizer == "char", "config: a task's tokens are char ids, so tokenizer must be char");
+        check_task(parse_task_spec(task), model.context);
+    }
 }
 
 const std::vector<Preset>& presets() {

@@ -22,6 +22,7 @@ struct TrainConfig {
     std::string tokenizer = "char";  // char | bpe
     int64_t bpe_vocab = 4096;
     double val_fraction = 0.1;
+    std::string task;  // a synthetic task instead of the corpus, "mqar pairs=4 ..." (train/tasks.h); empty: the corpus
     // model (vocab comes from the tokenizer); splat attention with learned recency decay is the
     // product's default (it trains best: docs/BENCHMARKS.md, "Quality")
     GPTConfig model{.attention = "splat", .splat_decay = true};

@@ -19,9 +19,8 @@
 #include "train/curves.h"
 #include "train/data_parallel.h"
 #include "train/dashboard.h"
-#include "train/dataset.h"
-#include "train/evaluate.h"
 #include "train/memory_budget.h"
+#include "train/training_data.h"
 #include "train/metrics_log.h"
 #include "train/run_lock.h"
 #include "train/sampler.h"
@@ -54,7 +53,7 @@ struct Run {
     std::unique_ptr<dist::Communicator> comm;  // the ranks sharing each batch (one unless --dist)
     std::string dir;
     std::unique_ptr<Tokenizer> tokenizer;
-    std::unique_ptr<Dataset> data;
+    std::unique_ptr<TrainingData> data;  // the corpus or a task (train/training_data.h)
     std::unique_ptr<GPT> model;
     std::unique_ptr<FlatParameters> flat;
     std::unique_ptr<AdamW> adam;
@@ -71,7 +70,7 @@ Run set_up(const TrainConfig& requested, const std::string& resume_dir, Verify v
     const Device device = parse_device(run.config.device);
     if (device == Device::CUDA) cuda::require_gpu("train --device cuda");
     run.dir = resume_dir.empty() ? requested.out : resume_dir;
-    CorpusSplit corpus = read_corpus(run.config.data, run.config.val_fraction);
+    const CorpusSplit corpus = run.config.task.empty() ? read_corpus(run.config.data, run.config.val_fraction) : CorpusSplit{};
     if (resume_dir.empty()) {
         SPLATLM_CHECK(!has_checkpoint(run.dir), run.dir, " already holds a checkpoint: continue it with --resume ",
                       run.dir, " or choose another --out");
@@ -92,7 +91,7 @@ Run set_up(const TrainConfig& requested, const std::string& resume_dir, Verify v
         run.model = std::move(loaded.model);
         run.progress.step = loaded.step;
     }
-    run.data = std::make_unique<Dataset>(corpus, *run.tokenizer, static_cast<int>(run.config.model.context));
+    run.data = make_training_data(run.config, corpus, *run.tokenizer);
     run.model->to(device);  // initialised (or loaded) on the CPU: the same start on either device
     run.flat = std::make_unique<FlatParameters>(*run.model);
     AdamWOptions opt{.beta1 = float(run.config.beta1), .beta2 = float(run.config.beta2), .eps = 1e-8f,
@@ -110,9 +109,7 @@ void print_header(const Run& run) {
     std::printf("model: %s attention, %lld layers, %lld heads, width %lld, context %lld, vocab %lld — %.2fM parameters\n",
                 m.attention.c_str(), (long long)m.layers, (long long)m.heads, (long long)m.width, (long long)m.context,
                 (long long)m.vocab, run.model->parameter_count() / 1e6);
-    std::printf("data: %s (%s tokenizer): %zu training tokens, %zu validation tokens\n", run.config.data.c_str(),
-                run.config.tokenizer.c_str(), run.data->tokens(Split::train).size(),
-                run.data->tokens(Split::validation).size());
+    std::printf("data: %s\n", run.data->describe().c_str());
     std::printf("run: %s, steps %lld → %lld, batch %lld\n", run.dir.c_str(), (long long)run.progress.step,
                 (long long)run.config.steps, (long long)run.config.batch);
     std::fflush(stdout);
@@ -141,11 +138,11 @@ Json finite_or_null(double x) { return std::isfinite(x) ? Json(x) : Json(); }  /
 
 // Splat usage statistics (splat/splat_stats.h) on a fixed set of validation windows, one array
 // entry per splat layer: "splat_scale", "splat_entropy", "splat_dead". Nothing for other models.
-void add_splat_stats(Json::Object& record, GPT& model, const Dataset& data, const TrainConfig& c) {
+void add_splat_stats(Json::Object& record, GPT& model, const TrainingData& data, const TrainConfig& c) {
     Rng rng(c.seed ^ 0x5EA7000000000000ull);  // the same windows at every evaluation
     const int64_t B = std::min<int64_t>(c.batch, 4), T = c.model.context;
     const std::vector<SplatLayerStats> stats =
-        splat_stats(model, make_batch(data.sample_batch(Split::validation, int(B), int(T), rng), B, T).inputs);
+        splat_stats(model, data.sample(Split::validation, B, T, rng).inputs);
     if (stats.empty()) return;
     Json::Array scale, entropy, dead;
     for (const SplatLayerStats& s : stats)
@@ -197,8 +194,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
     for (int64_t& step = run.progress.step; step < last;) {
         const auto step_start = Clock::now();
         const float lr = learning_rate(step, c.warmup, c.steps, float(c.lr), float(c.min_lr));
-        Batch batch = rank_batch(run.data->sample_batch(Split::train, int(c.batch), int(T), run.progress.data_rng),
-                                 c.batch, T, *run.comm);
+        Batch batch = rank_batch(run.data->sample(Split::train, c.batch, T, run.progress.data_rng), *run.comm);
         run.flat->zero_grad();
         Tensor loss = run.model->loss(batch.inputs, batch.targets);
         const float loss_value = run.comm->mean(loss.item());  // the LM loss: what "loss" reports, with or without regulariser
@@ -253,14 +249,14 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             interval_steps = 0;
         }
         if (step % c.eval_every == 0 || step == c.steps) {
-            EvalResult e = evaluate(*run.model, *run.data, c.batch, c.eval_batches);
-            Json::Object record{{"step", step}, {"val_loss", e.loss}, {"val_bpb", e.bpb}};
+            Evaluation e = run.data->evaluate(*run.model, c.batch, c.eval_batches);
+            Json::Object record{{"step", step}};
+            record.insert(record.end(), e.fields.begin(), e.fields.end());
             add_splat_stats(record, *on_host(*run.model, c), *run.data, c);
             metrics->write(record);
-            std::printf("  eval @ %lld: val_loss %.4f | val_bpb %.4f (%lld windows)\n", (long long)step, e.loss, e.bpb,
-                        (long long)e.windows);
+            std::printf("  eval @ %lld: %s\n", (long long)step, e.text.c_str());
         }
-        if (step % c.sample_every == 0 || step == c.steps) {
+        if (c.sample_tokens > 0 && (step % c.sample_every == 0 || step == c.steps)) {
             SampleOptions so{.tokens = c.sample_tokens, .temperature = 0.8f, .top_k = 0, .top_p = 0.95f,
                              .seed = c.seed + uint64_t(step)};
             std::string sample = generate_text(*run.model, *run.tokenizer, "", so);

@@ -1,0 +1,62 @@
+// task_plot.cpp — accuracy against pairs (train/task_plot.h). Test: ./bin/tests "[tasks]".
+#include "train/task_plot.h"
+
+#include <algorithm>
+#include <numeric>
+#include <sstream>
+
+#include "tensor/error.h"
+#include "train/json.h"
+#include "train/tasks.h"
+
+namespace splatlm {
+
+std::vector<viz::Series> mqar_accuracy_series(const std::string& results_jsonl) {
+    std::vector<viz::Series> series;
+    std::istringstream in(results_jsonl);
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty()) continue;
+        const Json report = Json::parse(line);
+        const Json *task = report.find("task"), *attention = report.find("attention"), *accuracy = report.find("accuracy");
+        SPLATLM_CHECK(task && attention && accuracy, "task plot: not a `splatlm task --json` line: ", line);
+        const TaskSpec spec = parse_task_spec(task->as_string());
+        if (spec.kind != "mqar") continue;
+        auto s = std::find_if(series.begin(), series.end(), [&](const viz::Series& x) { return x.name == attention->as_string(); });
+        if (s == series.end()) s = series.insert(series.end(), viz::Series{attention->as_string(), {}, {}});
+        s->x.push_back(double(spec.pairs));
+        s->y.push_back(accuracy->as_double());
+    }
+    for (viz::Series& s : series) {  // sort each line by pairs
+        std::vector<size_t> order(s.x.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return s.x[a] < s.x[b]; });
+        viz::Series sorted{s.name, {}, {}};
+        for (size_t i : order) sorted.x.push_back(s.x[i]), sorted.y.push_back(s.y[i]);
+        s = sorted;
+    }
+    return series;
+}
+
+void draw_mqar_accuracy(const std::string& results_jsonl, const std::string& png) {
+    std::vector<viz::Series> series = mqar_accuracy_series(results_jsonl);
+    SPLATLM_CHECK(!series.empty(), "task plot: no mqar results to draw");
+    // Reference lines, which also pin the y axis to [0, 1]: every answer right, and chance (1/values).
+    int64_t values = 0;
+    std::istringstream in(results_jsonl);
+    for (std::string line; values == 0 && std::getline(in, line);) {
+        if (line.empty()) continue;
+        if (const TaskSpec spec = parse_task_spec(Json::parse(line).find("task")->as_string()); spec.kind == "mqar")
+            values = spec.values;
+    }
+    double lo = series[0].x.front(), hi = lo;
+    for (const viz::Series& s : series) lo = std::min(lo, s.x.front()), hi = std::max(hi, s.x.back());
+    series.push_back({"every answer", {lo, hi}, {1.0, 1.0}});
+    series.push_back({"chance (1/values)", {lo, hi}, {1.0 / double(values), 1.0 / double(values)}});
+    viz::LinePlotOptions o;
+    o.title = "MQAR: held-out accuracy against key-value pairs";
+    o.x_label = "key-value pairs";
+    o.y_label = "accuracy on the answers";
+    viz::plot_lines(series, o).image.save_png(png);
+}
+
+}  // namespace splatlm
