@@ -299,6 +299,9 @@ TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cl
     one_error_line(run_cli("frobnicate"));
     one_error_line(run_cli("doctor --bogus"));
     one_error_line(run_cli("train --device tpu --out " + dir + "/tpu"));
+    one_error_line(run_cli("train --splat_init kmeens --out " + dir + "/init"));
+    one_error_line(run_cli("train --attention softmax --splat_init pca --out " + dir + "/init"));
+    REQUIRE_FALSE(fs::exists(dir + "/init"));
     if (!cuda::available()) {  // "train --device cuda: no GPU: <reason>", before any work is done
         one_error_line(run_cli("train --preset tiny --device cuda --out " + dir + "/gpu"));
         REQUIRE_FALSE(fs::exists(dir + "/gpu"));

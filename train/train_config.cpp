@@ -6,6 +6,7 @@
 #include <functional>
 #include <sstream>
 
+#include "splat/splat_init.h"
 #include "tensor/device.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
@@ -76,6 +77,8 @@ const std::vector<Key>& keys() {
         key("decay_all", "true: decay biases, norms and embeddings too", FIELD(decay_all)),
         key("grad_clip", "global gradient-norm limit", FIELD(grad_clip)),
         key("splat_diversity", "weight of the loss that repels splat centres of a head (0 = off)", FIELD(splat_diversity)),
+        key("splat_init", "random | kmeans | pca: place splats on the first batch's keys before step 1 (splat kinds only)",
+            FIELD(splat_init)),
         key("beta1", "AdamW beta1", FIELD(beta1)),
         key("beta2", "AdamW beta2", FIELD(beta2)),
         key("seed", "seed for initialisation, batches and dropout", FIELD(seed)),
@@ -151,6 +154,10 @@ void TrainConfig::validate() const {
                   "config: *_every and eval_batches must be positive");
     SPLATLM_CHECK(!out.empty(), "config: out must name a directory");
     SPLATLM_CHECK(splat_diversity >= 0 && std::isfinite(splat_diversity), "config: splat_diversity must be >= 0, got ", splat_diversity);
+    check_splat_init(splat_init);
+    const bool splat_kind = model.attention == "splat" || model.attention == "splat_local";
+    SPLATLM_CHECK(splat_kind || splat_init == "random", "config: splat_init = ", splat_init,
+                  " places splats, but attention '", model.attention, "' has none (use splat or splat_local)");
     SPLATLM_CHECK(viz_every >= 0, "config: viz_every must be >= 0, got ", viz_every);
     parse_device(device);  // "unknown device '...' (expected cpu or cuda)"
     SPLATLM_CHECK(dist == "none" || dist == "mpi" || dist == "nccl", "config: dist must be none, mpi or nccl, got '", dist, "'");

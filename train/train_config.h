@@ -35,6 +35,7 @@ struct TrainConfig {
     bool decay_all = false;  // also decay biases, norms and embeddings (off: matrices only)
     double grad_clip = 1.0;
     double splat_diversity = 0.0;  // weight of the splat-centre repulsion loss (0: off)
+    std::string splat_init = "random";  // random | kmeans | pca: where splats start (splat/splat_init.h)
     double beta1 = 0.9, beta2 = 0.95;
     uint64_t seed = 1337;
     // bookkeeping

@@ -23,6 +23,7 @@
 #include "train/evaluate.h"
 #include "train/metrics_log.h"
 #include "train/sampler.h"
+#include "train/splat_adaptation.h"
 #include "train/utf8.h"
 #include "splat/splat_stats.h"
 #include "viz/contact_sheet.h"
@@ -85,6 +86,7 @@ Run set_up(const TrainConfig& requested, const std::string& resume_dir) {
         run.progress.step = loaded.step;
     }
     run.data = std::make_unique<Dataset>(corpus, *run.tokenizer, static_cast<int>(run.config.model.context));
+    if (resume_dir.empty()) place_splats_from_data(*run.model, *run.data, run.config, run.comm->is_root());  // splat_init
     run.model->to(device);  // initialised (or loaded) on the CPU: the same start on either device
     run.flat = std::make_unique<FlatParameters>(*run.model);
     AdamWOptions opt{.beta1 = float(run.config.beta1), .beta2 = float(run.config.beta2), .eps = 1e-8f,
