@@ -79,6 +79,13 @@ const std::vector<Key>& keys() {
         key("splat_diversity", "weight of the loss that repels splat centres of a head (0 = off)", FIELD(splat_diversity)),
         key("splat_init", "random | kmeans | pca: place splats on the first batch's keys before step 1 (splat kinds only)",
             FIELD(splat_init)),
+        key("splat_adapt", "off | rescue: re-seat dead splats where keys are poorly covered (splat kinds only)",
+            FIELD(splat_adapt)),
+        key("adapt_every", "steps between splat adaptations (from adapt_start)", FIELD(adapt_every)),
+        key("adapt_start", "first step that may adapt splats", FIELD(adapt_start)),
+        key("adapt_stop", "last step that may adapt splats (0 = to the end)", FIELD(adapt_stop)),
+        key("dead_evals", "health checks in a row with a read share under 1% of even before a splat counts as dead",
+            FIELD(dead_evals)),
         key("beta1", "AdamW beta1", FIELD(beta1)),
         key("beta2", "AdamW beta2", FIELD(beta2)),
         key("seed", "seed for initialisation, batches and dropout", FIELD(seed)),
@@ -158,6 +165,17 @@ void TrainConfig::validate() const {
     const bool splat_kind = model.attention == "splat" || model.attention == "splat_local";
     SPLATLM_CHECK(splat_kind || splat_init == "random", "config: splat_init = ", splat_init,
                   " places splats, but attention '", model.attention, "' has none (use splat or splat_local)");
+    SPLATLM_CHECK(splat_adapt == "off" || splat_adapt == "rescue", "config: splat_adapt must be off or rescue, got '",
+                  splat_adapt, "'");
+    SPLATLM_CHECK(adapt_every > 0, "config: adapt_every must be positive, got ", adapt_every);
+    SPLATLM_CHECK(adapt_start >= 0 && adapt_stop >= 0 && dead_evals >= 1,
+                  "config: adapt_start and adapt_stop must be >= 0 and dead_evals >= 1");
+    if (splat_adapt != "off") {
+        SPLATLM_CHECK(splat_kind, "config: splat_adapt = ", splat_adapt, " adapts splats, but attention '", model.attention,
+                      "' has none (use splat or splat_local)");
+        SPLATLM_CHECK(device == "cpu" && dist == "none", "config: splat_adapt works on one CPU process for now "
+                      "(device = cpu, dist = none), got device ", device, ", dist ", dist);
+    }
     SPLATLM_CHECK(viz_every >= 0, "config: viz_every must be >= 0, got ", viz_every);
     parse_device(device);  // "unknown device '...' (expected cpu or cuda)"
     SPLATLM_CHECK(dist == "none" || dist == "mpi" || dist == "nccl", "config: dist must be none, mpi or nccl, got '", dist, "'");

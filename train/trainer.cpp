@@ -178,6 +178,9 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             std::printf("viz-every: this %s model has no splat attention, so there are no splat frames to draw\n",
                         c.model.attention.c_str());
     }
+    std::optional<SplatLife> life;  // splat health and adaptation (train/splat_adaptation.h)
+    if (run.comm->is_root() && viz::first_splat_layer(*run.model) >= 0)
+        life.emplace(c, run.dir, resume_dir.empty() ? -1 : run.progress.step, *run.data);
     for (int64_t& step = run.progress.step; step < last;) {
         const auto step_start = Clock::now();
         const float lr = learning_rate(step, c.warmup, c.steps, float(c.lr), float(c.min_lr));
@@ -232,11 +235,14 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         if (step % c.eval_every == 0 || step == c.steps) {
             EvalResult e = evaluate(*run.model, *run.data, c.batch, c.eval_batches);
             Json::Object record{{"step", step}, {"val_loss", e.loss}, {"val_bpb", e.bpb}};
-            add_splat_stats(record, *on_host(*run.model, c), *run.data, c);
+            HostModel host = on_host(*run.model, c);
+            add_splat_stats(record, *host, *run.data, c);
+            if (life) life->check(step, *host, &record);
             metrics->write(record);
             std::printf("  eval @ %lld: val_loss %.4f | val_bpb %.4f (%lld windows)\n", (long long)step, e.loss, e.bpb,
                         (long long)e.windows);
         }
+        if (life) life->adapt(step, *run.model, *run.flat, *run.adam);
         if (step % c.sample_every == 0 || step == c.steps) {
             SampleOptions so{.tokens = c.sample_tokens, .temperature = 0.8f, .top_k = 0, .top_p = 0.95f,
                              .seed = c.seed + uint64_t(step)};
