@@ -17,8 +17,9 @@ std::vector<double> splat_usage(const std::vector<float>& pi, int64_t B, int64_t
             double sum = 0;  // (< 1 by ε; 0 for a routed token with nothing to read, which uses none)
             for (int64_t j = 0; j < K; ++j) sum += row[j];
             if (sum > 0)
-                for (int64_t j = 0; j < K; ++j) usage[j] += row[j] / sum / double(B * T);
+                for (int64_t j = 0; j < K; ++j) usage[j] += row[j] / sum;
         }
+    for (double& u : usage) u /= double(B * T);
     return usage;
 }
 
