@@ -14,6 +14,8 @@
 // Exactly coincident centres are a stationary point (the pull is ∝ μ_i − μ_j); any difference, even
 // float round-off, gets pushed apart.
 #pragma once
+#include <cmath>
+
 #include "nn/module.h"
 
 namespace splatlm {
@@ -23,5 +25,11 @@ namespace splatlm {
 // K = 1 have no pairs. A scalar tensor with history back to the centres. Errors when the model has no
 // splat attention with at least two splats per head.
 Tensor splat_diversity_loss(const Module& model);
+
+// The same overlap of one pair in float64, from the squared centre distance and the two squared
+// scales (splat health counts pairs above a threshold as collapsed: splat/splat_health.h).
+inline double gaussian_overlap(double distance2, double scale2_i, double scale2_j) {
+    return std::exp(-distance2 / (2.0 * (scale2_i + scale2_j)));
+}
 
 }  // namespace splatlm

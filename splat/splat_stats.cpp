@@ -9,6 +9,20 @@
 
 namespace splatlm {
 
+std::vector<double> splat_usage(const std::vector<float>& pi, int64_t B, int64_t H, int64_t T, int64_t K, int64_t h) {
+    std::vector<double> usage(size_t(K), 0.0);
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t t = 0; t < T; ++t) {
+            const float* row = &pi[size_t(((b * H + h) * T + t) * K)];
+            double sum = 0;  // (< 1 by ε; 0 for a routed token with nothing to read, which uses none)
+            for (int64_t j = 0; j < K; ++j) sum += row[j];
+            if (sum > 0)
+                for (int64_t j = 0; j < K; ++j) usage[j] += row[j] / sum;
+        }
+    for (double& u : usage) u /= double(B * T);
+    return usage;
+}
+
 std::vector<SplatLayerStats> splat_stats(GPT& model, const Indices& ids) {
     SPLATLM_CHECK(ids.shape.size() == 2 && ids.shape[0] >= 1 && ids.shape[1] >= 1,
                   "splat_stats: ids must be a non-empty [B, T] batch");
@@ -30,19 +44,11 @@ std::vector<SplatLayerStats> splat_stats(GPT& model, const Indices& ids) {
         const std::vector<float> ls = attn->log_scale.to_vector();
         SplatLayerStats s{.layer = layer, .heads = H, .splats = K};
         for (int64_t hd = 0; hd < H; ++hd) {
-            std::vector<double> usage(K, 0.0);
+            const std::vector<double> usage = splat_usage(pi, B, H, T, K, hd);
             for (int64_t j = 0; j < K; ++j) s.mean_scale += std::exp(double(ls[hd * K + j]));
-            for (int64_t b = 0; b < B; ++b)
-                for (int64_t t = 0; t < T; ++t) {
-                    const float* row = &pi[size_t(((b * H + hd) * T + t) * K)];
-                    double sum = 0;  // (< 1 by ε; 0 for a routed token with nothing to read, which uses none)
-                    for (int64_t j = 0; j < K; ++j) sum += row[j];
-                    if (sum > 0)
-                        for (int64_t j = 0; j < K; ++j) usage[j] += row[j] / sum;
-                }
             double entropy = 0;
             for (int64_t j = 0; j < K; ++j) {
-                const double p = usage[j] / double(B * T);
+                const double p = usage[j];
                 if (p > 0) entropy -= p * std::log(p);
                 if (p < kDeadShare / double(K)) ++s.dead;
             }

@@ -32,6 +32,10 @@ struct SplatLayerStats {
     int64_t dead = 0;               // out of heads·splats
 };
 
+// Head h's usage p_j = mean_t π_tj / Σ_j π_tj from π [B, H, T, K] (row-major floats); a token with
+// nothing to read (routing) counts with no usage.
+std::vector<double> splat_usage(const std::vector<float>& pi, int64_t B, int64_t H, int64_t T, int64_t K, int64_t h);
+
 // ids: [B, T] token windows (T ≤ context). One entry per layer with splat attention, in layer
 // order; empty for a model without splat attention. The model's training mode is left as it was.
 std::vector<SplatLayerStats> splat_stats(GPT& model, const Indices& ids);

@@ -139,6 +139,31 @@ TEST_CASE("resume gives bitwise-identical losses to an uninterrupted run", "[tra
         REQUIRE(ma.model->parameters()[i].to_vector() == mb.model->parameters()[i].to_vector());
 }
 
+TEST_CASE("splat rescue: logged, and a resumed run adapts bitwise like an uninterrupted one", "[train][splat_rescue][resume]") {
+    register_splat_attentions();
+    const std::string straight = temp_dir("rescue-straight"), split = temp_dir("rescue-split");
+    auto config = [](const std::string& out) {
+        TrainConfig c = tiny_config(out);
+        c.model.attention = "splat", c.model.splats = 8, c.model.splat_top = 2;  // routing leaves splats unread: some die
+        c.splat_init = "kmeans", c.splat_adapt = "rescue", c.adapt_every = 2, c.adapt_start = 2, c.dead_evals = 2;
+        return c;
+    };
+    REQUIRE(run_training(config(straight), "") == 0);
+    REQUIRE(run_training(config(split), "", 6) == 0);
+    REQUIRE(run_training(config(split), split) == 0);
+    REQUIRE(training_lines(straight) == training_lines(split));
+    const std::string events = read_file(straight + "/splat_events.jsonl");
+    REQUIRE(events.find("\"kind\":\"rescue\"") != std::string::npos);
+    REQUIRE(events.find("\"step\":8,") != std::string::npos);  // rescues after the resume point too
+    REQUIRE(events == read_file(split + "/splat_events.jsonl"));
+    REQUIRE(read_file(straight + "/splat_health.jsonl") == read_file(split + "/splat_health.jsonl"));
+    LoadedModel a = load_model(straight), b = load_model(split);
+    for (size_t i = 0; i < a.model->parameters().size(); ++i)
+        REQUIRE(a.model->parameters()[i].to_vector() == b.model->parameters()[i].to_vector());
+    // counts per layer beside the evaluation
+    REQUIRE(read_file(straight + "/metrics.jsonl").find("\"splat_dead_lasting\":[") != std::string::npos);
+}
+
 TEST_CASE("bad checkpoints give one clear error", "[train][checkpoint][errors]") {
     const std::string dir = temp_dir("bad");
     REQUIRE(run_training(tiny_config(dir), "", 6) == 0);
@@ -253,6 +278,12 @@ TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cl
     one_error_line(run_cli("frobnicate"));
     one_error_line(run_cli("doctor --bogus"));
     one_error_line(run_cli("train --device tpu --out " + dir + "/tpu"));
+    one_error_line(run_cli("train --splat_init kmeens --out " + dir + "/init"));
+    one_error_line(run_cli("train --attention softmax --splat_init pca --out " + dir + "/init"));
+    one_error_line(run_cli("train --splat_adapt rescue --adapt_every 0 --out " + dir + "/init"));
+    one_error_line(run_cli("train --attention linear --splat_adapt rescue --out " + dir + "/init"));
+    one_error_line(run_cli("train --splat_adapt rescued --out " + dir + "/init"));
+    REQUIRE_FALSE(fs::exists(dir + "/init"));
     if (!cuda::available()) {  // "train --device cuda: no GPU: <reason>", before any work is done
         one_error_line(run_cli("train --preset tiny --device cuda --out " + dir + "/gpu"));
         REQUIRE_FALSE(fs::exists(dir + "/gpu"));

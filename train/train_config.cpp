@@ -6,6 +6,7 @@
 #include <functional>
 #include <sstream>
 
+#include "splat/splat_init.h"
 #include "tensor/device.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
@@ -78,6 +79,15 @@ const std::vector<Key>& keys() {
         key("decay_all", "true: decay biases, norms and embeddings too", FIELD(decay_all)),
         key("grad_clip", "global gradient-norm limit", FIELD(grad_clip)),
         key("splat_diversity", "weight of the loss that repels splat centres of a head (0 = off)", FIELD(splat_diversity)),
+        key("splat_init", "random | kmeans | pca: place splats on the first batch's keys before step 1 (splat kinds only)",
+            FIELD(splat_init)),
+        key("splat_adapt", "off | rescue: re-seat dead splats where keys are poorly covered (splat kinds only)",
+            FIELD(splat_adapt)),
+        key("adapt_every", "steps between splat adaptations (from adapt_start)", FIELD(adapt_every)),
+        key("adapt_start", "first step that may adapt splats", FIELD(adapt_start)),
+        key("adapt_stop", "last step that may adapt splats (0 = to the end)", FIELD(adapt_stop)),
+        key("dead_evals", "health checks in a row with a read share under 1% of even before a splat counts as dead",
+            FIELD(dead_evals)),
         key("beta1", "AdamW beta1", FIELD(beta1)),
         key("beta2", "AdamW beta2", FIELD(beta2)),
         key("seed", "seed for initialisation, batches and dropout", FIELD(seed)),
@@ -188,6 +198,21 @@ void TrainConfig::validate() const {
                   "config key 'viz_every': splat-field frames need at least 2 dimensions per head, but width ",
                   model.width, " / heads ", model.heads, " = ", model.head_dim());
     SPLATLM_CHECK(!out.empty(), "config: out must name a directory");
+    check_splat_init(splat_init);
+    const bool splat_kind = model.attention == "splat" || model.attention == "splat_local";
+    SPLATLM_CHECK(splat_kind || splat_init == "random", "config: splat_init = ", splat_init,
+                  " places splats, but attention '", model.attention, "' has none (use splat or splat_local)");
+    SPLATLM_CHECK(splat_adapt == "off" || splat_adapt == "rescue", "config: splat_adapt must be off or rescue, got '",
+                  splat_adapt, "'");
+    SPLATLM_CHECK(adapt_every > 0, "config: adapt_every must be positive, got ", adapt_every);
+    SPLATLM_CHECK(adapt_start >= 0 && adapt_stop >= 0 && dead_evals >= 1,
+                  "config: adapt_start and adapt_stop must be >= 0 and dead_evals >= 1");
+    if (splat_adapt != "off") {
+        SPLATLM_CHECK(splat_kind, "config: splat_adapt = ", splat_adapt, " adapts splats, but attention '", model.attention,
+                      "' has none (use splat or splat_local)");
+        SPLATLM_CHECK(device == "cpu" && dist == "none", "config: splat_adapt works on one CPU process for now "
+                      "(device = cpu, dist = none), got device ", device, ", dist ", dist);
+    }
     parse_device(device);  // "unknown device '...' (expected cpu or cuda)"
     SPLATLM_CHECK(dist == "none" || dist == "mpi" || dist == "nccl", "config: dist must be none, mpi or nccl, got '", dist, "'");
     SPLATLM_CHECK(dist_timeout > 0 && dist_bucket_mb > 0, "config: dist_timeout and dist_bucket_mb must be positive");

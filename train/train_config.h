@@ -36,6 +36,10 @@ struct TrainConfig {
     bool decay_all = false;  // also decay biases, norms and embeddings (off: matrices only)
     double grad_clip = 1.0;
     double splat_diversity = 0.0;  // weight of the splat-centre repulsion loss (0: off)
+    std::string splat_init = "random";  // random | kmeans | pca: where splats start (splat/splat_init.h)
+    std::string splat_adapt = "off";    // off | rescue: re-seat dead splats between steps (train/splat_adaptation.h)
+    int64_t adapt_every = 100, adapt_start = 0, adapt_stop = 0;  // the schedule (adapt_stop 0: to the end)
+    int64_t dead_evals = 2;             // a splat is dead after this many health checks in a row below 1% of its share
     double beta1 = 0.9, beta2 = 0.95;
     uint64_t seed = 1337;
     // bookkeeping

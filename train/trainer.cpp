@@ -24,6 +24,7 @@
 #include "train/metrics_log.h"
 #include "train/run_lock.h"
 #include "train/sampler.h"
+#include "train/splat_adaptation.h"
 #include "train/utf8.h"
 #include "splat/splat_stats.h"
 #include "viz/contact_sheet.h"
@@ -92,6 +93,7 @@ Run set_up(const TrainConfig& requested, const std::string& resume_dir, Verify v
         run.progress.step = loaded.step;
     }
     run.data = make_training_data(run.config, corpus, *run.tokenizer);
+    if (resume_dir.empty()) place_splats_from_data(*run.model, *run.data, run.config, run.comm->is_root());  // splat_init
     run.model->to(device);  // initialised (or loaded) on the CPU: the same start on either device
     run.flat = std::make_unique<FlatParameters>(*run.model);
     AdamWOptions opt{.beta1 = float(run.config.beta1), .beta2 = float(run.config.beta2), .eps = 1e-8f,
@@ -191,6 +193,9 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             std::printf("viz-every: this %s model has no splat attention, so there are no splat frames to draw\n",
                         c.model.attention.c_str());
     }
+    std::optional<SplatLife> life;  // splat health and adaptation (train/splat_adaptation.h)
+    if (run.comm->is_root() && viz::first_splat_layer(*run.model) >= 0)
+        life.emplace(c, run.dir, resume_dir.empty() ? -1 : run.progress.step, *run.data);
     for (int64_t& step = run.progress.step; step < last;) {
         const auto step_start = Clock::now();
         const float lr = learning_rate(step, c.warmup, c.steps, float(c.lr), float(c.min_lr));
@@ -252,10 +257,13 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             Evaluation e = run.data->evaluate(*run.model, c.batch, c.eval_batches);
             Json::Object record{{"step", step}};
             record.insert(record.end(), e.fields.begin(), e.fields.end());
-            add_splat_stats(record, *on_host(*run.model, c), *run.data, c);
+            HostModel host = on_host(*run.model, c);
+            add_splat_stats(record, *host, *run.data, c);
+            if (life) life->check(step, *host, &record);
             metrics->write(record);
             std::printf("  eval @ %lld: %s\n", (long long)step, e.text.c_str());
         }
+        if (life) life->adapt(step, *run.model, *run.flat, *run.adam);
         if (c.sample_tokens > 0 && (step % c.sample_every == 0 || step == c.steps)) {
             SampleOptions so{.tokens = c.sample_tokens, .temperature = 0.8f, .top_k = 0, .top_p = 0.95f,
                              .seed = c.seed + uint64_t(step)};
