@@ -116,29 +116,31 @@ Tensor splat_attention_reference(const Tensor& q, const Tensor& k, const Tensor&
     return y;
 }
 
+namespace {
+// A [rows][cols] table of float64 values as a float tensor.
+Tensor table_tensor(const std::vector<std::vector<double>>& x, int64_t cols) {
+    const int64_t rows = int64_t(x.size());
+    Tensor out = Tensor::zeros({rows, cols});
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) out.data()[r * cols + c] = float(x[r][c]);
+    return out;
+}
+}  // namespace
+
 Tensor splat_weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
                                const Tensor& log_amp, int64_t b, int64_t h, const SplatOptions& opt) {
     check_splat_inputs("splat_weights_reference", q, k, k, centres, log_scale, log_amp, opt, 4);
     check_device("splat_weights_reference", q, Device::CPU);
-    const int64_t T = q.size(2);
-    auto w = weights_reference(q, k, centres, log_scale, log_amp, opt, b, h);
-    Tensor out = Tensor::zeros({T, T});
-    for (int64_t t = 0; t < T; ++t)
-        for (int64_t u = 0; u < T; ++u) out.data()[t * T + u] = float(w[t][u]);
-    return out;
+    return table_tensor(weights_reference(q, k, centres, log_scale, log_amp, opt, b, h), q.size(2));
 }
 
 Tensor splat_read_weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
                                     const Tensor& log_amp, int64_t b, int64_t h, const SplatOptions& opt) {
     check_splat_inputs("splat_read_weights_reference", q, k, k, centres, log_scale, log_amp, opt, 4);
     check_device("splat_read_weights_reference", q, Device::CPU);
-    const int64_t T = q.size(2), K = centres.size(1);
     std::vector<std::vector<double>> read;
     weights_reference(q, k, centres, log_scale, log_amp, opt, b, h, &read);
-    Tensor out = Tensor::zeros({T, K});
-    for (int64_t t = 0; t < T; ++t)
-        for (int64_t j = 0; j < K; ++j) out.data()[t * K + j] = float(read[t][j]);
-    return out;
+    return table_tensor(read, centres.size(1));
 }
 
 Tensor splat_write_shares_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
