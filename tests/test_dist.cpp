@@ -216,7 +216,8 @@ TEST_CASE("dist: a killed or hung rank stops the job within the timeout; the las
                                   " --steps 100000 --checkpoint_every 5 --log_every 1000 --dist mpi --dist_timeout 3";
         // Rank 1 trains in the background and, once the first checkpoint is on disk, gets the signal.
         const std::string rank_script = "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then " + train + " & p=$!; echo $p > " +
-                                        dir + "/pid; until ls -d " + run + "/checkpoints/step-* >/dev/null 2>&1; do sleep 0.05; done; " +
+                                        dir + "/pid; i=0; until ls -d " + run + "/checkpoints/step-* >/dev/null 2>&1 || [ $i -ge 1200 ]; " +
+                                        "do sleep 0.05; i=$((i+1)); done; " +
                                         "sleep 0.3; kill -" + signal + " $p; wait $p; else exec " + train + "; fi";
         const CliResult r = run_shell(mpirun(2) + "sh -c '" + rank_script + "'");
         std::system(("kill -9 $(cat " + dir + "/pid) 2>/dev/null").c_str());  // in case mpirun left it
