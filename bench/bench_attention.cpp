@@ -66,11 +66,6 @@ std::vector<Kind> kinds(int64_t window, int64_t splats, int64_t top, bool decay,
     };
 }
 
-double median(std::vector<double> v) {
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    return v[v.size() / 2];
-}
-
 struct Measurement {
     double fwd_ms, fwdbwd_ms, peak_mb;
 };
@@ -115,7 +110,7 @@ Measurement measure(const AttentionOp& op, int64_t n, int64_t d, int64_t heads, 
         if (r > 0) both.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
         peak = std::max(peak, (memory.peak() - base) / 1048576.0);
     }
-    return {median(fwd), median(both), peak};
+    return {median_of(fwd), median_of(both), peak};
 }
 
 // The device's copy bandwidth: a 256 MiB device-to-device copy reads and writes every byte, median
@@ -130,7 +125,7 @@ double copy_bandwidth_gbps() {
         cuda::synchronize();
         if (r > 0) seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
-    return 2.0 * n * sizeof(float) / median(seconds) / 1e9;
+    return 2.0 * n * sizeof(float) / median_of(seconds) / 1e9;
 }
 
 }  // namespace

@@ -104,11 +104,6 @@ void time_calls(const std::function<void()>& fn, int repeats, std::vector<double
     }
 }
 
-double median(std::vector<double> v) {
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    return v[v.size() / 2];
-}
-
 // Largest |ours − ref| over the result (ref: OpenBLAS's C when given, otherwise exact double dot
 // products on 512 sampled entries), returned with max |ref| to make it relative.
 struct Diff {
@@ -162,7 +157,7 @@ Result run_shape_cuda(const GemmShape& s, int repeats) {
     std::vector<double> mine;
     time_calls(ours, repeats, mine, cuda::synchronize);
     Result r{};
-    r.ms = median(mine) * 1e3, r.gflops = 2.0 * double(s.m) * double(s.n) * double(s.k) / (r.ms * 1e6);
+    r.ms = median_of(mine) * 1e3, r.gflops = 2.0 * double(s.m) * double(s.n) * double(s.k) / (r.ms * 1e6);
     std::vector<float> ref(size_t(s.m * s.n));
     gemm(s.m, s.n, s.k, 1.f, op.a.data(), op.rsa, op.csa, op.b.data(), op.rsb, op.csb, 0.f, ref.data(), s.n, 1);
     judge(s, compare(op, c.to(Device::CPU).to_vector(), &ref), r);
@@ -194,8 +189,8 @@ Result run_shape(const GemmShape& s, int repeats, const OpenBlasRef& blas) {
         settle();
         time_calls(theirs, n, ref);
     }
-    r.ms = median(mine) * 1e3, r.gflops = flops / (r.ms * 1e6);
-    if (blas.available()) r.ref_ms = median(ref) * 1e3, r.ref_gflops = flops / (r.ref_ms * 1e6);
+    r.ms = median_of(mine) * 1e3, r.gflops = flops / (r.ms * 1e6);
+    if (blas.available()) r.ref_ms = median_of(ref) * 1e3, r.ref_gflops = flops / (r.ref_ms * 1e6);
     judge(s, compare(op, c, blas.available() ? &c_ref : nullptr), r);
     return r;
 }
