@@ -44,13 +44,7 @@ Tensor Block::step(const Tensor& x_t, AttentionCache& cache) {
 }
 
 Tensor Block::step_rows(const Tensor& x, const std::vector<AttentionCache*>& caches) {
-    const Tensor a = ln1_.forward(x);
-    Tensor mixed = Tensor::empty(x.shape(), x.device());
-    for (int64_t r = 0; r < int64_t(caches.size()); ++r) {
-        Tensor row = raw::slice(mixed, 0, r, r + 1);
-        raw::copy_into(row, attn_.step(raw::slice(a, 0, r, r + 1), *caches[r]));
-    }
-    Tensor h = x + mixed;
+    Tensor h = x + attn_.step_rows(ln1_.forward(x), caches);
     return h + mlp_.forward(ln2_.forward(h));
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "tensor/error.h"
 #include "tensor/ops.h"
 
 namespace splatlm {
@@ -18,9 +19,34 @@ Tensor merge_heads(const Tensor& y) {
     return reshape(permute(y, {0, 2, 1, 3}), {B, T, H * D});
 }
 
-QKV ProjectedAttention::step_heads(const Tensor& x_t) const {
-    Tensor qkv = raw::reshape(raw::contiguous(qkv_.forward(x_t)), {x_t.size(0), 3, heads_, head_dim_});
+namespace {
+// q, k, v views [B, H, D] of one position's projection qkv_t: [B, 3·H·D].
+QKV step_heads(const Tensor& qkv_t, int64_t heads, int64_t head_dim) {
+    Tensor qkv = raw::reshape(raw::contiguous(qkv_t), {qkv_t.size(0), 3, heads, head_dim});
     return {raw::select(qkv, 1, 0), raw::select(qkv, 1, 1), raw::select(qkv, 1, 2)};
+}
+}  // namespace
+
+Tensor ProjectedAttention::step(const Tensor& x_t, AttentionCache& cache) {
+    NoGradGuard no_grad;
+    return proj_.forward(step_mix(step_heads(qkv_.forward(x_t), heads_, head_dim_), x_t, cache));
+}
+
+// A product of ≤ a few rows computes each row as the one-row product does (tensor/gemm.cpp: short A
+// reads its operands in place, in the same order), so sharing the projections keeps rows bitwise.
+Tensor ProjectedAttention::step_rows(const Tensor& x, const std::vector<AttentionCache*>& caches) {
+    NoGradGuard no_grad;
+    const int64_t R = x.size(0);
+    SPLATLM_CHECK(int64_t(caches.size()) == R, "attention: step_rows needs one cache per row, got ", caches.size(),
+                  " for ", R);
+    const Tensor qkv = qkv_.forward(x);
+    Tensor mixed = Tensor::empty({R, heads_ * head_dim_}, x.device());
+    for (int64_t r = 0; r < R; ++r) {
+        Tensor row = raw::slice(mixed, 0, r, r + 1);
+        raw::copy_into(row, step_mix(step_heads(raw::slice(qkv, 0, r, r + 1), heads_, head_dim_),
+                                     raw::slice(x, 0, r, r + 1), *caches[r]));
+    }
+    return proj_.forward(mixed);
 }
 
 ProjectedAttention::ProjectedAttention(const GPTConfig& c, Rng& rng)

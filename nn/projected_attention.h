@@ -4,7 +4,8 @@
 //   y       = merge_heads(mix(q, k, v))·W_projᵀ + b
 //
 // A kind only says how it mixes the heads (mix; it may also read the layer input x, as splat
-// gating does) and how it steps one position at a time.
+// gating does) and how it mixes one position's heads in its cache (step_mix). The projections of a
+// step are here, so batched decoding (step_rows) runs them once on all rows.
 // W_proj sits on the residual path, so it starts at std 0.02/√(2·layers) (GPT-2).
 #pragma once
 #include "nn/attention.h"
@@ -25,13 +26,17 @@ class ProjectedAttention : public Attention {
     Tensor forward(const Tensor& x) override { return proj_.forward(merge_heads(mix(head_views(x), x))); }
     // The per-head q, k, v this layer computes for its input x, each [B, H, T, D] (also for inspection).
     QKV head_views(const Tensor& x) const { return split_heads(qkv_.forward(x), heads_); }
+    // proj(step_mix(the heads of x_t)); the rows of step_rows share both projections.
+    Tensor step(const Tensor& x_t, AttentionCache& cache) final;
+    Tensor step_rows(const Tensor& x, const std::vector<AttentionCache*>& caches) final;
 
   protected:
     ProjectedAttention(const GPTConfig& config, Rng& rng);  // draws qkv, then proj, from rng
     // [B, H, T, D] each → [B, H, T, D]; x: the layer input [B, T, C] the heads were projected from.
     virtual Tensor mix(const QKV& heads, const Tensor& x) = 0;
-    // q, k, v of one position x_t: [B, C] → [B, H, D] views each (no autograd), for step().
-    QKV step_heads(const Tensor& x_t) const;
+    // One position of the kind's recurrence: q, k, v [B, H, D] each of the layer input x_t [B, C],
+    // advancing `cache` → the mixed heads [B, H·D] (before proj). Runs without autograd.
+    virtual Tensor step_mix(const QKV& heads_t, const Tensor& x_t, AttentionCache& cache) = 0;
 
     int64_t heads_, head_dim_;
     Linear& qkv_;

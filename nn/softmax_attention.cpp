@@ -16,10 +16,9 @@ std::unique_ptr<AttentionCache> SoftmaxAttention::new_cache(int64_t batch, int64
 }
 
 // One query against the cached keys/values: the same softmax as the parallel form, row t = length.
-Tensor SoftmaxAttention::step(const Tensor& x_t, AttentionCache& cache) {
-    const QKV h = step_heads(x_t);
+Tensor SoftmaxAttention::step_mix(const QKV& h, const Tensor& x_t, AttentionCache& cache) {
     Tensor y = dynamic_cast<KVCache&>(cache).attend(h.q, h.k, h.v);
-    return proj_.forward(raw::reshape(y, {x_t.size(0), heads_ * head_dim_}));
+    return raw::reshape(y, {x_t.size(0), heads_ * head_dim_});
 }
 
 }  // namespace splatlm
