@@ -12,6 +12,16 @@ TEST_CASE("a tensor used twice accumulates both gradients", "[autograd]") {
     require_close(x.grad(), raw::affine(x, 2.f, 3.f), 1e-6, 1e-6);
 }
 
+TEST_CASE("summing the gradients of a reused tensor never writes into a gradient another input shares", "[autograd]") {
+    // add's backward hands the same gradient to x and y; x then gets a second term. Summing that
+    // in place would leak the second term into y's gradient.
+    Tensor x = random({3, 4}, 31).set_requires_grad(), y = random({3, 4}, 32).set_requires_grad();
+    Tensor c1 = random({3, 4}, 33), c2 = random({3, 4}, 34);
+    backward(sum((x + y) * c1) + sum(x * c2));
+    require_close(y.grad(), c1, 0, 0);
+    require_close(x.grad(), raw::binary(Binary::Add, c1, c2), 1e-6, 1e-6);
+}
+
 TEST_CASE("leaf gradients accumulate across backward calls until zero_grad", "[autograd]") {
     Tensor x = random({5}, 2).set_requires_grad();
     backward(sum(x * 2.f));
