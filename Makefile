@@ -160,6 +160,8 @@ $(BUILD)/%.o: %.cpp $(FLAGS_STAMP)
 	$(CXX) $(CXXFLAGS) $(STB_FLAGS) $(if $(filter serve/% tests/test_serve_http.cpp bench/bench_serve.cpp,$<),$(HTTP_FLAGS)) -c $< -o $@
 
 $(BUILD)/dist/mpi.o $(BUILD)/dist/nccl.o: CXXFLAGS += $(MPI_CFLAGS)
+# AdamW's update loop vectorises (vsqrtps) only when sqrtf need not set errno; same values either way.
+$(BUILD)/train/adamw.o: CXXFLAGS += -fno-math-errno
 
 $(BUILD)/%.o: %.cu $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)

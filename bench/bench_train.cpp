@@ -67,21 +67,18 @@ TrainBenchResult measure(const GPTConfig& config, int64_t batch, int steps, int 
     Rng rng(7);
     const int64_t T = config.context;
     std::vector<double> ms;
-    std::optional<FreeCoreThreads> free_cores;
-    if (fixed_threads > 0) {
-#ifdef _OPENMP
-        omp_set_num_threads(fixed_threads);
-#endif
-    } else {
+    std::optional<FreeCoreThreads> free_cores;  // puts the team back as it found it when it goes
+    if (fixed_threads > 0)
+        free_cores.emplace(fixed_threads);  // never updated: a fixed team
+    else
         free_cores.emplace();
-    }
     int min_threads = 1 << 30, max_threads = 0;
     for (int s = 0; s < warmup + steps; ++s) {
         Indices ids{{batch, T}, std::vector<int32_t>(batch * T)}, targets{{batch * T}, std::vector<int32_t>(batch * T)};
         for (auto& id : ids.ids) id = int32_t(rng.next_u64() % config.vocab);
         for (auto& id : targets.ids) id = int32_t(rng.next_u64() % config.vocab);
         if (s == warmup) reset_peak_rss(), reset_cpu_peak_memory();
-        const int threads = free_cores ? free_cores->update() : fixed_threads;
+        const int threads = fixed_threads > 0 ? fixed_threads : free_cores->update();
         const auto t0 = std::chrono::steady_clock::now();
         flat.zero_grad();
         backward(model.loss(ids, targets));
@@ -199,8 +196,9 @@ int bench_train(int argc, char** argv) {
     const int64_t batch = args.get_int("batch", 12);
     const int steps = int(args.get_int("steps", 20)), warmup = int(args.get_int("warmup", 3));
     SPLATLM_CHECK(steps > 0 && warmup >= 0 && batch > 0, "bench train: need --steps > 0, --warmup >= 0, --batch > 0");
-    const int fixed_threads = int(args.get_int("threads", 0));
-    SPLATLM_CHECK(fixed_threads >= 0 && fixed_threads <= 1024, "bench train: --threads must be 1 … 1024, got ", fixed_threads);
+    const int fixed_threads = args.flag("threads") ? int(args.get_int("threads", 0)) : 0;
+    SPLATLM_CHECK(!args.flag("threads") || (fixed_threads >= 1 && fixed_threads <= 1024), "bench train: --threads must be 1 … 1024, got ",
+                  args.get("threads", ""));
     const Device device = parse_device(args.get("device", "cpu"));
     if (device == Device::CUDA) cuda::require_gpu("bench train --device cuda");
     int threads = 1;

@@ -97,7 +97,8 @@ void set_omp_threads(int n) {
 }  // namespace
 
 FreeCoreThreads::FreeCoreThreads(int max_threads)
-    : max_threads_(max_threads > 0 ? max_threads : omp_max_threads()),
+    : threads_before_(omp_max_threads()),
+      max_threads_(max_threads > 0 ? max_threads : threads_before_),
       last_ticks_(read_proc_stat()),
       sizer_(last_ticks_ ? last_ticks_->cores : max_threads_, max_threads_),
       last_wall_(wall_seconds()),
@@ -105,7 +106,7 @@ FreeCoreThreads::FreeCoreThreads(int max_threads)
     set_omp_threads(max_threads_);
 }
 
-FreeCoreThreads::~FreeCoreThreads() { set_omp_threads(max_threads_); }
+FreeCoreThreads::~FreeCoreThreads() { set_omp_threads(threads_before_); }
 
 int FreeCoreThreads::update() {
     const double wall = wall_seconds();

@@ -62,7 +62,7 @@ public:
     static constexpr double kSampleSeconds = 0.2;
     // max_threads <= 0: omp_get_max_threads() now (OMP_NUM_THREADS, else the core count).
     explicit FreeCoreThreads(int max_threads = 0);
-    ~FreeCoreThreads();  // puts omp_set_num_threads back to max_threads
+    ~FreeCoreThreads();  // puts omp_set_num_threads back to what it was before construction
     FreeCoreThreads(const FreeCoreThreads&) = delete;
     FreeCoreThreads& operator=(const FreeCoreThreads&) = delete;
 
@@ -70,7 +70,7 @@ public:
     int threads() const { return sizer_.threads(); }
 
 private:
-    int max_threads_;
+    int threads_before_, max_threads_;
     std::optional<CpuTicks> last_ticks_;  // nullopt without /proc/stat: the team stays at max_threads
     ThreadSizer sizer_;
     double last_wall_ = 0, last_own_cpu_ = 0;

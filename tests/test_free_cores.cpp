@@ -94,6 +94,23 @@ std::vector<float> train_with(const std::string& attention, int steps, ThreadsAt
 }
 }  // namespace
 
+TEST_CASE("FreeCoreThreads sets its maximum team and puts back the one it found", "[free_cores]") {
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(3);
+    {
+        FreeCoreThreads one(1);
+        REQUIRE(omp_get_max_threads() == 1);
+        REQUIRE(one.update() == 1);  // a team of at most one stays one, whatever the load
+    }
+    REQUIRE(omp_get_max_threads() == 3);
+    {
+        FreeCoreThreads all;
+        REQUIRE(omp_get_max_threads() == 3);
+    }
+    REQUIRE(omp_get_max_threads() == 3);
+    omp_set_num_threads(before);
+}
+
 TEST_CASE("a training whose team changes between steps is bitwise the one on a fixed team", "[free_cores]") {
     for (const std::string attention : {"softmax", "splat"}) {
         INFO(attention);
