@@ -237,9 +237,11 @@ bench-tasks: all
 	tools/bench_tasks.sh
 
 bench: all
+	./$(BIN)/splatlm bench peak
 	./$(BIN)/splatlm bench gemm
 	./$(BIN)/splatlm bench train --compare
 	./$(BIN)/splatlm bench train --attention splat
+	./$(BIN)/splatlm bench train --compete
 	./$(BIN)/splatlm bench attention
 	./$(BIN)/splatlm bench generate
 	./$(BIN)/splatlm bench serve
