@@ -23,8 +23,8 @@
 // only: threads = min(omp_get_max_threads(), max(1, M·N·K / kWorkPerThread)), so each thread
 // gets at least 64³ multiply-adds; inside an active parallel region, one thread (the caller's
 // region already uses the cores). Nothing depends on timing or on earlier calls. On a host
-// shared with other busy processes, threaded calls can stall (see OMP_WAIT_POLICY=passive in
-// the README); this policy promises nothing about that case.
+// shared with other busy processes the trainer lowers omp_get_max_threads() to the free cores
+// between steps (free_cores.h); this policy itself knows nothing of other processes.
 //
 // Shortcuts, chosen by shape and strides only: tiny products and short A (M ≤ 2·MR, as when
 // decoding a few rows) run the micro-kernel on the operands in place (packing would cost as much as
