@@ -70,6 +70,8 @@ const std::vector<Key>& keys() {
         key("splat_levels", "hierarchical splats: levels (must divide splats)", FIELD(model.splat_levels)),
         key("splat_top", "sparse routing: splats each token writes to / reads from (0 = all)", FIELD(model.splat_top)),
         key("splat_gate", "true: content gating of what each token writes into each splat", FIELD(model.splat_gate)),
+        key("splat_token_decay", "true: each splat's decay rate depends on the token, r_j·softplus(x_t·w_j + b_j)",
+            FIELD(model.splat_token_decay)),
         key("batch", "sequences per step", FIELD(batch)),
         key("steps", "optimiser steps", FIELD(steps)),
         key("lr", "peak learning rate", FIELD(lr)),
