@@ -22,6 +22,11 @@ inline SplatParams random_splats(int64_t H, int64_t K, int64_t D, uint64_t seed)
     return p;
 }
 
+// The op on q, k, v with the splats p and options o.
+inline Tensor run_splat(const QKV& h, const SplatParams& p, const SplatOptions& o = {}) {
+    return splat_attention(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, o);
+}
+
 // q, k, v as [B, H, T, D] views of one [B, T, 3, H, D] buffer — the layout the model produces.
 inline QKV random_qkv(int64_t B, int64_t H, int64_t T, int64_t D, uint64_t seed) {
     return split_heads(random({B, T, 3 * H * D}, seed), H);

@@ -17,14 +17,6 @@ using namespace splatlm;
 using namespace splatlm::test;
 using Catch::Contains;
 
-namespace {
-
-Tensor run(const QKV& h, const SplatParams& p, const SplatOptions& o) {
-    return splat_attention(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, o);
-}
-
-}  // namespace
-
 TEST_CASE("token decay: the fused op equals the O(T^2) reference", "[splat][token_decay]") {
     struct Case {
         int64_t B, H, T, D, K, top;
@@ -39,14 +31,14 @@ TEST_CASE("token decay: the fused op equals the O(T^2) reference", "[splat][toke
     const QKV h = random_qkv(c.B, c.H, c.T, c.D, 1);
     const SplatParams p = random_splats(c.H, c.K, c.D, 2);
     const SplatOptions o = random_options(c.w, c.B, c.H, c.T, c.K, 3, c.top);
-    const Tensor y = run(h, p, o);
+    const Tensor y = run_splat(h, p, o);
     const Tensor ref = splat_attention_reference(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, o);
     require_close(y, ref, 1e-4, 1e-5);
     REQUIRE(relative_error(y, ref) < 1e-5);
     // the token decay changes the result (else an op that ignored it would pass)
     SplatOptions without = o;
     without.token_decay = Tensor();
-    if (c.T > 1) REQUIRE(relative_error(y, run(h, p, without)) > 1e-3);
+    if (c.T > 1) REQUIRE(relative_error(y, run_splat(h, p, without)) > 1e-3);
 }
 
 TEST_CASE("token decay of 0 is no token decay, bitwise", "[splat][token_decay]") {
@@ -54,9 +46,9 @@ TEST_CASE("token decay of 0 is no token decay, bitwise", "[splat][token_decay]")
     const QKV h = random_qkv(B, H, T, D, 4);
     const SplatParams p = random_splats(H, K, D, 5);
     SplatOptions o = random_options({true, true, false}, B, H, T, K, 6);
-    const Tensor y = run(h, p, o);
+    const Tensor y = run_splat(h, p, o);
     o.token_decay = Tensor::zeros({B, H, T, K});
-    REQUIRE(run(h, p, o).to_vector() == y.to_vector());
+    REQUIRE(run_splat(h, p, o).to_vector() == y.to_vector());
 }
 
 TEST_CASE("token decay: gradients of all ten inputs", "[splat][token_decay][gradcheck]") {
@@ -83,7 +75,7 @@ TEST_CASE("token decay: its gradient over 256-token ranges matches the float64 r
     SplatOptions o = random_options({true, true, true, true}, B, H, T, K, 19, top);
     const Tensor g = random({B, H, T, D}, 20);
     o.token_decay.set_requires_grad();
-    backward(run(h, p, o), g);
+    backward(run_splat(h, p, o), g);
     for (const int64_t t : {0, 1, 100, 255, 256, 299})
         for (int64_t j = 0; j < K; ++j) {
             auto loss = [&](float delta) {
@@ -112,15 +104,15 @@ TEST_CASE("token decay: a large rate at t0 forgets everything before it", "[spla
     SplatOptions o = random_options({true, false, false, true}, B, H, T, K, 23);
     for (int64_t hh = 0; hh < H; ++hh)
         for (int64_t j = 0; j < K; ++j) o.token_decay.data()[((0 * H + hh) * T + t0) * K + j] = 1e4f;
-    const Tensor y = run(h, p, o);
+    const Tensor y = run_splat(h, p, o);
     auto tail = [&](const Tensor& x) { return raw::slice(x, 2, t0, T); };
     SplatOptions from_t0 = o;
     from_t0.token_decay = raw::contiguous(tail(o.token_decay));
-    const Tensor y_tail = run({tail(h.q), tail(h.k), tail(h.v)}, p, from_t0);
+    const Tensor y_tail = run_splat({tail(h.q), tail(h.k), tail(h.v)}, p, from_t0);
     require_close(raw::contiguous(tail(y)), y_tail, 1e-5, 1e-6);
     // and without the reset the tail does depend on what came before
     o.token_decay = random_options({true, false, false, true}, B, H, T, K, 23).token_decay;
-    REQUIRE(relative_error(raw::contiguous(tail(run(h, p, o))), y_tail) > 1e-3);
+    REQUIRE(relative_error(raw::contiguous(tail(run_splat(h, p, o))), y_tail) > 1e-3);
 }
 
 TEST_CASE("token decay: splat_step token by token equals the parallel op", "[splat][token_decay][recurrent]") {
@@ -136,7 +128,7 @@ TEST_CASE("token decay: wrong shapes are rejected with the option's name", "[spl
     const SplatParams p = random_splats(2, 3, 4, 37);
     SplatOptions o;
     o.token_decay = random({1, 2, 4, 3}, 1);
-    REQUIRE_THROWS_WITH(run(h, p, o), Contains("token_decay must be [1, 2, 5, 3]"));
+    REQUIRE_THROWS_WITH(run_splat(h, p, o), Contains("token_decay must be [1, 2, 5, 3]"));
     SplatState state(1, 2, 3, 4);
     REQUIRE_THROWS_WITH(splat_step(raw::select(h.q, 2, 0), raw::select(h.k, 2, 0), raw::select(h.v, 2, 0), p.centres,
                                    p.log_scale, p.log_amp, state, o),
