@@ -21,11 +21,9 @@ void GPTConfig::validate() const {
                   "], got ", splat_top);
     const bool splat_kind = attention == "splat" || attention == "splat_local";
     // (splat_decay is on by default in training configs, so other kinds simply have no splats to decay)
-    SPLATLM_CHECK(splat_kind || (splat_levels == 1 && !splat_gate && splat_top == 0 && !splat_token_decay),
-                  "model config: splat_levels, splat_gate, splat_top and splat_token_decay apply to splat and "
-                  "splat_local attention, not to '", attention, "'");
-    SPLATLM_CHECK(!splat_token_decay || splat_decay,
-                  "model config: splat_token_decay scales the learned rates of splat_decay, which is off");
+    SPLATLM_CHECK(splat_kind || (splat_levels == 1 && !splat_gate && splat_top == 0),
+                  "model config: splat_levels, splat_gate and splat_top apply to splat and splat_local attention, "
+                  "not to '", attention, "'");
 }
 
 Block::Block(const GPTConfig& c, int64_t layer, Rng& rng)

@@ -54,8 +54,7 @@ SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
         send_gate = &add_module("send_gate", std::make_unique<Linear>(c.width, c.heads * c.splats, true, rng));
         std::fill_n(send_gate->bias->data(), send_gate->bias->numel(), 2.f);
     }
-    if (c.splat_token_decay) {
-        SPLATLM_CHECK(log_decay, "splat attention: splat_token_decay scales the rates of splat_decay, which is off");
+    if (c.splat_token_decay && log_decay) {  // (it modulates splat_decay's rates: without them, nothing to do)
         // (its weights start at 0, so it draws from a stream of its own: the layer's rng — and the MLP
         // initialised after this module — stay as without the option, and so does the whole model)
         Rng own(0);

@@ -13,7 +13,8 @@
 //                  parameters; the selection is recomputed from the affinities at every call);
 //   splat_token_decay → token_decay = r_j·softplus(x_t·w_j + b_j) in place of the constant r_j (Mamba's
 //                  Δ_t·A): a Linear "decay_gate" C → H·K, weights 0 and bias ln(e − 1) at init, so every
-//                  Δ starts at 1 and the model starts as with splat_decay alone; requires splat_decay.
+//                  Δ starts at 1 and the model starts as with splat_decay alone; with splat_decay off it does nothing
+//                  (like splat_decay for the non-splat kinds, it is on by default in training configs).
 //
 // Generation keeps, per layer, the O(H·K·D) splat state instead of a KV cache: step() costs
 // O(K·D) per head and token whatever the position.
