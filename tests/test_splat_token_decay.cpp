@@ -1,8 +1,9 @@
 // Input-dependent decay of the splat op (SplatOptions::token_decay, docs/SPLAT.md §14): the fused op
 // against the float64 reference, gradients of every input (finite differences, and the running-sum
 // gradient at T = 300 against the reference), what a large rate means (a reset), the step against
-// the parallel form, and the config that turns it on in a model. Causality with token decay is part of
-// require_splat_causal (tests/splat_helpers.h), the GPU passes are in test_cuda_splat.cpp.
+// the parallel form, and the config that turns it on in a model (the default; old checkpoints without).
+// Causality with token decay is part of require_splat_causal (tests/splat_helpers.h), the GPU passes
+// are in test_cuda_splat.cpp.
 // Run: ./bin/tests "[token_decay]"
 #include <cmath>
 
@@ -12,6 +13,7 @@
 #include "splat/splat_op.h"
 #include "tests/helpers.h"
 #include "tests/splat_helpers.h"
+#include "train/train_config.h"
 
 using namespace splatlm;
 using namespace splatlm::test;
@@ -149,4 +151,17 @@ TEST_CASE("splat_token_decay: the model starts as with splat_decay alone, and ne
     // without splat_decay there are no rates to modulate: no gate (the option is on by default)
     c.splat_decay = false;
     REQUIRE(GPT(c, 3).parameters().size() == plain.parameters().size() - 2);  // no log_decay either
+}
+
+TEST_CASE("splat_token_decay: on by default, off in checkpoints written before the key", "[splat][token_decay]") {
+    const TrainConfig c;
+    REQUIRE(c.model.splat_token_decay);
+    REQUIRE(TrainConfig::from_json(c.to_json()).model.splat_token_decay);
+    const Json saved = c.to_json();
+    Json::Object without;  // a checkpoint config written before the key existed: no gate to load
+    for (const auto& [name, value] : saved.as_object())
+        if (name != "splat_token_decay") without.emplace_back(name, value);
+    REQUIRE_FALSE(TrainConfig::from_json(Json(without)).model.splat_token_decay);
+    GPTConfig softmax{.attention = "softmax", .splat_decay = true, .splat_token_decay = true};
+    softmax.validate();  // nothing to act on in softmax: allowed (it is the training default)
 }
