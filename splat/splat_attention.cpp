@@ -54,22 +54,38 @@ SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
         send_gate = &add_module("send_gate", std::make_unique<Linear>(c.width, c.heads * c.splats, true, rng));
         std::fill_n(send_gate->bias->data(), send_gate->bias->numel(), 2.f);
     }
+    if (c.splat_token_decay && log_decay) {  // (it modulates splat_decay's rates: without them, nothing to do)
+        // (its weights start at 0, so it draws from a stream of its own: the layer's rng — and the MLP
+        // initialised after this module — stay as without the option, and so does the whole model)
+        Rng own(0);
+        decay_gate = &add_module("decay_gate", std::make_unique<Linear>(c.width, c.heads * c.splats, true, own));
+        std::fill_n(decay_gate->weight.data(), decay_gate->weight.numel(), 0.f);
+        std::fill_n(decay_gate->bias->data(), decay_gate->bias->numel(), float(std::log(std::exp(1.0) - 1.0)));
+    }
 }
 
 SplatOptions SplatAttention::options(const Tensor& x) const {
     const int64_t H = heads_, K = splats();
+    const bool sequence = x.dim() == 3;
+    // [B, T, H·K] (or one position's [B, H·K]) as the op's per-token [B, H, T, K] (or [B, H, K])
+    auto per_token = [&](const Tensor& g) {
+        return sequence ? permute(reshape(g, {x.size(0), x.size(1), H, K}), {0, 2, 1, 3})
+                        : reshape(g, {x.size(0), H, K});
+    };
     SplatOptions o;
     o.top = top_;
-    if (log_decay) o.log_decay = *log_decay;
+    if (decay_gate) {  // r_j·Δ_tj, Δ = softplus(a) = −log σ(−a)
+        const Tensor rate = exp(*log_decay);
+        o.token_decay = mul(per_token(neg(log_sigmoid(neg(decay_gate->forward(x))))),
+                            sequence ? reshape(rate, {H, 1, K}) : rate);
+    } else if (log_decay) {
+        o.log_decay = *log_decay;
+    }
     if (level_weight) {  // read_bias[h, j] = level_weight[h, level of j]
         const int64_t L = levels();
         o.read_bias = reshape(contiguous(expand(reshape(*level_weight, {H, L, 1}), {H, L, K / L})), {H, K});
     }
-    if (send_gate) {
-        Tensor g = log_sigmoid(send_gate->forward(x));  // [B, T, H·K] or [B, H·K]
-        o.send_bias = x.dim() == 3 ? permute(reshape(g, {x.size(0), x.size(1), H, K}), {0, 2, 1, 3})
-                                   : reshape(g, {x.size(0), H, K});
-    }
+    if (send_gate) o.send_bias = per_token(log_sigmoid(send_gate->forward(x)));
     return o;
 }
 

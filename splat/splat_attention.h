@@ -10,7 +10,11 @@
 //   splat_levels → L levels of K/L splats; level l starts with scale √D·2^{l − (L−1)/2} (coarser levels
 //                  see more tokens) and adds a learned level_weight [H, L] to every read of its splats;
 //   splat_top    → top: each token writes to and reads from only its top splats (sparse routing, no
-//                  parameters; the selection is recomputed from the affinities at every call).
+//                  parameters; the selection is recomputed from the affinities at every call);
+//   splat_token_decay → token_decay = r_j·softplus(x_t·w_j + b_j) in place of the constant r_j (Mamba's
+//                  Δ_t·A): a Linear "decay_gate" C → H·K, weights 0 and bias ln(e − 1) at init, so every
+//                  Δ starts at 1 and the model starts as with splat_decay alone; with splat_decay off it does nothing
+//                  (like splat_decay for the non-splat kinds, it is on by default in training configs).
 //
 // Generation keeps, per layer, the O(H·K·D) splat state instead of a KV cache: step() costs
 // O(K·D) per head and token whatever the position.
@@ -47,6 +51,7 @@ class SplatAttention : public ProjectedAttention {
     Tensor* log_decay = nullptr;    // [H, K] with splat_decay
     Tensor* level_weight = nullptr; // [H, L] with splat_levels = L > 1, init 0
     Linear* send_gate = nullptr;    // C → H·K with splat_gate
+    Linear* decay_gate = nullptr;   // C → H·K with splat_token_decay
 
   private:
     int64_t top_;  // splat_top

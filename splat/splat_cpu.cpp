@@ -57,7 +57,8 @@ void scalar_pass(const SplatDims& n, const Splats& sp, SplatSaved& s, SplatState
         float* m = carry ? carry->m.data() + i * K : m0.data();
         float* z = carry ? carry->z.data() + i * K : z0.data();
         s.routes.visit(i, K, [&](const auto& writes, const auto&) {
-            scan_state(s.lk.data() + i * T * K, T, K, sp.rate.data() + h * K, m, z, s.scalars.of(i), writes);
+            scan_state(s.lk.data() + i * T * K, T, K, sp.rate.data() + h * K, sp.token_rate(i, T), m, z,
+                       s.scalars.of(i), writes);
         });
     });
     for_each_head(n, T, kTokens, [&](int64_t, int64_t, int64_t i, int64_t t0, int64_t t1) {
@@ -96,13 +97,15 @@ struct Adjoints {
     Tensor Pa, Pk, Wk;     // partials
     Tensor dlq, dlk;       // [B·H, T, K]: the affinities' gradients (dlk holds X until pass 6)
     Tensor drate, drb;     // [B, H, K]: Σ_t (t − t̄)(dlk − dlq) and Σ_t dlq
+    Tensor dtoken;         // [B, H, T, K]: the token decay's gradient Σ_{τ≥t} (dlk_τ − dlq_τ) (when on)
     Tensor dmu, dls, dla;  // [B, 2H, K, D], [B, 2H, K], [B, H, K]
     Tensor dq, dk, dv;     // [B, H, T, D]
-    Adjoints(const SplatDims& n, int64_t top)
+    Adjoints(const SplatDims& n, int64_t top, bool token_decay)
         : NB(column_blocks(n)), P(top ? top : n.K), Pa(Tensor::empty({n.B * n.H, NB, n.T, P})),
           Pk(Tensor::empty({n.B * n.H, NB, n.T, P})), Wk(top ? Tensor::zeros({n.B * n.H, n.T, n.K}) : Tensor()),
           dlq(Tensor::empty({n.B * n.H, n.T, n.K})), dlk(Tensor::empty({n.B * n.H, n.T, n.K})),
           drate(Tensor::zeros({n.B, n.H, n.K})), drb(Tensor::zeros({n.B, n.H, n.K})),
+          dtoken(token_decay ? Tensor::empty({n.B, n.H, n.T, n.K}) : Tensor()),
           dmu(Tensor::zeros({n.B, n.H * 2, n.K, n.D})), dls(Tensor::zeros({n.B, n.H * 2, n.K})),
           dla(Tensor::zeros({n.B, n.H, n.K})), dq(Tensor::empty({n.B, n.H, n.T, n.D})),
           dk(Tensor::empty({n.B, n.H, n.T, n.D})), dv(Tensor::empty({n.B, n.H, n.T, n.D})) {}
@@ -144,7 +147,8 @@ void token_adjoint_pass(const SplatDims& n, const SplatSaved& s, Adjoints& a) {
 // 6. Per head, the reverse-time scan of the scalar adjoint Ẑ (in the running max's scale, like Ŝ):
 //    Ẑ ← α_{t+1}·Ẑ + X_t. Token t wrote e^{lk} = e^{m_t}·β into z_τ, S_τ for every τ ≥ t, so
 //    dlk_t = β·Ẑ + β·(Ŝ·v_t). (Routed: β = 0 and Wk = 0 where t did not write, so dlk = 0 there.)
-//    Then, with per-splat options, the sums over t of the decay and read-bias gradients.
+//    Then, with per-splat options, the sums over t of the decay and read-bias gradients, and with the
+//    token decay its reverse running sums.
 void normaliser_adjoint_pass(const SplatDims& n, const SplatSaved& s, bool per_splat_options, Adjoints& a) {
     const int64_t T = n.T, K = n.K;
     for_each_head(n, 1, 1, [&](int64_t, int64_t, int64_t i, int64_t, int64_t) {
@@ -160,6 +164,9 @@ void normaliser_adjoint_pass(const SplatDims& n, const SplatSaved& s, bool per_s
                 dlk[t * K + j] = ts.beta[t * K + j] * Zh[j] + wk[t * K + j];
             }
         }
+        if (a.dtoken.defined())
+            for (int64_t j = 0; j < K; ++j)
+                token_decay_adjoint(T, K, dlk + j, a.dlq.data() + i * T * K + j, a.dtoken.data() + i * T * K + j);
         if (!per_splat_options) return;
         // y depends on the decay only through lk[u] + r·u and lq[t] − r·t (the e^{−r·t} of S_t and
         // z_t cancels against the query side), so dr = Σ_t t·(dlk − dlq); shifting every lk_j up and
@@ -244,7 +251,7 @@ Tensor splat_forward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, cons
 std::vector<Tensor> splat_backward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, const Splats& sp,
                                        const SplatOptions& opt, const SplatSaved& saved, const Tensor& grad) {
     const SplatDims n = dims_of(q, sp);
-    Adjoints a(n, saved.routes.p);
+    Adjoints a(n, saved.routes.p, opt.token_decay.defined());
     const Heads Q(q), Kh(k), V(v), G(grad);
     const bool per_splat_options = opt.log_decay.defined() || opt.read_bias.defined();
 #pragma omp parallel if (worth_threads(n))
@@ -266,6 +273,7 @@ std::vector<Tensor> splat_backward_cpu(const Tensor& q, const Tensor& k, const T
     }
     if (opt.send_bias.defined()) grads.push_back(raw::reshape(a.dlk, {B, H, n.T, K}));
     if (opt.read_bias.defined()) grads.push_back(raw::sum(a.drb, 0, false));
+    if (opt.token_decay.defined()) grads.push_back(a.dtoken);
     return grads;
 }
 

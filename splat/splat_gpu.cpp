@@ -22,7 +22,7 @@ SplatConstants splat_constants(const Tensor& centres, const Tensor& log_scale, c
 
 namespace {
 
-// The per-head splat constants on the device (splat_constants); the send bias is read in place.
+// The per-head splat constants on the device (splat_constants); the send bias and token decay are read in place.
 struct DeviceSplats {
     Tensor mu, c, la, rate, rb;
     ScanSplats view;
@@ -34,15 +34,15 @@ struct DeviceSplats {
         };
         mu = up(sc.mu, centres.shape()), c = up(sc.c, hk), la = up(sc.la, hk);
         rate = up(sc.rate, hk), rb = up(sc.rb, hk);
-        view = {mu.data(), c.data(), la.data(), rate.data(), rb.data(),
-                o.send_bias.defined() ? heads_view<const float>(o.send_bias) : HeadsView<const float>{}};
+        auto per_token = [](const Tensor& x) { return x.defined() ? heads_view<const float>(x) : HeadsView<const float>{}; };
+        view = {mu.data(), c.data(), la.data(), rate.data(), rb.data(), per_token(o.send_bias), per_token(o.token_decay)};
     }
 };
 
 // The scan's scratch on the device (ScanBuffers): per token [B·H, T, K], per chunk [B·H, NC, K] and
 // [B·H, NC, K, D]; with read_out also π, den, arg for the backward.
 struct DeviceScratch {
-    Tensor lq, lk, alpha, beta, m, z, coef, pi, den, arg, cm, cz, pm, pz, cS;
+    Tensor lq, lk, alpha, beta, m, z, coef, pi, den, arg, cm, cz, cr, pm, pz, cS;
     DeviceScratch(const ScanShape& s, bool read_out) {
         const Shape token{s.B * s.H, s.T, s.K}, chunk{s.B * s.H, s.chunks(), s.K};
         for (Tensor* t : {&lq, &lk, &alpha, &beta, &m, &z, &coef}) *t = Tensor::empty(token, Device::CUDA);
@@ -50,13 +50,13 @@ struct DeviceScratch {
             pi = Tensor::empty(token, Device::CUDA);
             den = Tensor::empty({s.B * s.H, s.T}, Device::CUDA), arg = Tensor::empty({s.B * s.H, s.T}, Device::CUDA);
         }
-        for (Tensor* t : {&cm, &cz, &pm, &pz}) *t = Tensor::empty(chunk, Device::CUDA);
+        for (Tensor* t : {&cm, &cz, &cr, &pm, &pz}) *t = Tensor::empty(chunk, Device::CUDA);
         cS = Tensor::empty({s.B * s.H, s.chunks(), s.K, s.D}, Device::CUDA);
     }
     ScanBuffers buffers() {
         auto ptr = [](Tensor& t) { return t.defined() ? t.data() : nullptr; };
         return {lq.data(), lk.data(), alpha.data(), beta.data(), m.data(), z.data(), coef.data(), ptr(pi), ptr(den),
-                ptr(arg),  cm.data(), cz.data(),    pm.data(),   pz.data(), cS.data(), false};
+                ptr(arg),  cm.data(), cz.data(),    cr.data(),   pm.data(), pz.data(), cS.data(), false};
     }
 };
 
@@ -91,16 +91,18 @@ std::vector<Tensor> splat_backward_gpu(const Tensor& q, const Tensor& k, const T
     Tensor dr = cuda_empty({B * H, K}), drb = cuda_empty({B * H, K});
     Tensor dq = cuda_empty(q.shape()), dk = cuda_empty(q.shape()), dv = cuda_empty(q.shape());
     Tensor dmu = cuda_empty(centres.shape()), dls = cuda_empty(hk), dla = cuda_empty(hk), dlog_decay = cuda_empty(hk),
-           drho = cuda_empty(hk);
+           drho = cuda_empty(hk), dtoken = opt.token_decay.defined() ? cuda_empty(token) : Tensor();
     const ScanGrads gr{heads_view<const float>(grad), pa.data(), pk.data(), rS.data(), rZ.data(), carry.data(),
                        dlq.data(), dlk.data(), dr.data(), drb.data(), dq.data(), dk.data(), dv.data(),
-                       dmu.data(), dls.data(), dla.data(), dlog_decay.data(), drho.data()};
+                       dmu.data(), dls.data(), dla.data(), dlog_decay.data(), drho.data(),
+                       dtoken.defined() ? dtoken.data() : nullptr};
     cuda::splat_scan_backward(s, sp.view, heads_view<const float>(q), heads_view<const float>(k),
                               heads_view<const float>(v), scratch.buffers(), gr);
     std::vector<Tensor> grads{dq, dk, dv, dmu, dls, dla};
     if (opt.log_decay.defined()) grads.push_back(dlog_decay);
     if (opt.send_bias.defined()) grads.push_back(dlk);
     if (opt.read_bias.defined()) grads.push_back(drho);
+    if (opt.token_decay.defined()) grads.push_back(dtoken);
     return grads;
 }
 

@@ -12,7 +12,7 @@ Device check_splat_inputs(const char* op, const Tensor& q, const Tensor& k, cons
     for (const auto& [t, name] :
          {std::pair{&k, "k"}, std::pair{&v, "v"}, std::pair{&centres, "centres"}, std::pair{&log_scale, "log_scale"},
           std::pair{&log_amp, "log_amp"}, std::pair{&o.log_decay, "log_decay"}, std::pair{&o.send_bias, "send_bias"},
-          std::pair{&o.read_bias, "read_bias"}})
+          std::pair{&o.read_bias, "read_bias"}, std::pair{&o.token_decay, "token_decay"}})
         SPLATLM_CHECK(!t->defined() || t->device() == device, op, ": inputs on different devices: q ",
                       shape_str(q.shape()), " on ", device_name(device), ", ", name, " ", shape_str(t->shape()), " on ",
                       device_name(t->device()));
@@ -36,19 +36,19 @@ Device check_splat_inputs(const char* op, const Tensor& q, const Tensor& k, cons
                           shape_str(t->shape()));
     SPLATLM_CHECK(o.top >= 0 && o.top <= centres.size(1), op, ": top must be in [0, K = ", centres.size(1),
                   "] (0 = every splat), got ", o.top);
-    if (o.send_bias.defined()) {
-        Shape want = q.shape();  // [B, H, T, K] (rank 4) or [B, H, K] (rank 3, one position)
-        want.back() = centres.size(1);
-        SPLATLM_CHECK(o.send_bias.shape() == want, op, ": send_bias must be ", shape_str(want), ", got ",
-                      shape_str(o.send_bias.shape()));
-    }
+    Shape per_token = q.shape();  // [B, H, T, K] (rank 4) or [B, H, K] (rank 3, one position)
+    per_token.back() = centres.size(1);
+    for (const auto& [t, name] : {std::pair{&o.send_bias, "send_bias"}, std::pair{&o.token_decay, "token_decay"}})
+        if (t->defined())
+            SPLATLM_CHECK(t->shape() == per_token, op, ": ", name, " must be ", shape_str(per_token), ", got ",
+                          shape_str(t->shape()));
     return device;
 }
 
 std::vector<Tensor> splat_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
                                  const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& o) {
     std::vector<Tensor> in{q, k, v, centres, log_scale, log_amp};
-    for (const Tensor* t : {&o.log_decay, &o.send_bias, &o.read_bias})
+    for (const Tensor* t : {&o.log_decay, &o.send_bias, &o.read_bias, &o.token_decay})
         if (t->defined()) in.push_back(*t);
     return in;
 }

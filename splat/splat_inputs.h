@@ -14,7 +14,7 @@ Device check_splat_inputs(const char* op, const Tensor& q, const Tensor& k, cons
                           const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& o, int64_t rank);
 
 // The inputs an op call reads, in the order its backward returns their gradients: q, k, v, centres,
-// log_scale, log_amp, then log_decay, send_bias, read_bias where defined.
+// log_scale, log_amp, then log_decay, send_bias, read_bias, token_decay where defined.
 std::vector<Tensor> splat_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
                                  const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& o);
 

@@ -10,8 +10,10 @@ namespace splatlm {
 
 Splats::Splats(const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& o)
     : H(centres.size(0)), K(centres.size(1)), D(centres.size(2)), mu_t(raw::contiguous(centres)),
-      sb_t(o.send_bias.defined() ? raw::contiguous(o.send_bias) : Tensor()), mu(mu_t.data()),
-      sb(sb_t.defined() ? sb_t.data() : nullptr), c(H * K), mu2(H * K), la(H * K), rate(H * K, 0.f), rb(H * K, 0.f) {
+      sb_t(o.send_bias.defined() ? raw::contiguous(o.send_bias) : Tensor()),
+      td_t(o.token_decay.defined() ? raw::contiguous(o.token_decay) : Tensor()), mu(mu_t.data()),
+      sb(sb_t.defined() ? sb_t.data() : nullptr), td(td_t.defined() ? td_t.data() : nullptr), c(H * K), mu2(H * K),
+      la(H * K), rate(H * K, 0.f), rb(H * K, 0.f) {
     for (int64_t h = 0; h < H; ++h)
         for (int64_t j = 0; j < K; ++j) {
             const int64_t i = h * K + j;

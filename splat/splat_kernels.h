@@ -22,17 +22,21 @@
 namespace splatlm {
 
 // Per-head splat constants, contiguous: μ [H, K, D], c = 1/(2 s²) [H, K], ‖μ‖² [H, K], log a [H, K],
-// and the options: decay rate r [H, K] (0 when off), read bias ρ [H, K] (0 when off), send bias.
+// and the options: decay rate r [H, K] (0 when off), read bias ρ [H, K] (0 when off), send bias and
+// token decay.
 struct Splats {
     int64_t H, K, D;
-    Tensor mu_t, sb_t;  // keep the contiguous copies alive
+    Tensor mu_t, sb_t, td_t;  // keep the contiguous copies alive
     const float* mu;
     const float* sb;  // send bias, contiguous [B, H, T, K] (T = 1 in splat_step), or null when off
+    const float* td;  // token decay, likewise
     std::vector<float> c, mu2, la, rate, rb;
     Splats(const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& o);
     const float* centres(int64_t h) const { return mu + h * K * D; }
     // The send bias of tokens t0… of head i = b·H + h in a sequence of T tokens ([rows][K]), or null.
     const float* send_bias(int64_t i, int64_t T, int64_t t0) const { return sb ? sb + (i * T + t0) * K : nullptr; }
+    // The token decay of head i's tokens [0, T) ([T][K]), or null.
+    const float* token_rate(int64_t i, int64_t T) const { return td ? td + i * T * K : nullptr; }
 };
 
 // out[r, j] = bias_rj − c_j·max(0, ‖x_r‖² − 2·x_r·μ_j + ‖μ_j‖²) for `rows` rows of x (row stride rs,
@@ -71,15 +75,22 @@ struct HeadScalars {
 };
 
 // Absorb tokens [0, T) with key affinities lk ([T][K]) into the splat scalars m, z̃ (in/out, [K]) with
-// decay rates r ([K], 0 = no decay), keeping each token's α, β, m, z̃ (splat_math.h's absorb).
+// decay rates r ([K], 0 = no decay) plus, when not null, token t's own rates token_rate[t] ([T][K]),
+// keeping each token's α, β, m, z̃ (splat_math.h's absorb).
 // Routed (top-p), a splat token t does not write to has lk = −∞: m' = m − r, α = 1, β = 0, so its z̃
 // (and S̃) stay untouched, decay or not — only m moves; a splat never written keeps m = −∞, z̃ = 0.
 // The only sequential part of the op; O(K) per token, plus O(p) exponentials when routed.
 template <class Writes>
-void scan_state(const float* lk, int64_t T, int64_t K, const float* rate, float* m, float* z, const TokenScalars& o,
-                const Writes& writes) {
+void scan_state(const float* lk, int64_t T, int64_t K, const float* rate_of_splat, const float* token_rate, float* m,
+                float* z, const TokenScalars& o, const Writes& writes) {
+    std::vector<float> summed(token_rate ? K : 0);
     for (int64_t t = 0; t < T; ++t) {
         const float* lkt = lk + t * K;
+        const float* rate = rate_of_splat;
+        if (token_rate) {
+            for (int64_t j = 0; j < K; ++j) summed[j] = rate_of_splat[j] + token_rate[t * K + j];
+            rate = summed.data();
+        }
         float *al = o.alpha + t * K, *be = o.beta + t * K, *zt = o.z + t * K, *mt = o.m + t * K;
         auto absorb_at = [&](int64_t j, float r) {  // token t writes into splat j
             const Absorbed w = absorb(m[j], z[j], lkt[j], r);

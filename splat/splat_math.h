@@ -61,15 +61,17 @@ SPLATLM_HD inline Absorbed absorb(float& m, float& z, float l, float r) {
     return w;
 }
 
-// Two states A (tokens before) and B (the next n tokens) merge into the state of both:
-//   m = max(m_A − r·n, m_B),  a = e^{m_A − r·n − m},  b = e^{m_B − m},  z̃ = a·z̃_A + b·z̃_B,  S̃ likewise,
-// which is associative ((A·B)·C = A·(B·C), lengths adding); absorbing a token is merging with its
-// one-token state (m = l, z̃ = 1, S̃ = v, n = 1). Returns m, a, b.
+// Two states A (tokens before) and B (the next tokens) merge into the state of both. B's tokens decay
+// what came before them by R_B, the sum of their rates (r·n_B for n_B tokens of a constant rate r;
+// Σ (r + ρ_t) with token decay):
+//   m = max(m_A − R_B, m_B),  a = e^{m_A − R_B − m},  b = e^{m_B − m},  z̃ = a·z̃_A + b·z̃_B,  S̃ likewise,
+// which is associative ((A·B)·C = A·(B·C), the R adding up like lengths); absorbing a token is merging
+// with its one-token state (m = l, z̃ = 1, S̃ = v, R = its rate). Returns m, a, b.
 struct Merged {
     float m, a, b;
 };
-SPLATLM_HD inline Merged merge_scales(float mA, float mB, float r, int64_t n) {
-    const float decayed = mA - r * float(n), m = decayed > mB ? decayed : mB;
+SPLATLM_HD inline Merged merge_scales(float mA, float mB, float decay_B) {
+    const float decayed = mA - decay_B, m = decayed > mB ? decayed : mB;
     if (m == kScanNegInf) return {m, 0.f, 0.f};  // both empty
     return {m, exp_poly(decayed - m), exp_poly(mB - m)};
 }
@@ -149,6 +151,24 @@ SPLATLM_HD inline void read_out_adjoint(int64_t K, const float* pi, const float*
         dlq[j] = dl;
         x[j] = xj;
     }
+}
+
+// ---- input-dependent (token) decay ----
+
+// The gradient of one splat's token decay ρ[t] (SplatOptions::token_decay), from its affinity
+// gradients dlk[t], dlq[t] (entries `stride` floats apart, t ∈ [0, T)). With R_t = Σ_{s≤t} (r + ρ[s]),
+// the state at t is e^{−R_t}·Σ_{u≤t} e^{lk[u] + R_u}·(1, v_u), so y sees R only through lk[u] + R_u
+// and lq[t] − R_t: dR_t = dlk[t] − dlq[t], and ρ[s] enters every R_t with t ≥ s:
+//   dρ[s] = Σ_{t≥s} (dlk[t] − dlq[t])   (s ≥ 1),    dρ[0] = 0,
+// the last because ρ[0] scales only the empty state (analytically Σ_t (dlk − dlq) = 0: shifting every
+// lk up and lq down by one constant leaves y unchanged). Summed in float64, from the end.
+SPLATLM_HD inline void token_decay_adjoint(int64_t T, int64_t stride, const float* dlk, const float* dlq, float* out) {
+    double acc = 0;
+    for (int64_t t = T - 1; t >= 1; --t) {
+        acc += double(dlk[t * stride]) - double(dlq[t * stride]);
+        out[t * stride] = float(acc);
+    }
+    if (T > 0) out[0] = 0.f;
 }
 
 }  // namespace splatlm

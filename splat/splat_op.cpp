@@ -40,7 +40,7 @@ Tensor splat_read_weights(const Tensor& q, const Tensor& k, const Tensor& centre
                           const Tensor& log_amp, const SplatOptions& opt) {
     check_splat_inputs("splat_read_weights", q, k, k, centres, log_scale, log_amp, opt, 4);
     SplatOptions host = opt;  // (a no-op on the CPU)
-    for (Tensor* t : {&host.log_decay, &host.send_bias, &host.read_bias})
+    for (Tensor* t : {&host.log_decay, &host.send_bias, &host.read_bias, &host.token_decay})
         if (t->defined()) *t = t->to(Device::CPU);
     const Splats sp(centres.to(Device::CPU), log_scale.to(Device::CPU), log_amp.to(Device::CPU), host);
     return splat_read_weights_cpu(q.to(Device::CPU), k.to(Device::CPU), sp, opt.top);

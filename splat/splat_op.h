@@ -28,6 +28,9 @@
 //              ties go to the lower index. A read splat nothing has been written to yet contributes
 //              nothing, and a token whose p read splats are all empty gets y_t = 0. Gradients flow
 //              through the selected entries only (the selection is piecewise constant).
+//   token_decay: ρ[t,j] ≥ 0, an input-dependent rate added to r_j when token t is absorbed: the state
+//              before t is scaled by e^{−(r_j + ρ[t,j])}, so a write at u counts at t with
+//              e^{lk[u,j] − Σ_{s=u+1..t} (r_j + ρ[s,j])} (the forget gate of GLA / Mamba; SPLAT.md §14).
 //
 // Cost: O(T·K·D) time per head (forward and backward), memory linear in T; with top = p the state and
 // read-out columns cost O(T·p·D) (an unselected splat's scaled state is untouched, decay or not), the
@@ -49,6 +52,7 @@ struct SplatOptions {
     Tensor send_bias;  // [B, H, T, K] ([B, H, K] for splat_step): added to the key affinities lk
     Tensor read_bias;  // [H, K]: added to the query affinities lq
     int64_t top = 0;   // 0 ≤ top ≤ K: each token writes to / reads from its top splats only (0 = all)
+    Tensor token_decay{};  // [B, H, T, K] ([B, H, K] for splat_step), ≥ 0: added to the decay rate at token t
 };
 
 // q, k, v: [B, H, T, D] (any strides); centres: [H, K, D]; log_scale, log_amp: [H, K].
@@ -64,7 +68,8 @@ Tensor splat_attention_reference(const Tensor& q, const Tensor& k, const Tensor&
                                  const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& options = {});
 
 // The implied token-to-token weights of one (batch b, head h), computed in float64 as in the
-// reference: [T, T] with w[t,u] = Σ_j π_tj·exp(lk[u,j] − r_j·(t−u)) / z_t[j] for u ≤ t, 0 above the diagonal.
+// reference: [T, T] with w[t,u] = Σ_j π_tj·exp(lk[u,j] − Σ_{s=u+1..t} (r_j + ρ[s,j])) / z_t[j] for u ≤ t (ρ: the
+// token decay, 0 when off), 0 above the diagonal.
 Tensor splat_weights_reference(const Tensor& q, const Tensor& k, const Tensor& centres, const Tensor& log_scale,
                                const Tensor& log_amp, int64_t b, int64_t h, const SplatOptions& options = {});
 

@@ -64,11 +64,17 @@ std::vector<std::vector<double>> weights_reference(const Tensor& q, const Tensor
     auto lq = affinities_reference(q, centres, log_scale, log_amp, o, b, h, false);
     auto lk = affinities_reference(k, centres, log_scale, log_amp, o, b, h, true);
     const auto reads = picked_reference(lq, o.top), writes = picked_reference(lk, o.top);
+    // R[t][j] = Σ_{s≤t} (r_j + ρ[s,j]): a write at u has lost R[t][j] − R[u][j] by t.
     std::vector<double> rate(K, 0.0);
     if (o.log_decay.defined())
         for (int64_t j = 0; j < K; ++j) rate[j] = std::exp(double(o.log_decay.at({h, j})));
+    std::vector<std::vector<double>> R(T, std::vector<double>(K));
+    for (int64_t t = 0; t < T; ++t)
+        for (int64_t j = 0; j < K; ++j)
+            R[t][j] = (t ? R[t - 1][j] : 0.0) + rate[j] +
+                      (o.token_decay.defined() ? double(o.token_decay.at({b, h, t, j})) : 0.0);
     auto write = [&](int64_t t, int64_t u, int64_t j) {
-        return writes[u][j] ? lk[u][j] - rate[j] * double(t - u) : -INFINITY;
+        return writes[u][j] ? lk[u][j] - (R[t][j] - R[u][j]) : -INFINITY;
     };
     std::vector<std::vector<double>> w(T, std::vector<double>(T, 0.0));
     std::vector<double> m(K), z(K), pi(K);

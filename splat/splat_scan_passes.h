@@ -46,7 +46,13 @@ struct ScanShape {
 // CPU op does: c = 1/(2s²), log a, decay rate r (0 when off), read bias ρ (0 when off).
 struct ScanSplats {
     const float *mu, *c, *la, *rate, *rb;
-    HeadsView<const float> send_bias;  // [B, H, T, K] (sd = the K stride); p = null when off
+    HeadsView<const float> send_bias;    // [B, H, T, K] (sd = the K stride); p = null when off
+    HeadsView<const float> token_decay;  // likewise
+    // The decay rate at token t of splat j of head (b, h): r_j, plus the token's own when on.
+    SPLATLM_HD float rate_at(int64_t K, int64_t b, int64_t h, int64_t t, int64_t j) const {
+        const float r = rate[h * K + j];
+        return token_decay.p ? r + token_decay.row(b, h, t)[j * token_decay.sd] : r;
+    }
 };
 
 // Contiguous scratch: per token [B·H, T, K], per chunk [B·H, NC, K] and [B·H, NC, K, D].
@@ -56,6 +62,7 @@ struct ScanBuffers {
     float* coef;                   // π / z̃ (E)
     float *pi, *den, *arg;         // π [B·H, T, K], Σ e^{ℓ−M} + ε and argmax_j ℓ_j [B·H, T] (E; null: not kept)
     float *cm, *cz;                // each chunk's own m, z̃ (B)
+    float* cr;                     // each chunk's decay total R = Σ_t rate (B, read by C)
     float *pm, *pz;                // each chunk's incoming m, z̃ (C)
     float* cS;                     // each chunk's own S̃ (B), then in place its incoming S̃ (C)
     bool write_back;               // the step: D and F store the chunk's final state over its incoming one
@@ -95,16 +102,18 @@ struct ChunkStatePass {
     SPLATLM_HD int64_t size() const { return s.chunk_items(s.K); }
     SPLATLM_HD void operator()(int64_t i) const {
         const auto [j, c, bh, b, h, t0, t1] = s.chunk_item(i, s.K);
-        const float r = sp.rate[h * s.K + j];
-        float m = kScanNegInf, z = 0.f, *S = buf.cS + i * s.D;
+        float m = kScanNegInf, z = 0.f, R = 0.f, *S = buf.cS + i * s.D;
         for (int64_t d = 0; d < s.D; ++d) S[d] = 0.f;
         for (int64_t t = t0; t < t1; ++t) {
+            const float r = sp.rate_at(s.K, b, h, t, j);
+            R += r;
             const Absorbed w = absorb(m, z, buf.lk[(bh * s.T + t) * s.K + j], r);
             const float* vt = v.row(b, h, t);
             for (int64_t d = 0; d < s.D; ++d) S[d] = w.alpha * S[d] + w.beta * vt[d * v.sd];
         }
         buf.cm[i] = m;
         buf.cz[i] = z;
+        buf.cr[i] = R;
     }
 };
 
@@ -113,17 +122,15 @@ struct ChunkStatePass {
 // own. Each thread redoes the scalar merges (identical arithmetic); only d = 0 stores them.
 struct ChunkPrefixPass {
     ScanShape s;
-    ScanSplats sp;
     ScanBuffers buf;
     SPLATLM_HD int64_t size() const { return s.B * s.H * s.K * s.D; }
     SPLATLM_HD void operator()(int64_t i) const {
-        const int64_t d = i % s.D, j = i / s.D % s.K, bh = i / (s.D * s.K), h = bh % s.H, NC = s.chunks();
-        const float r = sp.rate[h * s.K + j];
+        const int64_t d = i % s.D, j = i / s.D % s.K, bh = i / (s.D * s.K), NC = s.chunks();
         float m = kScanNegInf, z = 0.f, S = 0.f;  // the carry: tokens [0, c·C)
         for (int64_t c = 0; c < NC; ++c) {
             const int64_t at = (bh * NC + c) * s.K + j;
             if (d == 0) buf.pm[at] = m, buf.pz[at] = z;
-            const Merged g = merge_scales(m, buf.cm[at], r, s.chunk_length(c));
+            const Merged g = merge_scales(m, buf.cm[at], buf.cr[at]);
             const float own = buf.cS[at * s.D + d];
             buf.cS[at * s.D + d] = S;
             m = g.m;
@@ -142,11 +149,10 @@ struct TokenScalarsPass {
     SPLATLM_HD int64_t size() const { return s.chunk_items(s.K); }
     SPLATLM_HD void operator()(int64_t i) const {
         const auto [j, c, bh, b, h, t0, t1] = s.chunk_item(i, s.K);
-        const float r = sp.rate[h * s.K + j];
         float m = buf.pm[i], z = buf.pz[i];
         for (int64_t t = t0; t < t1; ++t) {
             const int64_t tj = (bh * s.T + t) * s.K + j;
-            const Absorbed w = absorb(m, z, buf.lk[tj], r);
+            const Absorbed w = absorb(m, z, buf.lk[tj], sp.rate_at(s.K, b, h, t, j));
             buf.alpha[tj] = w.alpha;
             buf.beta[tj] = w.beta;
             buf.m[tj] = m;
@@ -226,6 +232,7 @@ struct ScanGrads {
     float *dr, *drb;     // [B·H, K]: Σ_t (t − t̄)(dlk − dlq) and Σ_t dlq
     float *dq, *dk, *dv; // [B, H, T, D]
     float *dmu, *dls, *dla, *dlog_decay, *drho;  // [H, K, D], [H, K] ×4
+    float* dtoken;       // [B·H, T, K]: the token decay's gradient (M4), or null when off
 };
 
 // α of the token after t (0 past the end): the factor that carries an adjoint from t + 1 back to t.
@@ -421,7 +428,7 @@ struct NormaliserAdjointPass {
 };
 
 // M4: i = bh·K + j. dr = Σ_t (t − t̄)(dlk − dlq), centred as on the CPU (splat_cpu.cpp), and dρ = Σ_t dlq
-// (a sum over all T tokens per thread).
+// (a sum over all T tokens per thread); with token decay its reverse running sums (token_decay_adjoint).
 struct DecaySumsPass {
     ScanShape s;
     ScanGrads gr;
@@ -437,6 +444,8 @@ struct DecaySumsPass {
         }
         gr.dr[i] = float(acc_r);
         gr.drb[i] = float(acc_q);
+        const int64_t at = bh * s.T * s.K + j;
+        if (gr.dtoken) token_decay_adjoint(s.T, s.K, gr.dlk + at, gr.dlq + at, gr.dtoken + at);
     }
 };
 
@@ -510,7 +519,7 @@ void splat_scan_forward(const ScanShape& s, const ScanSplats& sp, HeadsView<cons
                         HeadsView<const float> v, HeadsView<float> y, const ScanBuffers& buf, Run&& run) {
     run(AffinityPass{s, sp, q, k, buf});
     run(ChunkStatePass{s, sp, v, buf});
-    run(ChunkPrefixPass{s, sp, buf});
+    run(ChunkPrefixPass{s, buf});
     run(TokenScalarsPass{s, sp, buf});
     run(ReadWeightsPass{s, buf});
     run(ColumnsPass{s, v, y, buf});
@@ -522,7 +531,7 @@ void splat_scan_backward(const ScanShape& s, const ScanSplats& sp, HeadsView<con
                          HeadsView<const float> v, const ScanBuffers& buf, const ScanGrads& gr, Run&& run) {
     run(AffinityPass{s, sp, q, k, buf});
     run(ChunkStatePass{s, sp, v, buf});
-    run(ChunkPrefixPass{s, sp, buf});
+    run(ChunkPrefixPass{s, buf});
     run(TokenScalarsPass{s, sp, buf});
     run(ReadWeightsPass{s, buf});
     run(ReadPartialsPass{s, v, buf, gr});

@@ -45,10 +45,11 @@ Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const
     if (device == Device::CUDA) {
         y = splat_step_gpu(q_t, k_t, v_t, centres, log_scale, log_amp, state, opt);
     } else {
-        // The [B, H, D] inputs as [B, H, 1, D], one token of the parallel form (the send bias likewise).
+        // The [B, H, D] inputs as [B, H, 1, D], one token of the parallel form (the per-token options likewise).
         auto token = [](const Tensor& x) { return raw::reshape(x, {x.size(0), x.size(1), 1, x.size(2)}); };
         SplatOptions o = opt;
-        if (o.send_bias.defined()) o.send_bias = token(o.send_bias);
+        for (Tensor* t : {&o.send_bias, &o.token_decay})
+            if (t->defined()) *t = token(*t);
         const Splats sp(centres, log_scale, log_amp, o);
         SplatSaved saved({B, H, 1, K, D}, o.top);
         y = raw::reshape(splat_forward_cpu(token(q_t), token(k_t), token(v_t), sp, saved, &state), {B, H, D});

@@ -22,6 +22,11 @@ inline SplatParams random_splats(int64_t H, int64_t K, int64_t D, uint64_t seed)
     return p;
 }
 
+// The op on q, k, v with the splats p and options o.
+inline Tensor run_splat(const QKV& h, const SplatParams& p, const SplatOptions& o = {}) {
+    return splat_attention(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, o);
+}
+
 // q, k, v as [B, H, T, D] views of one [B, T, 3, H, D] buffer — the layout the model produces.
 inline QKV random_qkv(int64_t B, int64_t H, int64_t T, int64_t D, uint64_t seed) {
     return split_heads(random({B, T, 3 * H * D}, seed), H);
@@ -41,11 +46,12 @@ inline void require_finite(const Tensor& t) {
 
 // Which splat options a test turns on.
 struct Which {
-    bool decay, send, read;
+    bool decay, send, read, token = false;
 };
 
 // Random options for B, H, T, K: decay rates between e^{-4} and e^{-1} per token (half-lives of
-// about 2 to 40 tokens, so they matter within a test's length), biases N(0, 0.7²), routing `top`.
+// about 2 to 40 tokens, so they matter within a test's length), biases N(0, 0.7²), token decays
+// |N(0, 0.3²)| (from none to ~1 per token: some tokens all but wipe a splat), routing `top`.
 inline SplatOptions random_options(Which w, int64_t B, int64_t H, int64_t T, int64_t K, uint64_t seed,
                                    int64_t top = 0) {
     SplatOptions o;
@@ -55,6 +61,10 @@ inline SplatOptions random_options(Which w, int64_t B, int64_t H, int64_t T, int
     }
     if (w.send) o.send_bias = random({B, H, T, K}, seed + 1, 0.7f);
     if (w.read) o.read_bias = random({H, K}, seed + 2, 0.7f);
+    if (w.token) {
+        o.token_decay = random({B, H, T, K}, seed + 3, 0.3f);
+        for (int64_t i = 0; i < o.token_decay.numel(); ++i) o.token_decay.data()[i] = std::abs(o.token_decay.data()[i]);
+    }
     o.top = top;
     return o;
 }
@@ -83,21 +93,25 @@ inline void require_decay_gradient(const QKV& h, const SplatParams& p, SplatOpti
 }
 
 // Causality of the op with every option and routing `top` (T = 300: two 256-token ranges): perturb
-// q, k, v and the send bias of batch row 1 after position t (the bias unevenly across splats, so
+// q, k, v, the send bias and the token decay of batch row 1 after position t (the bias unevenly across splats, so
 // routes change too); every output at positions ≤ t stays bitwise the same, and (so the test can
 // fail) row 1's output at t + 1 moves.
 inline void require_splat_causal(int64_t K, int64_t top, int64_t t) {
     const int64_t B = 2, H = 2, T = 300, D = 8;
     const SplatParams p = random_splats(H, K, D, 21);
-    const SplatOptions o = random_options({true, true, true}, B, H, T, K, 22, top);
+    const SplatOptions o = random_options({true, true, true, true}, B, H, T, K, 22, top);
     const Tensor qkv = random({B, T, 3 * H * D}, 23);
     Tensor qkv2 = qkv.clone();
     SplatOptions o2 = o;
     o2.send_bias = o.send_bias.clone();
+    o2.token_decay = o.token_decay.clone();
     for (int64_t u = t + 1; u < T; ++u) {
         for (int64_t c = 0; c < 3 * H * D; ++c) qkv2.data()[(1 * T + u) * 3 * H * D + c] += (c >= H * D ? 30.f : 3.f);
         for (int64_t hh = 0; hh < H; ++hh)
-            for (int64_t j = 0; j < K; ++j) o2.send_bias.data()[((1 * H + hh) * T + u) * K + j] += 5.f * (j % 2);
+            for (int64_t j = 0; j < K; ++j) {
+                o2.send_bias.data()[((1 * H + hh) * T + u) * K + j] += 5.f * (j % 2);
+                o2.token_decay.data()[((1 * H + hh) * T + u) * K + j] += 2.f * (j % 3);
+            }
     }
     auto run = [&](const Tensor& x, const SplatOptions& opt) {
         const QKV h = split_heads(x, H);
@@ -118,7 +132,8 @@ inline void require_step_equals_parallel(const QKV& h, const SplatParams& p, con
     SplatState state(B, H, K, D);
     for (int64_t t = 0; t < T; ++t) {
         SplatOptions ot = o;
-        if (o.send_bias.defined()) ot.send_bias = raw::select(o.send_bias, 2, t);
+        for (Tensor* x : {&ot.send_bias, &ot.token_decay})
+            if (x->defined()) *x = raw::select(*x, 2, t);
         const Tensor y_t = splat_step(raw::select(h.q, 2, t), raw::select(h.k, 2, t), raw::select(h.v, 2, t),
                                       p.centres, p.log_scale, p.log_amp, state, ot);
         require_close(y_t, raw::select(parallel, 2, t), 1e-4, 1e-5);

@@ -23,25 +23,29 @@ struct State {
     float m, z;
     std::vector<float> S;
     int64_t n;  // tokens covered
+    float R;    // their decay total Σ rate
 };
 
-// A then B (splat_math.h: m = max(m_A − r·n_B, m_B), z̃ = a·z̃_A + b·z̃_B, S̃ likewise).
-State merge(const State& A, const State& B, float r) {
-    const Merged g = merge_scales(A.m, B.m, r, B.n);
-    State out{g.m, g.a * A.z + g.b * B.z, A.S, A.n + B.n};
+// A then B (splat_math.h: m = max(m_A − R_B, m_B), z̃ = a·z̃_A + b·z̃_B, S̃ likewise).
+State merge(const State& A, const State& B) {
+    const Merged g = merge_scales(A.m, B.m, B.R);
+    State out{g.m, g.a * A.z + g.b * B.z, A.S, A.n + B.n, A.R + B.R};
     for (size_t d = 0; d < A.S.size(); ++d) out.S[d] = g.a * A.S[d] + g.b * B.S[d];
     return out;
 }
 
-// The state of n random tokens absorbed from empty, as pass B builds it.
-State random_state(Rng& rng, int64_t n, int64_t D, float r) {
-    State s{kScanNegInf, 0.f, std::vector<float>(D, 0.f), n};
+// The state of n random tokens absorbed from empty, as pass B builds it, with rate r per token plus,
+// when `token`, a token's own random rate in [0, 1) (token decay).
+State random_state(Rng& rng, int64_t n, int64_t D, float r, bool token) {
+    State s{kScanNegInf, 0.f, std::vector<float>(D, 0.f), n, 0.f};
     std::vector<float> v(D);
     for (int64_t t = 0; t < n; ++t) {
         float l;
         rng.normal(&l, 1, 0.f, 3.f);
         rng.normal(v.data(), D, 0.f, 1.f);
-        const Absorbed w = absorb(s.m, s.z, l, r);
+        const float rt = r + (token ? float(rng.next_double()) : 0.f);
+        s.R += rt;
+        const Absorbed w = absorb(s.m, s.z, l, rt);
         for (int64_t d = 0; d < D; ++d) s.S[d] = w.alpha * s.S[d] + w.beta * v[d];
     }
     return s;
@@ -62,24 +66,26 @@ void require_same_sums(const State& a, const State& b) {
 
 TEST_CASE("splat scan: merging states is associative, and absorbing a token is merging its state", "[cuda]") {
     Rng rng(3);
-    for (const float r : {0.f, 0.05f, 0.7f})
-        for (const int64_t n : {1, 3, 17}) {
-            CAPTURE(r, n);
-            const State A = random_state(rng, n, 5, r), B = random_state(rng, n + 1, 5, r),
-                        C = random_state(rng, 2 * n, 5, r);
-            require_same_sums(merge(merge(A, B, r), C, r), merge(A, merge(B, C, r), r));
-            const State empty{kScanNegInf, 0.f, std::vector<float>(5, 0.f), 0};
-            require_same_sums(merge(empty, A, r), A);
-            require_same_sums(merge(A, empty, r), A);
-            // one token l, v: the state (l, 1, v) of length 1, merged after A, equals absorbing it into A
-            const float l = 0.4f;
-            const std::vector<float> v{1.f, -2.f, 0.5f, 3.f, -0.25f};
-            State absorbed = A;
-            const Absorbed w = absorb(absorbed.m, absorbed.z, l, r);
-            for (int64_t d = 0; d < 5; ++d) absorbed.S[d] = w.alpha * absorbed.S[d] + w.beta * v[d];
-            ++absorbed.n;
-            require_same_sums(merge(A, State{l, 1.f, v, 1}, r), absorbed);
-        }
+    for (const bool token : {false, true})
+        for (const float r : {0.f, 0.05f, 0.7f})
+            for (const int64_t n : {1, 3, 17}) {
+                CAPTURE(token, r, n);
+                const State A = random_state(rng, n, 5, r, token), B = random_state(rng, n + 1, 5, r, token),
+                            C = random_state(rng, 2 * n, 5, r, token);
+                require_same_sums(merge(merge(A, B), C), merge(A, merge(B, C)));
+                const State empty{kScanNegInf, 0.f, std::vector<float>(5, 0.f), 0, 0.f};
+                require_same_sums(merge(empty, A), A);
+                require_same_sums(merge(A, empty), A);
+                // one token l, v with rate rt: the state (l, 1, v) of length 1 and decay total rt, merged
+                // after A, equals absorbing it into A
+                const float l = 0.4f, rt = r + (token ? 0.3f : 0.f);
+                const std::vector<float> v{1.f, -2.f, 0.5f, 3.f, -0.25f};
+                State absorbed = A;
+                const Absorbed w = absorb(absorbed.m, absorbed.z, l, rt);
+                for (int64_t d = 0; d < 5; ++d) absorbed.S[d] = w.alpha * absorbed.S[d] + w.beta * v[d];
+                ++absorbed.n;
+                require_same_sums(merge(A, State{l, 1.f, v, 1, rt}), absorbed);
+            }
 }
 
 namespace {
@@ -98,22 +104,23 @@ struct HostRun {
 struct HostScan {
     ScanShape s;
     SplatConstants sc;
-    std::vector<float> lq, lk, alpha, beta, m, z, coef, pi, den, arg, cm, cz, pm, pz, cS;
+    std::vector<float> lq, lk, alpha, beta, m, z, coef, pi, den, arg, cm, cz, cr, pm, pz, cS;
     explicit HostScan(const ScanShape& shape, const SplatParams& p, const SplatOptions& o)
         : s(shape), sc(splat_constants(p.centres, p.log_scale, p.log_amp, o)) {
         const int64_t token = s.B * s.H * s.T * s.K, chunk = s.B * s.H * s.chunks() * s.K;
         for (auto* v : {&lq, &lk, &alpha, &beta, &m, &z, &coef, &pi}) v->assign(token, NAN);
         for (auto* v : {&den, &arg}) v->assign(s.B * s.H * s.T, NAN);
-        for (auto* v : {&cm, &cz, &pm, &pz}) v->assign(chunk, NAN);
+        for (auto* v : {&cm, &cz, &cr, &pm, &pz}) v->assign(chunk, NAN);
         cS.assign(chunk * s.D, NAN);  // NaN: a pass that reads what nothing wrote poisons y
     }
     ScanSplats splats(const SplatOptions& o) const {
-        return {sc.mu.data(), sc.c.data(), sc.la.data(), sc.rate.data(), sc.rb.data(),
-                o.send_bias.defined() ? heads_view<const float>(o.send_bias) : HeadsView<const float>{}};
+        auto per_token = [](const Tensor& x) { return x.defined() ? heads_view<const float>(x) : HeadsView<const float>{}; };
+        return {sc.mu.data(), sc.c.data(), sc.la.data(), sc.rate.data(), sc.rb.data(), per_token(o.send_bias),
+                per_token(o.token_decay)};
     }
     ScanBuffers buffers() {
         return {lq.data(), lk.data(), alpha.data(), beta.data(), m.data(), z.data(), coef.data(), pi.data(), den.data(),
-                arg.data(), cm.data(), cz.data(),  pm.data(),    pz.data(), cS.data(), false};
+                arg.data(), cm.data(), cz.data(),  cr.data(),    pm.data(), pz.data(), cS.data(), false};
     }
 };
 
@@ -138,9 +145,10 @@ const Case kCases[] = {{1, 1, 1, 3, 4}, {2, 3, 7, 5, 3}, {1, 2, 13, 4, 5}, {2, 1
 TEST_CASE("splat scan: the chunked passes, run on the host, equal the CPU op", "[cuda]") {
     uint64_t seed = 100;
     for (const Case& c : kCases)
-        for (const Which w : {Which{false, false, false}, Which{true, true, true}, Which{true, false, false}})
+        for (const Which w : {Which{false, false, false}, Which{true, true, true}, Which{true, false, false},
+                              Which{false, false, false, true}, Which{true, true, true, true}})
             for (const int64_t C : {int64_t(1), int64_t(3), int64_t(5), kSplatChunk}) {
-                CAPTURE(c.B, c.H, c.T, c.K, c.D, C, w.decay, w.send, w.read);
+                CAPTURE(c.B, c.H, c.T, c.K, c.D, C, w.decay, w.send, w.read, w.token);
                 const QKV x = random_qkv(c.B, c.H, c.T, c.D, ++seed);  // strided views of one buffer
                 const SplatParams p = random_splats(c.H, c.K, c.D, ++seed);
                 const SplatOptions o = random_options(w, c.B, c.H, c.T, c.K, ++seed);
@@ -168,27 +176,30 @@ std::vector<Tensor> host_backward(const QKV& x, const SplatParams& p, const Spla
     Tensor dq = Tensor::full(x.q.shape(), NAN), dk = Tensor::full(x.q.shape(), NAN), dv = Tensor::full(x.q.shape(), NAN);
     Tensor dmu = Tensor::full({H, K, D}, NAN), dls = Tensor::full({H, K}, NAN), dla = Tensor::full({H, K}, NAN),
            dlog_decay = Tensor::full({H, K}, NAN), drho = Tensor::full({H, K}, NAN);
+    std::vector<float> dtoken(o.token_decay.defined() ? token : 0, NAN);
     const ScanGrads gr{heads_view<const float>(dy), pa.data(), pk.data(), rS.data(), rZ.data(), carry.data(),
                        dlq.data(), dlk.data(), dr.data(), drb.data(), dq.data(), dk.data(), dv.data(),
-                       dmu.data(), dls.data(), dla.data(), dlog_decay.data(), drho.data()};
+                       dmu.data(), dls.data(), dla.data(), dlog_decay.data(), drho.data(),
+                       o.token_decay.defined() ? dtoken.data() : nullptr};
     splat_scan_backward(scan.s, scan.splats(o), heads_view<const float>(x.q), heads_view<const float>(x.k),
                         heads_view<const float>(x.v), scan.buffers(), gr, HostRun{});
     std::vector<Tensor> grads{dq, dk, dv, dmu, dls, dla};
     if (o.log_decay.defined()) grads.push_back(dlog_decay);
     if (o.send_bias.defined()) grads.push_back(Tensor::from_vector(dlk, {B, H, T, K}));
     if (o.read_bias.defined()) grads.push_back(drho);
+    if (o.token_decay.defined()) grads.push_back(Tensor::from_vector(dtoken, {B, H, T, K}));
     return grads;
 }
 
 // The CPU op's gradients of the same inputs (as fresh leaves) for output gradient dy.
 std::vector<Tensor> cpu_backward(const QKV& x, const SplatParams& p, const SplatOptions& o, const Tensor& dy) {
     std::vector<Tensor> in{x.q, x.k, x.v, p.centres, p.log_scale, p.log_amp};
-    for (const Tensor* t : {&o.log_decay, &o.send_bias, &o.read_bias})
+    for (const Tensor* t : {&o.log_decay, &o.send_bias, &o.read_bias, &o.token_decay})
         if (t->defined()) in.push_back(*t);
     for (Tensor& t : in) t = t.detach().clone(), t.set_requires_grad();
     SplatOptions lo = o;
     size_t next = 6;
-    for (Tensor* t : {&lo.log_decay, &lo.send_bias, &lo.read_bias})
+    for (Tensor* t : {&lo.log_decay, &lo.send_bias, &lo.read_bias, &lo.token_decay})
         if (t->defined()) *t = in[next++];
     backward(splat_attention(in[0], in[1], in[2], in[3], in[4], in[5], lo), dy);
     std::vector<Tensor> grads;
@@ -209,16 +220,17 @@ void require_grad_close(const Tensor& got, const Tensor& want, double tol) {
     REQUIRE(std::sqrt(err) <= tol * (std::sqrt(norm) + 0.1));
 }
 
-const char* const kGradNames[] = {"q", "k", "v", "centres", "log_scale", "log_amp", "option 1", "option 2", "option 3"};
+const char* const kGradNames[] = {"q",        "k",        "v",        "centres",  "log_scale",
+                                  "log_amp",  "option 1", "option 2", "option 3", "option 4"};
 
 }  // namespace
 
 TEST_CASE("splat scan: the backward's passes, run on the host, equal the CPU op's gradients", "[cuda]") {
     uint64_t seed = 300;
     for (const Case& c : kCases)
-        for (const Which w : {Which{false, false, false}, Which{true, true, true}})
+        for (const Which w : {Which{false, false, false}, Which{true, true, true}, Which{true, true, true, true}})
             for (const int64_t C : {int64_t(1), int64_t(4), kSplatChunk}) {
-                CAPTURE(c.B, c.H, c.T, c.K, c.D, C, w.decay);
+                CAPTURE(c.B, c.H, c.T, c.K, c.D, C, w.decay, w.token);
                 const QKV x = random_qkv(c.B, c.H, c.T, c.D, ++seed);
                 const SplatParams p = random_splats(c.H, c.K, c.D, ++seed);
                 const SplatOptions o = random_options(w, c.B, c.H, c.T, c.K, ++seed);
@@ -236,7 +248,7 @@ TEST_CASE("splat scan: the step's passes, run on the host token by token, equal 
     const int64_t B = 2, H = 2, T = 9, K = 5, D = 3;
     const QKV x = random_qkv(B, H, T, D, 7);
     const SplatParams p = random_splats(H, K, D, 8);
-    const SplatOptions o = random_options({true, true, true}, B, H, T, K, 9);
+    const SplatOptions o = random_options({true, true, true, true}, B, H, T, K, 9);
     const Tensor want = splat_attention(x.q, x.k, x.v, p.centres, p.log_scale, p.log_amp, o);
     HostScan scan({B, H, 1, K, D, 1}, p, o);
     std::vector<float> m(B * H * K, kScanNegInf), z(B * H * K, 0.f), S(B * H * K * D, 0.f);  // the carried state
@@ -244,6 +256,7 @@ TEST_CASE("splat scan: the step's passes, run on the host token by token, equal 
         auto at = [&](const Tensor& a) { return raw::select(a, 2, t); };  // [B, H, X] views
         SplatOptions step = o;
         step.send_bias = at(o.send_bias);
+        step.token_decay = at(o.token_decay);
         Tensor y = Tensor::full({B, H, D}, NAN);
         ScanBuffers buf = scan.buffers();
         buf.pm = m.data(), buf.pz = z.data(), buf.cS = S.data(), buf.write_back = true;
@@ -276,7 +289,7 @@ SplatParams to_cuda(const SplatParams& p) {
     return {p.centres.to(Device::CUDA), p.log_scale.to(Device::CUDA), p.log_amp.to(Device::CUDA)};
 }
 SplatOptions to_cuda(SplatOptions o) {
-    for (Tensor* t : {&o.log_decay, &o.send_bias, &o.read_bias})
+    for (Tensor* t : {&o.log_decay, &o.send_bias, &o.read_bias, &o.token_decay})
         if (t->defined()) *t = to_cuda_same_layout(*t);
     return o;
 }
@@ -303,8 +316,8 @@ TEST_CASE("CUDA splat forward equals the CPU: odd T, options, strided q, k, v, l
     SKIP_WITHOUT_GPU();
     uint64_t seed = 500;
     for (const int64_t T : {1, 7, 300, 1000})
-        for (const Which w : {Which{false, false, false}, Which{true, true, true}}) {
-            CAPTURE(T, w.decay);
+        for (const Which w : {Which{false, false, false}, Which{true, true, true}, Which{true, true, true, true}}) {
+            CAPTURE(T, w.decay, w.token);
             const int64_t B = 2, H = 3, K = 11, D = 19;
             const QKV x = random_qkv(B, H, T, D, ++seed);  // strided views
             const SplatParams p = random_splats(H, K, D, ++seed);
@@ -366,12 +379,13 @@ TEST_CASE("CUDA splat step equals the CPU step token by token, with options", "[
     const int64_t B = 2, H = 3, T = 70, K = 9, D = 13;
     const QKV x = random_qkv(B, H, T, D, 51);
     const SplatParams p = random_splats(H, K, D, 52), gp = to_cuda(p);
-    const SplatOptions o = random_options({true, true, true}, B, H, T, K, 53);
+    const SplatOptions o = random_options({true, true, true, true}, B, H, T, K, 53);
     SplatState cpu(B, H, K, D), gpu(B, H, K, D, Device::CUDA);
     for (int64_t t = 0; t < T; ++t) {
         auto at = [&](const Tensor& a) { return raw::select(a, 2, t); };  // strided [B, H, X] views
         SplatOptions step = o;
         step.send_bias = at(o.send_bias);
+        step.token_decay = at(o.token_decay);
         const Tensor want = splat_step(at(x.q), at(x.k), at(x.v), p.centres, p.log_scale, p.log_amp, cpu, step);
         const Tensor got = splat_step(to_cuda_same_layout(at(x.q)), to_cuda_same_layout(at(x.k)),
                                       to_cuda_same_layout(at(x.v)), gp.centres, gp.log_scale, gp.log_amp, gpu,
@@ -406,8 +420,8 @@ TEST_CASE("CUDA splat backward equals the CPU's gradients: odd T, options, strid
     SKIP_WITHOUT_GPU();
     uint64_t seed = 700;
     for (const int64_t T : {1, 7, 300, 1000})
-        for (const Which w : {Which{false, false, false}, Which{true, true, true}}) {
-            CAPTURE(T, w.decay);
+        for (const Which w : {Which{false, false, false}, Which{true, true, true}, Which{true, true, true, true}}) {
+            CAPTURE(T, w.decay, w.token);
             const int64_t B = 2, H = 3, K = 11, D = 19;
             const QKV x = random_qkv(B, H, T, D, ++seed);
             const SplatParams p = random_splats(H, K, D, ++seed);
@@ -419,7 +433,7 @@ TEST_CASE("CUDA splat backward equals the CPU's gradients: odd T, options, strid
             const SplatParams gp = to_cuda(p);
             SplatOptions go = to_cuda(o);
             std::vector<Tensor> in{g.q, g.k, g.v, gp.centres, gp.log_scale, gp.log_amp};
-            for (Tensor* t : {&go.log_decay, &go.send_bias, &go.read_bias})
+            for (Tensor* t : {&go.log_decay, &go.send_bias, &go.read_bias, &go.token_decay})
                 if (t->defined()) in.push_back(*t);
             for (Tensor& t : in) t.set_requires_grad();  // (a Tensor is a handle: go's options are marked too)
             backward(splat_attention(in[0], in[1], in[2], in[3], in[4], in[5], go), dy.to(Device::CUDA));

@@ -9,19 +9,21 @@ using namespace splatlm;
 using namespace splatlm::test;
 
 namespace {
-// "kind", "kind+variants": the splat variants (decay, 2 levels, content gating) all on, or "kind+top":
-// sparse routing, each token writing to and reading from 2 of 8 splats, with decay.
+// "kind", "kind+variants": the splat variants (decay, 2 levels, content gating) all on, "kind+top":
+// sparse routing, each token writing to and reading from 2 of 8 splats, with decay, or "kind+forget":
+// decay with input-dependent rates (splat_token_decay).
 GPTConfig with_kind(GPTConfig c, const std::string& name) {
     const size_t plus = name.find('+');
     c.attention = name.substr(0, plus);
     const std::string variant = plus == std::string::npos ? "" : name.substr(plus + 1);
     if (variant == "variants") c.splat_decay = c.splat_gate = true, c.splat_levels = 2, c.splats = 4;
     if (variant == "top") c.splat_decay = true, c.splats = 8, c.splat_top = 2;
+    if (variant == "forget") c.splat_decay = c.splat_token_decay = true;
     return c;
 }
 #define ALL_KINDS                                                                                                    \
     "softmax", "local", "linear", "splat", "splat_local", "splat+variants", "splat_local+variants", "splat+top",     \
-        "splat_local+top"
+        "splat_local+top", "splat+forget"
 
 // Finite differences need routes that no step of 1e-2 flips. With every centre at 0, all splats of a
 // head see the same distance ‖x‖², so reads go to the two narrowest splats (c_j = ½e^{0.6·j}: splats

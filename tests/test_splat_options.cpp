@@ -10,14 +10,6 @@
 using namespace splatlm;
 using namespace splatlm::test;
 
-namespace {
-
-Tensor run(const QKV& h, const SplatParams& p, const SplatOptions& o) {
-    return splat_attention(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, o);
-}
-
-}  // namespace
-
 TEST_CASE("splat options: the fused op equals the O(T^2) reference", "[splat][options]") {
     struct Case {
         int64_t B, H, T, D, K;
@@ -33,13 +25,13 @@ TEST_CASE("splat options: the fused op equals the O(T^2) reference", "[splat][op
     QKV h = random_qkv(c.B, c.H, c.T, c.D, 1);
     SplatParams p = random_splats(c.H, c.K, c.D, 2);
     SplatOptions o = random_options(c.w, c.B, c.H, c.T, c.K, 3);
-    Tensor y = run(h, p, o);
+    Tensor y = run_splat(h, p, o);
     Tensor ref = splat_attention_reference(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, o);
     require_close(y, ref, 1e-4, 1e-5);
     REQUIRE(relative_error(y, ref) < 1e-5);
     // and the options change the result (the test would pass for an op that ignored them otherwise;
     // a single token is v_0 whatever the weights)
-    if (c.T > 1) REQUIRE(relative_error(y, run(h, p, {})) > 1e-3);
+    if (c.T > 1) REQUIRE(relative_error(y, run_splat(h, p, {})) > 1e-3);
 }
 
 TEST_CASE("splat options: gradients of all nine inputs", "[splat][options][gradcheck]") {
@@ -85,13 +77,13 @@ TEST_CASE("splat decay: a fast-forgetting splat holds only the latest token", "[
     SplatParams p = random_splats(H, K, D, 28);
     SplatOptions o;
     o.log_decay = Tensor::full({H, K}, 8.f);
-    Tensor y = run(h, p, o);
+    Tensor y = run_splat(h, p, o);
     for (int64_t hh = 0; hh < H; ++hh)
         for (int64_t t = 0; t < T; ++t)
             for (int64_t d = 0; d < D; ++d) REQUIRE(std::abs(y.at({0, hh, t, d}) - h.v.at({0, hh, t, d})) < 1e-5);
     // and a vanishing rate is no decay at all
     o.log_decay = Tensor::full({H, K}, -40.f);
-    require_close(run(h, p, o), run(h, p, {}), 1e-6, 1e-6);
+    require_close(run_splat(h, p, o), run_splat(h, p, {}), 1e-6, 1e-6);
 }
 
 TEST_CASE("splat options: extreme rates and biases stay finite", "[splat][options][numerics]") {

@@ -15,10 +15,6 @@ using namespace splatlm::test;
 
 namespace {
 
-Tensor run(const QKV& h, const SplatParams& p, const SplatOptions& o) {
-    return splat_attention(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, o);
-}
-
 Tensor reference(const QKV& h, const SplatParams& p, const SplatOptions& o) {
     return splat_attention_reference(h.q, h.k, h.v, p.centres, p.log_scale, p.log_amp, o);
 }
@@ -78,7 +74,7 @@ TEST_CASE("splat top-p: the fused op equals the O(T^2) reference", "[splat][top]
     QKV h = random_qkv(c.B, c.H, c.T, c.D, 1);
     SplatParams p = random_splats(c.H, c.K, c.D, 2);
     SplatOptions o = random_options(c.w, c.B, c.H, c.T, c.K, 3, c.top);
-    Tensor y = run(h, p, o);
+    Tensor y = run_splat(h, p, o);
     require_finite(y);
     Tensor ref = reference(h, p, o);
     require_close(y, ref, 1e-4, 1e-5);
@@ -86,7 +82,7 @@ TEST_CASE("splat top-p: the fused op equals the O(T^2) reference", "[splat][top]
     // and routing changes the result (a single token is v_0 whatever the weights; top = K is dense)
     SplatOptions dense = o;
     dense.top = 0;
-    if (c.T > 1 && c.top < c.K) REQUIRE(relative_error(y, run(h, p, dense)) > 1e-3);
+    if (c.T > 1 && c.top < c.K) REQUIRE(relative_error(y, run_splat(h, p, dense)) > 1e-3);
 }
 
 TEST_CASE("splat top-p: top = K is the dense op, outputs and gradients", "[splat][top]") {
@@ -222,7 +218,7 @@ TEST_CASE("splat top-p: reading only splats nobody wrote to gives 0, finite grad
     SplatOptions o2 = random_options({decay, true, true}, B, H, T, K, 58, 1);
     std::vector<Tensor> in2{h.q, h.k, h.v, p2.centres, p2.log_scale, p2.log_amp};
     for (Tensor& t : in2) t.zero_grad(), t.set_requires_grad();
-    Tensor y2 = run(h, p2, o2);
+    Tensor y2 = run_splat(h, p2, o2);
     require_close(y2, reference(h, p2, o2), 1e-4, 1e-5);
     backward(y2, random({B, H, T, D}, 59));
     for (Tensor& t : in2) require_finite(t.grad());
@@ -239,13 +235,13 @@ TEST_CASE("splat top-p: ties go to the lower splat index", "[splat][top]") {
     QKV h = random_qkv(B, H, T, D, 62);
     SplatOptions o;
     o.top = 1;
-    Tensor y = run(h, p, o);
+    Tensor y = run_splat(h, p, o);
     require_close(y, reference(h, p, o), 1e-4, 1e-5);
     SplatParams far = p;
     far.log_amp = p.log_amp.clone();
     far.centres = p.centres.clone();
     for (int64_t d = 0; d < D; ++d) far.centres.data()[2 * D + d] = 1e3f;  // never the largest lk or lq
-    Tensor y_far = run(h, far, o);
+    Tensor y_far = run_splat(h, far, o);
     for (int64_t i = 0; i < y.numel(); ++i) REQUIRE(y.data()[i] == y_far.data()[i]);
 }
 
@@ -256,7 +252,7 @@ TEST_CASE("splat top-p: top outside [0, K] is rejected with its name", "[splat][
         CAPTURE(top);
         SplatOptions o;
         o.top = top;
-        REQUIRE_THROWS_WITH(run(h, p, o), Catch::Contains("top"));
+        REQUIRE_THROWS_WITH(run_splat(h, p, o), Catch::Contains("top"));
         REQUIRE_THROWS_WITH(reference(h, p, o), Catch::Contains("top"));
         SplatState state(1, 2, 3, 4);
         REQUIRE_THROWS_WITH(splat_step(raw::select(h.q, 2, 0), raw::select(h.k, 2, 0), raw::select(h.v, 2, 0),

@@ -70,6 +70,10 @@ const std::vector<Key>& keys() {
         key("splat_levels", "hierarchical splats: levels (must divide splats)", FIELD(model.splat_levels)),
         key("splat_top", "sparse routing: splats each token writes to / reads from (0 = all)", FIELD(model.splat_top)),
         key("splat_gate", "true: content gating of what each token writes into each splat", FIELD(model.splat_gate)),
+        key("splat_token_decay",
+            "input-dependent decay: splat_decay's rate r_j at token t becomes r_j·softplus(x_t·w_j + b_j) (default true; "
+            "with splat_decay only)",
+            FIELD(model.splat_token_decay)),
         key("batch", "sequences per step", FIELD(batch)),
         key("steps", "optimiser steps", FIELD(steps)),
         key("lr", "peak learning rate", FIELD(lr)),
@@ -139,6 +143,7 @@ TrainConfig TrainConfig::from_json(const Json& json) {
     TrainConfig c;
     // Checkpoints written before the key existed hold the plain formulation (no decay parameters).
     if (!json.contains("splat_decay")) c.model.splat_decay = false;
+    if (!json.contains("splat_token_decay")) c.model.splat_token_decay = false;  // (nor the token decay's gate)
     for (const auto& [name, value] : json.as_object()) {
         if (name == "vocab") {
             c.model.vocab = value.as_int();

@@ -66,7 +66,7 @@ SplatSample inspect_splats(GPT& model, const std::vector<int32_t>& ids, std::vec
         s.send = splat_write_shares_reference(h.q, h.k, attn->centres, attn->log_scale, attn->log_amp, 0, head,
                                               options).to_vector();
         s.read = select(select(read, 0, 0), 0, head).to_vector();
-        if (options.log_decay.defined()) s.log_decay = select(options.log_decay, 0, head).to_vector();
+        if (attn->log_decay) s.log_decay = select(*attn->log_decay, 0, head).to_vector();  // (the constant rates)
         s.top = options.top;
         s.gated = options.send_bias.defined();
         sample.heads.push_back(std::move(s));
