@@ -349,4 +349,8 @@ void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, c
     for (int64_t b = 0; b < batch; ++b) gemm(M, N, K, alpha, A[b], rsa, csa, B[b], rsb, csb, beta, C[b], rsc, csc);
 }
 
+std::string gemm_micro_kernel() {
+    return std::string(gemm_detail::kMicroKernel) + " " + std::to_string(MR) + "x" + std::to_string(NR);
+}
+
 }  // namespace splatlm
