@@ -55,7 +55,8 @@ using gemm_detail::Tile;
 using gemm_detail::update;
 
 constexpr int64_t KC = 256;      // K pass: an MR×KC panel of A (8 KiB) stays in L1 across a row of tiles
-constexpr int64_t NC = 512;      // B block of KC×NC floats (512 KiB) stays in L2 across the whole A block
+constexpr int64_t NC = 512 / NR * NR;  // B block of KC×NC floats (~512 KiB) stays in L2 across the whole A block;
+                                       // whole NR panels, or packing a full block overruns its kc·NC floats
 constexpr int64_t MC = 32 * MR;  // A block rows; a multiple of MR so only the last block has an edge
 constexpr int64_t kSmallWork = 40 * 40 * 40;  // M·N·K up to which unpacked operands win (crossover 32³..48³)
 constexpr int64_t kWorkPerThread = 64 * 64 * 64;  // fewer multiply-adds than this per thread: use fewer threads
