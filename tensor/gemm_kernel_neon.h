@@ -5,10 +5,11 @@
 // MR×NR = 8×12: the tile is 8 rows of three 4-float q registers, 24 accumulators of the 32
 // vector registers, leaving 3 for a row of B and 2 for a column of A. Each step p loads one
 // 12-wide row of B and the 8 values of A's column p, and multiply-adds lane i of the column
-// times the row into the 3 accumulators of row i (fmla by element: no broadcasts). NEON has no masked loads or stores, so the edges are explicit: a DirectB
-// row shorter than 12 is read lane by lane into zeroed registers (never past column n), and the
-// write-back stores whole 4-lane groups with vector operations and the last partial group
-// through update(), which rounds exactly like them (one fused multiply-add, see gemm_kernel.h).
+// times the row into the 3 accumulators of row i (fmla by element: no broadcasts).
+// NEON has no masked loads or stores, so the edges are explicit: a DirectB row shorter than 12 is
+// read lane by lane into zeroed registers (never past column n), and the write-back stores whole
+// 4-lane groups with vector operations and the last partial group through update(), which rounds
+// exactly like them (one fused multiply-add, see gemm_kernel.h).
 //
 // Every aarch64 CPU has NEON and FMA, so this is the kernel of every aarch64 build. Its tests are
 // the GEMM tests (tests/test_gemm.cpp), run on an x86 host with `make test-arm` (qemu-user).
