@@ -1,4 +1,4 @@
-# splatlm build.  `make` builds lib + CLI, `make test` runs the Catch2 suite,
+# splatlm build.  `make` builds lib + CLI, `make test` runs the Catch2 suite (`make test-arm`: on aarch64 under qemu),
 # `make bench` runs the benchmarks, `make run` is the main job, `make check-layers` checks the
 # include graph against the layers.
 # Knobs: NO_OMP=1 (no OpenMP), CUDA=0 (skip nvcc), MPI=0 (skip MPI), DEBUG=1 (-O0 -g), SANITIZE=1 (ASan+UBSan).
@@ -136,7 +136,7 @@ $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || e
 DIST_STAMP := $(BUILD)/dist.stamp
 $(shell echo '$(HAVE_MPI) $(HAVE_NCCL)' | cmp -s - $(DIST_STAMP) || echo '$(HAVE_MPI) $(HAVE_NCCL)' > $(DIST_STAMP))
 
-.PHONY: all test test-sanitize check-layers bench bench-gpu bench-faults bench-tasks fuzz fuzz-run run clean config deps-lib deps-test
+.PHONY: all test test-sanitize test-arm deps-arm check-layers bench bench-gpu bench-faults bench-tasks fuzz fuzz-run run clean config deps-lib deps-test
 all: config
 	@$(MAKE) --no-print-directory deps-lib
 	@$(MAKE) --no-print-directory $(BIN)/splatlm
@@ -195,6 +195,28 @@ test-sanitize: config
 	@$(MAKE) --no-print-directory SANITIZE=1 CUDA=0 BUILD=build-asan BIN=bin-asan bin-asan/tests bin-asan/splatlm
 	SPLATLM_BIN=./bin-asan/splatlm ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ./bin-asan/tests "$(SANITIZE_TAGS)"
+
+# The whole suite on aarch64, on this x86 machine: cross-built (CUDA=0, MPI=0; the GEMM runs its NEON
+# micro-kernel) into build-arm/ and bin-arm/ and run under qemu-user, the CLI tests starting
+# bin-arm/splatlm through tools/qemu_arm_splatlm.sh. Correctness only: emulated timings mean nothing.
+# Needs Debian's cross compiler, qemu-user and the arm64 builds of the libraries we link and load
+# (multiarch). The programs run on the multiarch loader and libc, never with qemu -L
+# /usr/aarch64-linux-gnu: that mixes the cross package's loader with another build's libc, and
+# the first pthread_create hangs.
+ARM_PKGS  := g++-aarch64-linux-gnu qemu-user libstb-dev:arm64 libcpp-httplib-dev:arm64 zlib1g-dev:arm64 libgomp1:arm64
+ARM_FILES := /usr/bin/aarch64-linux-gnu-g++ /usr/bin/qemu-aarch64 /usr/lib/aarch64-linux-gnu/libstb.so \
+             /usr/lib/aarch64-linux-gnu/libcpp-httplib.so /usr/lib/aarch64-linux-gnu/libz.so \
+             /usr/lib/aarch64-linux-gnu/libgomp.so.1
+test-arm: deps-arm
+	@$(MAKE) --no-print-directory deps-test
+	@$(MAKE) --no-print-directory CXX=aarch64-linux-gnu-g++ CUDA=0 MPI=0 BUILD=build-arm BIN=bin-arm bin-arm/tests bin-arm/splatlm
+	SPLATLM_BIN=tools/qemu_arm_splatlm.sh OMP_WAIT_POLICY=passive qemu-aarch64 bin-arm/tests $(TEST_ARGS)
+deps-arm:
+	@for f in $(ARM_FILES); do [ -e $$f ] && continue; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    dpkg --add-architecture arm64 && apt-get update -qq && apt-get install -y -qq $(ARM_PKGS) >&2 || exit 1; break; \
+	  else echo "$$f is missing: run \`sudo dpkg --add-architecture arm64 && sudo apt-get update && sudo apt-get install $(ARM_PKGS)\`"; exit 1; fi; \
+	done
 
 # The include-graph test alone: every #include arrow between folders must point down the layers
 # (tests/test_layers.cpp holds the table).
@@ -255,6 +277,6 @@ run: all
 	./$(BIN)/splatlm generate --ckpt $(RUN_DIR) --prompt "And God said" --tokens 400
 
 clean:
-	rm -rf $(BUILD) $(BIN) build-fuzz bin-fuzz build-asan bin-asan
+	rm -rf $(BUILD) $(BIN) build-fuzz bin-fuzz build-asan bin-asan build-arm bin-arm
 
 -include $(LIB_OBJS:.o=.d) $(CUDA_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(APP_OBJS:.o=.d)

@@ -1,11 +1,12 @@
-// doctor.cpp — `splatlm doctor`: what this build and machine offer (OpenMP threads, CUDA support,
-// the GPUs) and a small self-test on each GPU. No GPU is not a failure; a failing self-test is.
+// doctor.cpp — `splatlm doctor`: what this build and machine offer (OpenMP threads, the GEMM
+// micro-kernel, CUDA support, the GPUs) and a small self-test on each GPU. No GPU is not a failure; a failing self-test is.
 #include <cstdio>
 #include <exception>
 #include <vector>
 
 #include "cli/commands.h"
 #include "cuda/runtime.h"
+#include "tensor/gemm.h"
 #include "train/args.h"
 
 #ifdef _OPENMP
@@ -63,6 +64,7 @@ int cmd_doctor(int argc, char** argv) {
 #else
     std::printf("OpenMP: built without OpenMP (single-threaded CPU kernels)\n");
 #endif
+    std::printf("GEMM micro-kernel: %s\n", gemm_micro_kernel().c_str());
     std::printf("CUDA: %s\n", cuda::built_with_cuda() ? "support built" : "support not built (CPU-only build)");
     std::string why;
     const std::vector<cuda::DeviceInfo> gpus = cuda::devices(&why);

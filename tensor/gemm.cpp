@@ -56,7 +56,8 @@ using gemm_detail::Tile;
 using gemm_detail::update;
 
 constexpr int64_t KC = 256;      // K pass: an MR×KC panel of A (8 KiB) stays in L1 across a row of tiles
-constexpr int64_t NC = 512;      // B block of KC×NC floats (512 KiB) stays in L2 across the whole A block
+constexpr int64_t NC = 512 / NR * NR;  // B block of KC×NC floats (~512 KiB) stays in L2 across the whole A block;
+                                       // whole NR panels, or packing a full block overruns its kc·NC floats
 constexpr int64_t MC = 32 * MR;  // A block rows; a multiple of MR so only the last block has an edge
 constexpr int64_t kSmallWork = 40 * 40 * 40;  // M·N·K up to which unpacked operands win (crossover 32³..48³)
 constexpr int64_t kFewRows = 2 * MR;  // an A this short reads B in place: a packed B panel would serve ≤ 2 tiles
@@ -368,6 +369,10 @@ void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, c
     [[maybe_unused]] const bool across_batch = batch > 1 && thread_count(M, N, K) < thread_count(batch * M, N, K);
 #pragma omp parallel for schedule(dynamic) if (across_batch)
     for (int64_t b = 0; b < batch; ++b) gemm(M, N, K, alpha, A[b], rsa, csa, B[b], rsb, csb, beta, C[b], rsc, csc);
+}
+
+std::string gemm_micro_kernel() {
+    return std::string(gemm_detail::kMicroKernel) + " " + std::to_string(MR) + "x" + std::to_string(NR);
 }
 
 }  // namespace splatlm

@@ -7,6 +7,7 @@
 // beta == 0 means C is write-only (its old contents, even NaN, are ignored).
 #pragma once
 #include <cstdint>
+#include <string>
 
 namespace splatlm {
 
@@ -27,5 +28,8 @@ void gemm_reference(int64_t M, int64_t N, int64_t K, float alpha,
                     const float* A, int64_t rsa, int64_t csa,
                     const float* B, int64_t rsb, int64_t csb,
                     float beta, float* C, int64_t rsc, int64_t csc);
+
+// The micro-kernel this build runs and its register tile, e.g. "NEON 8x12" (`splatlm doctor` prints it).
+std::string gemm_micro_kernel();
 
 }  // namespace splatlm

@@ -8,8 +8,9 @@
 // (DirectA: any strides; DirectB: rows with unit column stride, loads masked to n columns;
 // rows of A past m repeat row m-1, their results are never written).
 //
-// Three builds, picked at compile time: AVX-512 (MR×NR = 8×32, 16 zmm accumulators),
-// AVX2+FMA (6×16, 12 ymm accumulators) and portable C++ (4×16, left to the auto-vectoriser).
+// Four builds, picked at compile time: AVX-512 (MR×NR = 8×32, 16 zmm accumulators),
+// AVX2+FMA (6×16, 12 ymm accumulators), aarch64 NEON (8×12, 24 q accumulators, in
+// gemm_kernel_neon.h) and portable C++ (4×16, left to the auto-vectoriser); kMicroKernel names it.
 // Each step p broadcasts MR values of A and multiply-adds them into rows of B vectors.
 // When C's columns are contiguous the write-back is vector loads and stores, masked to the
 // tile's n columns; otherwise (a C with no unit stride, and the portable build) it is the
@@ -20,6 +21,9 @@
 #include <cstdint>
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>  // for gemm_kernel_neon.h, which is included inside the namespace
+#include <utility>
 #endif
 
 namespace splatlm::gemm_detail {
@@ -35,7 +39,7 @@ struct Tile {
 // alpha·x + beta·c with the rounding of the vector write-back (one fused multiply-add).
 inline float update(float x, float c, float alpha, float beta) {
     if (beta == 0.f) return alpha * x;
-#ifdef __FMA__
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
     return std::fma(alpha, x, beta * c);
 #else
     return alpha * x + beta * c;
@@ -44,10 +48,16 @@ inline float update(float x, float c, float alpha, float beta) {
 
 #if defined(__AVX512F__)
 constexpr int MR = 8, NR = 32;
+constexpr const char* kMicroKernel = "AVX-512";
 #elif defined(__AVX2__) && defined(__FMA__)
 constexpr int MR = 6, NR = 16;
+constexpr const char* kMicroKernel = "AVX2+FMA";
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+constexpr int MR = 8, NR = 12;
+constexpr const char* kMicroKernel = "NEON";
 #else
 constexpr int MR = 4, NR = 16;
+constexpr const char* kMicroKernel = "portable C++";
 #endif
 
 // Panel sources of A, and the packed one of B (the in-place B source is per build: it loads
@@ -207,6 +217,9 @@ inline void micro_kernel(int64_t kc, const APanel a, const BPanel b, const Tile&
     }
     write_back_scalar(acc, t);
 }
+
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include "tensor/gemm_kernel_neon.h"
 
 #else
 

@@ -120,7 +120,7 @@ TEST_CASE("chat: a conversation saved with /save continues bitwise after /load i
 }
 
 TEST_CASE("chat on a terminal: streams, Ctrl-C stops the reply and not the program, Ctrl-D quits", "[chat]") {
-    Terminal chat({"./bin/splatlm", "chat", "--ckpt", chat_checkpoint(), "--tokens", "10000000", "--top-k", "3"});
+    Terminal chat({cli_path(), "chat", "--ckpt", chat_checkpoint(), "--tokens", "10000000", "--top-k", "3"});
     REQUIRE(chat.wait_for("Ctrl-D quits"));
     REQUIRE(chat.wait_for("> "));
     chat.type("the lord\n");

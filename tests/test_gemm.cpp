@@ -236,6 +236,41 @@ TEST_CASE("gemm_batched matches the reference item by item", "[gemm]") {
     }
 }
 
+TEST_CASE("gemm's vector write-back rounds exactly like its scalar one", "[gemm]") {
+    // The same product into a C with contiguous rows (vector write-back, edges masked) and into
+    // one with column stride 2 (the scalar loop): both round alpha·acc + beta·c the same way.
+    uint64_t seed = 900;
+    for (auto [M, N, K] : {std::array<int64_t, 3>{19, 27, 37}, std::array<int64_t, 3>{70, 45, 90}})  // in place, packed
+        for (float beta : {0.f, 0.7f}) {
+            INFO(M << "x" << N << "x" << K << " beta=" << beta);
+            Rng rng(seed++);
+            const std::vector<float> a = random_values(rng, M * K), b = random_values(rng, K * N);
+            const std::vector<float> c0 = random_values(rng, M * N);
+            std::vector<float> contiguous = c0, strided(size_t(2 * M * N));
+            for (size_t e = 0; e < c0.size(); ++e) strided[2 * e] = c0[e];
+            gemm(M, N, K, 1.3f, a.data(), K, 1, b.data(), N, 1, beta, contiguous.data(), N, 1);
+            gemm(M, N, K, 1.3f, a.data(), K, 1, b.data(), N, 1, beta, strided.data(), 2 * N, 2);
+            size_t differ = 0;
+            for (size_t e = 0; e < c0.size(); ++e)
+                differ += std::memcmp(&contiguous[e], &strided[2 * e], sizeof(float)) != 0;
+            CHECK(differ == 0);
+        }
+}
+
+TEST_CASE("gemm runs the micro-kernel of the CPU it was built for", "[gemm]") {
+    // Under make test-arm (aarch64 under qemu) this is what shows that the NEON kernel ran the tests above.
+    using Catch::Matchers::StartsWith;
+#if defined(__aarch64__)
+    CHECK(gemm_micro_kernel() == "NEON 8x12");
+#elif defined(__AVX512F__)
+    CHECK_THAT(gemm_micro_kernel(), StartsWith("AVX-512 "));
+#elif defined(__AVX2__) && defined(__FMA__)
+    CHECK_THAT(gemm_micro_kernel(), StartsWith("AVX2+FMA "));
+#else
+    CHECK_THAT(gemm_micro_kernel(), StartsWith("portable C++ "));
+#endif
+}
+
 #ifdef _OPENMP
 namespace {
 

@@ -289,14 +289,14 @@ TEST_CASE("serve: a reply past the time limit ends with 'timeout'; stop() lets i
 }
 
 TEST_CASE("splatlm serve: prints its port, answers, and exits 0 on SIGTERM", "[serve][http]") {
-    const std::string dir = chat_checkpoint();
+    const std::string dir = chat_checkpoint(), program = cli_path();
     int out[2];
     REQUIRE(::pipe(out) == 0);
     const pid_t pid = ::fork();
     if (pid == 0) {
         ::dup2(out[1], STDOUT_FILENO);
         ::close(out[0]);
-        ::execl("./bin/splatlm", "splatlm", "serve", "--ckpt", dir.c_str(), "--port", "0", "--host", "127.0.0.1",
+        ::execl(program.c_str(), "splatlm", "serve", "--ckpt", dir.c_str(), "--port", "0", "--host", "127.0.0.1",
                 (char*)nullptr);
         ::_exit(127);
     }

@@ -11,6 +11,7 @@
 #include "nn/flat_parameters.h"
 #include "cuda/runtime.h"
 #include "splat/register.h"
+#include "tensor/gemm.h"
 #include "tensor/file_io.h"
 #include "tests/helpers.h"
 #include "tests/train_helpers.h"
@@ -298,12 +299,15 @@ TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cl
     }
 }
 
-TEST_CASE("CLI: doctor reports OpenMP, CUDA and the GPUs, and exits 0 when all works", "[train][cli][cuda]") {
+TEST_CASE("CLI: doctor reports OpenMP, the GEMM kernel, CUDA and the GPUs, and exits 0 when all works",
+          "[train][cli][cuda]") {
     REQUIRE(fs::exists(cli_path()));
     const CliResult r = run_cli("doctor");
     INFO(r.output);
     REQUIRE(r.code == 0);
     REQUIRE_THAT(r.output, Contains("OpenMP: "));
+    // The program runs the kernel this test binary was built with (under make test-arm: NEON, via qemu).
+    REQUIRE_THAT(r.output, Contains("GEMM micro-kernel: " + gemm_micro_kernel() + "\n"));
     REQUIRE_THAT(r.output, Contains(cuda::built_with_cuda() ? "CUDA: support built" : "CUDA: support not built"));
     std::string why;
     if (cuda::available(&why)) {
