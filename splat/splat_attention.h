@@ -12,6 +12,13 @@
 //   splat_top    → top: each token writes to and reads from only its top splats (sparse routing, no
 //                  parameters; the selection is recomputed from the affinities at every call).
 //
+// Slots: the parameters hold GPTConfig::splat_slots() splats per head (max_splats, or splats). A slot
+// is *empty* (retired, or not born yet) when its log amplitude is kRetiredLogAmp: every affinity
+// lk = log a − … ≈ −1e4 then gives e^{lk − m} = 0 exactly in float, so nothing writes to it, nothing
+// reads from it (its read term carries its m ≈ −1e4 too), and its gradients are exactly 0. The op
+// needs no mask of its own; docs/SPLAT.md §14 says why a capacity is the better trade here than a
+// ragged K per head. Adaptation (splat/splat_lifecycle.h) empties and fills slots between steps.
+//
 // Generation keeps, per layer, the O(H·K·D) splat state instead of a KV cache: step() costs
 // O(K·D) per head and token whatever the position.
 #pragma once
@@ -23,13 +30,19 @@ namespace splatlm {
 // The log decay rates a model with splat_decay starts from ([H, K], half-lives 2 … 4·context).
 Tensor initial_log_decay(int64_t heads, int64_t splats, int64_t context);
 
+inline constexpr float kRetiredLogAmp = -1e4f;  // the log amplitude of an empty slot
+bool is_live(float log_amp);                    // log_amp > kRetiredLogAmp / 2
+
 class SplatAttention : public ProjectedAttention {
   public:
     SplatAttention(const GPTConfig& config, int64_t layer, Rng& rng);  // qkv, proj, centres, then the gate draw
     std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const override;
     Tensor step(const Tensor& x_t, AttentionCache& cache) override;
 
-    int64_t splats() const { return centres.size(1); }
+    int64_t splats() const { return centres.size(1); }  // slots per head, live or empty
+    // Per slot [H·K], whether it holds a live splat (log a above kRetiredLogAmp / 2); any device.
+    std::vector<bool> live_mask() const;
+    int64_t live_splats(int64_t head) const;
     int64_t levels() const { return level_weight ? level_weight->size(1) : 1; }
     // The op's options for the layer input x: [B, T, C] (send bias [B, H, T, K]) or one position
     // [B, C] (send bias [B, H, K]). Differentiable in the parameters; empty when no variant is on.

@@ -1,6 +1,7 @@
 // splat_stats.cpp — per-layer usage statistics from the op's read-out weights (splat_stats.h).
 #include "splat/splat_stats.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/graph.h"
@@ -42,19 +43,24 @@ std::vector<SplatLayerStats> splat_stats(GPT& model, const Indices& ids) {
         const std::vector<float> pi =
             splat_read_weights(h.q, h.k, attn->centres, attn->log_scale, attn->log_amp, o).to_vector();
         const std::vector<float> ls = attn->log_scale.to_vector();
+        const std::vector<bool> live = attn->live_mask();  // empty slots (splat_attention.h) are left out
         SplatLayerStats s{.layer = layer, .heads = H, .splats = K};
+        int64_t live_total = 0;
         for (int64_t hd = 0; hd < H; ++hd) {
             const std::vector<double> usage = splat_usage(pi, B, H, T, K, hd);
-            for (int64_t j = 0; j < K; ++j) s.mean_scale += std::exp(double(ls[hd * K + j]));
+            const int64_t n = attn->live_splats(hd);
+            live_total += n;
             double entropy = 0;
             for (int64_t j = 0; j < K; ++j) {
+                if (!live[hd * K + j]) continue;
+                s.mean_scale += std::exp(double(ls[hd * K + j]));
                 const double p = usage[j];
                 if (p > 0) entropy -= p * std::log(p);
-                if (p < kDeadShare / double(K)) ++s.dead;
+                if (p < kDeadShare / double(n)) ++s.dead;
             }
-            s.entropy += K > 1 ? entropy / std::log(double(K)) : 1.0;
+            s.entropy += n > 1 ? entropy / std::log(double(n)) : 1.0;
         }
-        s.mean_scale /= double(H * K);
+        s.mean_scale /= double(std::max<int64_t>(live_total, 1));
         s.entropy /= double(H);
         out.push_back(s);
     }

@@ -6,11 +6,12 @@
 //   π_tj = softmax_j (lq[t,j] + log z_t[j]),
 // i.e. how token t's output is shared among the splats. Their average over every token of the
 // batch, p_j = mean_t π_tj, is the head's *usage* of splat j. Per layer we report
-//   mean_scale  mean over heads and splats of s_j = exp(log_scale_j)
+//   mean_scale  mean over heads and live splats of s_j = exp(log_scale_j)
 //   entropy     H(p) / log K averaged over heads: 1 = every splat read equally, 0 = one splat
 //               takes everything (K = 1 gives 1: one splat is all there is to use)
 //   dead        number of (head, splat) pairs with p_j < kDeadShare / K: splats read with under
 //               1% of a uniform share, out of heads·K
+// K is a head's live splats: empty slots (splat_attention.h) count in none of these.
 // The layer's options (decay, send gates, level weights, top-p routing) are applied: with splat_top a
 // token's usage is shared among the splats it reads that hold something, and a token whose read
 // splats are all empty uses none. No autograd: π is the op's own (splat_read_weights, with the layer's
