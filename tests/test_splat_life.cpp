@@ -16,6 +16,7 @@
 #include "tensor/ops.h"
 #include "tests/helpers.h"
 #include "train/splat_adaptation.h"
+#include "train/splat_lives.h"
 
 using namespace splatlm;
 using namespace splatlm::test;
@@ -208,4 +209,27 @@ TEST_CASE("life policy parsing and empty slots at construction", "[splat_life]")
     GPTConfig bad = kConfig;
     bad.max_splats = 6;
     REQUIRE_THROWS_WITH(bad.validate(), Catch::Matchers::Contains("max_splats"));
+}
+
+TEST_CASE("splat lives: the logs become rows per slot with their events, drawn", "[splat_lives]") {
+    const std::string health =
+        R"({"step":10,"layers":[{"layer":1,"heads":[{"alive":[1,1,0],"read":[0.75,0.25,0.0]}]}]})" "\n"
+        R"({"step":20,"layers":[{"layer":1,"heads":[{"alive":[1,0,1],"read":[0.5,0.0,0.5]}]}]})" "\n";
+    const std::string events =
+        R"({"step":10,"layer":1,"head":0,"splats":[1],"kind":"death","reason":"dead","numbers":{}})" "\n"
+        R"({"step":10,"layer":1,"head":0,"splats":[0,2],"kind":"mitosis","reason":"overloaded","numbers":{}})" "\n";
+    const SplatLivesData d = read_splat_lives(health, events);
+    REQUIRE(d.steps == std::vector<int64_t>{10, 20});
+    REQUIRE(d.layers.size() == 1);
+    const viz::SplatLayerLives& l = d.layers[0];
+    REQUIRE((l.layer == 1 && l.heads == 1 && l.slots == 3));
+    REQUIRE((l.share[0] == 0.75f && l.share[1] == 0.5f && l.share[2] == 0.25f));
+    REQUIRE((std::isnan(l.share[3]) && std::isnan(l.share[4]) && l.share[5] == 0.5f));  // slot 1 emptied, slot 2 born
+    REQUIRE(l.marks.size() == 3);
+    REQUIRE((l.marks[0].row == 1 && l.marks[0].check == 0 && l.marks[0].kind == 'd'));
+    REQUIRE((l.marks[2].row == 2 && l.marks[2].kind == 's'));
+    const viz::Canvas c = viz::draw_splat_lives(d.steps, d.layers);
+    REQUIRE((c.width() > 100 && c.height() > 50));
+    REQUIRE_THROWS_WITH(viz::draw_splat_lives({10}, d.layers), Catch::Matchers::Contains("splat lives"));
+    REQUIRE_THROWS(read_splat_lives("{\"step\":1}\n", ""));
 }

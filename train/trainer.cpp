@@ -25,6 +25,7 @@
 #include "train/run_lock.h"
 #include "train/sampler.h"
 #include "train/splat_adaptation.h"
+#include "train/splat_lives.h"
 #include "train/utf8.h"
 #include "splat/splat_stats.h"
 #include "viz/contact_sheet.h"
@@ -293,9 +294,11 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
                 std::printf("frames: %s\n", path.c_str());
         HostModel final_model = on_host(*run.model, c);
         const int64_t layer = viz::first_splat_layer(*final_model);
-        if (layer >= 0)  // `make run` draws its splats
+        if (layer >= 0) {  // `make run` draws its splats, and their lives (train/splat_lives.h)
             std::printf("splat field: %s\n", viz::write_splat_pictures(*final_model, codec, viz::kDefaultSplatText,
                                                                           layer, run.dir, true).paths[0].c_str());
+            if (const std::string lives = write_splat_lives(run.dir); !lives.empty()) std::printf("splat lives: %s\n", lives.c_str());
+        }
         const DashboardInput dash{final_model.model, run.tokenizer.get(), &c, last, run.dir, viz::kDefaultSplatText,
                                   std::max<int64_t>(layer, 0)};
         std::printf("dashboard: %s\n", write_dashboard(dash, run.dir + "/dashboard.png").c_str());
