@@ -140,20 +140,23 @@ HostModel on_host(GPT& model, const TrainConfig& c) {
 Json finite_or_null(double x) { return std::isfinite(x) ? Json(x) : Json(); }  // JSON has no NaN
 
 // Splat usage statistics (splat/splat_stats.h) on a fixed set of validation windows, one array
-// entry per splat layer: "splat_scale", "splat_entropy", "splat_dead". Nothing for other models.
+// entry per splat layer: "splat_scale", "splat_entropy", "splat_dead", "splat_mi_token",
+// "splat_mi_position". Nothing for other models.
 void add_splat_stats(Json::Object& record, GPT& model, const TrainingData& data, const TrainConfig& c) {
     Rng rng(c.seed ^ 0x5EA7000000000000ull);  // the same windows at every evaluation
     const int64_t B = std::min<int64_t>(c.batch, 4), T = c.model.context;
     const std::vector<SplatLayerStats> stats =
         splat_stats(model, data.sample(Split::validation, B, T, rng).inputs);
     if (stats.empty()) return;
-    Json::Array scale, entropy, dead;
+    Json::Array scale, entropy, dead, mi_token, mi_position;
     for (const SplatLayerStats& s : stats)
         scale.push_back(finite_or_null(s.mean_scale)), entropy.push_back(finite_or_null(s.entropy)),
-            dead.push_back(s.dead);
+            dead.push_back(s.dead), mi_token.push_back(s.mi_token), mi_position.push_back(s.mi_position);
     record.emplace_back("splat_scale", std::move(scale));
     record.emplace_back("splat_entropy", std::move(entropy));
     record.emplace_back("splat_dead", std::move(dead));
+    record.emplace_back("splat_mi_token", std::move(mi_token));
+    record.emplace_back("splat_mi_position", std::move(mi_position));
 }
 
 }  // namespace
