@@ -231,5 +231,6 @@ TEST_CASE("splat lives: the logs become rows per slot with their events, drawn",
     const viz::Canvas c = viz::draw_splat_lives(d.steps, d.layers);
     REQUIRE((c.width() > 100 && c.height() > 50));
     REQUIRE_THROWS_WITH(viz::draw_splat_lives({10}, d.layers), Catch::Matchers::Contains("splat lives"));
+    REQUIRE(draw_splat_health_counts(d, 320, 200).width() == 320);
     REQUIRE_THROWS(read_splat_lives("{\"step\":1}\n", ""));
 }

@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <sstream>
 
+#include "splat/splat_stats.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 #include "train/json.h"
+#include "viz/plot_line.h"
 
 namespace splatlm {
 
@@ -62,6 +64,36 @@ SplatLivesData read_splat_lives(const std::string& health_jsonl, const std::stri
             l->marks.push_back({.row = head * l->slots + j.as_int(), .check = size_t(at - d.steps.begin() - 1), .kind = mark});
     }
     return d;
+}
+
+viz::Canvas draw_splat_health_counts(const SplatLivesData& d, int width, int height) {
+    std::vector<viz::Series> series;
+    const size_t checks = d.steps.size();
+    for (const viz::SplatLayerLives& l : d.layers) {
+        viz::Series live{"layer " + std::to_string(l.layer) + " live", {}, {}}, dead{"layer " + std::to_string(l.layer) + " dead", {}, {}};
+        for (size_t k = 0; k < checks; ++k) {
+            double n_live = 0, n_dead = 0;
+            for (int64_t h = 0; h < l.heads; ++h) {
+                double head_live = 0;
+                for (int64_t j = 0; j < l.slots; ++j) head_live += !std::isnan(l.share[size_t(h * l.slots + j) * checks + k]);
+                for (int64_t j = 0; j < l.slots; ++j) {
+                    const float s = l.share[size_t(h * l.slots + j) * checks + k];
+                    n_dead += !std::isnan(s) && s < kDeadShare / head_live;
+                }
+                n_live += head_live;
+            }
+            live.x.push_back(double(d.steps[k])), live.y.push_back(n_live);
+            dead.x.push_back(double(d.steps[k])), dead.y.push_back(n_dead);
+        }
+        series.push_back(std::move(live));
+        series.push_back(std::move(dead));
+    }
+    viz::LinePlotOptions o;
+    o.title = "splats live and dead per layer";
+    o.x_label = "step";
+    o.y_label = "splats (all heads)";
+    o.width = width, o.height = height;
+    return viz::plot_lines(series, o).image;
 }
 
 std::string write_splat_lives(const std::string& run_dir) {
