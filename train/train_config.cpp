@@ -87,6 +87,8 @@ const std::vector<Key>& keys() {
             FIELD(splat_adapt)),
         key("splat_seat", "keys | queries: rescue and birth seat splats at the worst covered key or query", FIELD(splat_seat)),
         key("min_splats", "death and merge leave at least this many live splats per head", FIELD(min_splats)),
+        key("progressive_every", "N > 0: train the lowest block first and unfreeze one more every N steps (0 = off)",
+            FIELD(progressive_every)),
         key("adapt_every", "steps between splat adaptations (from adapt_start)", FIELD(adapt_every)),
         key("adapt_start", "first step that may adapt splats", FIELD(adapt_start)),
         key("adapt_stop", "last step that may adapt splats (0 = to the end)", FIELD(adapt_stop)),
@@ -221,6 +223,9 @@ void TrainConfig::validate() const {
         SPLATLM_CHECK(device == "cpu" && dist == "none", "config: splat_adapt works on one CPU process for now "
                       "(device = cpu, dist = none), got device ", device, ", dist ", dist);
     }
+    require_range<int64_t>("progressive_every", progressive_every, 0, int64_t(1e12));
+    SPLATLM_CHECK(progressive_every == 0 || device == "cpu", "config key 'progressive_every': progressive training runs "
+                  "on the CPU only, got device ", device);
     parse_device(device);  // "unknown device '...' (expected cpu or cuda)"
     SPLATLM_CHECK(dist == "none" || dist == "mpi" || dist == "nccl", "config: dist must be none, mpi or nccl, got '", dist, "'");
     SPLATLM_CHECK(dist_timeout > 0 && dist_bucket_mb > 0, "config: dist_timeout and dist_bucket_mb must be positive");

@@ -26,6 +26,7 @@
 #include "train/sampler.h"
 #include "train/splat_adaptation.h"
 #include "train/splat_lives.h"
+#include "train/progressive.h"
 #include "train/utf8.h"
 #include "splat/splat_stats.h"
 #include "viz/contact_sheet.h"
@@ -200,6 +201,8 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
     std::optional<SplatLife> life;  // splat health and adaptation (train/splat_adaptation.h)
     if (run.comm->is_root() && viz::first_splat_layer(*run.model) >= 0)
         life.emplace(c, run.dir, resume_dir.empty() ? -1 : run.progress.step, *run.data);
+    std::optional<ProgressiveFreeze> progressive;  // progressive_every (train/progressive.h)
+    if (c.progressive_every > 0) progressive.emplace(*run.flat, c.progressive_every, c.model.layers);
     for (int64_t& step = run.progress.step; step < last;) {
         const auto step_start = Clock::now();
         const float lr = learning_rate(step, c.warmup, c.steps, float(c.lr), float(c.min_lr));
@@ -217,6 +220,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         double grad_norm = NAN;
         if (std::isfinite(loss_value)) {
             backward(objective);
+            if (progressive) progressive->hold(step, *run.flat);
             average_gradients(*run.flat, *run.comm, c.dist_bucket_mb);
             grad_norm = clip_grad_norm(*run.flat, c.grad_clip);
         }
@@ -230,6 +234,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             return 1;
         }
         run.adam->step(lr);
+        if (progressive) progressive->restore(*run.flat);
         ++step;
         const double step_seconds = seconds_since(step_start);  // evaluation and I/O not counted
         interval_seconds += step_seconds;
