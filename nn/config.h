@@ -16,6 +16,7 @@ struct GPTConfig {
     float dropout = 0.f;
     int64_t window = 32;      // sliding-window size for `local` (and the local part of hybrids)
     int64_t splats = 16;      // Gaussian splats per head for `splat` (and the splat part of `splat_local`)
+    int64_t max_splats = 0;   // splat slots per head (0 = splats): the slots past `splats` start empty, for births and splits
     // Options of splat attention (docs/SPLAT.md); the defaults are the plain formulation.
     bool splat_decay = false;   // learned per-splat recency decay of the splat state
     int64_t splat_levels = 1;   // hierarchical splats: levels of splats/levels each, own initial scales, learned level weights
@@ -24,6 +25,7 @@ struct GPTConfig {
     bool splat_token_decay = false;  // input-dependent decay: splat_decay's rate r_j at token t becomes r_j·softplus(x_t·w_j + b_j)
 
     int64_t head_dim() const { return width / heads; }
+    int64_t splat_slots() const { return max_splats > 0 ? max_splats : splats; }
     void validate() const;    // clear errors for impossible shapes
 };
 

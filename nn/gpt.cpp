@@ -15,8 +15,10 @@ void GPTConfig::validate() const {
     SPLATLM_CHECK(dropout >= 0.f && dropout < 1.f, "model config: dropout ", dropout, " outside [0, 1)");
     SPLATLM_CHECK(window > 0, "model config: window must be positive, got ", window);
     SPLATLM_CHECK(splats > 0, "model config: splats must be positive, got ", splats);
-    SPLATLM_CHECK(splat_levels > 0 && splats % splat_levels == 0, "model config: splat_levels must be positive and divide splats (",
-                  splats, "), got ", splat_levels);
+    SPLATLM_CHECK(max_splats == 0 || max_splats >= splats, "model config: max_splats (", max_splats,
+                  ") must be at least splats (", splats, "), or 0 for no room to grow");
+    SPLATLM_CHECK(splat_levels > 0 && splats % splat_levels == 0 && splat_slots() % splat_levels == 0, "model config: splat_levels must be positive and divide splats (",
+                  splats, ") and max_splats, got ", splat_levels);
     SPLATLM_CHECK(splat_top >= 0 && splat_top <= splats, "model config: splat_top must be in [0, splats = ", splats,
                   "], got ", splat_top);
     const bool splat_kind = attention == "splat" || attention == "splat_local";

@@ -22,7 +22,27 @@ Tensor init_log_scale(int64_t H, int64_t K, int64_t D, int64_t L) {
     return t;
 }
 
+// log a = 0 for the first `live` splats of each head, kRetiredLogAmp (an empty slot) for the rest.
+Tensor init_log_amp(int64_t H, int64_t slots, int64_t live) {
+    Tensor t = Tensor::zeros({H, slots});
+    for (int64_t h = 0; h < H; ++h) std::fill(t.data() + h * slots + live, t.data() + (h + 1) * slots, kRetiredLogAmp);
+    return t;
+}
+
 }  // namespace
+
+bool is_live(float log_amp) { return log_amp > 0.5f * kRetiredLogAmp; }
+
+std::vector<bool> SplatAttention::live_mask() const {
+    std::vector<bool> out;
+    for (float a : log_amp.to_vector()) out.push_back(is_live(a));
+    return out;
+}
+
+int64_t SplatAttention::live_splats(int64_t head) const {
+    const std::vector<bool> live = live_mask();
+    return std::count(live.begin() + head * splats(), live.begin() + (head + 1) * splats(), true);
+}
 
 // Half-lives spread geometrically from 2 tokens to 4·context over the splats of a head (splat j of
 // K has half-life 2·(2·context)^{j/(K−1)}), so some splats track the last few tokens and some the
@@ -42,16 +62,16 @@ Tensor initial_log_decay(int64_t H, int64_t K, int64_t context) {
 // then (with splat_gate) the gate — so configs without the variants initialise as before.
 SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
     : ProjectedAttention(c, rng),
-      centres(add_parameter("centres", init_centres(c.heads, c.splats, c.head_dim(), rng))),
-      log_scale(add_parameter("log_scale", init_log_scale(c.heads, c.splats, c.head_dim(), c.splat_levels))),
-      log_amp(add_parameter("log_amp", Tensor::zeros({c.heads, c.splats}))), top_(c.splat_top) {
+      centres(add_parameter("centres", init_centres(c.heads, c.splat_slots(), c.head_dim(), rng))),
+      log_scale(add_parameter("log_scale", init_log_scale(c.heads, c.splat_slots(), c.head_dim(), c.splat_levels))),
+      log_amp(add_parameter("log_amp", init_log_amp(c.heads, c.splat_slots(), c.splats))), top_(c.splat_top) {
     SPLATLM_CHECK(c.splats > 0, "splat attention: the number of splats must be positive, got ", c.splats);
-    SPLATLM_CHECK(c.splat_levels > 0 && c.splats % c.splat_levels == 0, "splat attention: splat_levels (",
-                  c.splat_levels, ") must divide splats (", c.splats, ")");
-    if (c.splat_decay) log_decay = &add_parameter("log_decay", initial_log_decay(c.heads, c.splats, c.context));
+    SPLATLM_CHECK(c.splat_levels > 0 && c.splat_slots() % c.splat_levels == 0, "splat attention: splat_levels (",
+                  c.splat_levels, ") must divide the splat slots (", c.splat_slots(), ")");
+    if (c.splat_decay) log_decay = &add_parameter("log_decay", initial_log_decay(c.heads, c.splat_slots(), c.context));
     if (c.splat_levels > 1) level_weight = &add_parameter("level_weight", Tensor::zeros({c.heads, c.splat_levels}));
     if (c.splat_gate) {
-        send_gate = &add_module("send_gate", std::make_unique<Linear>(c.width, c.heads * c.splats, true, rng));
+        send_gate = &add_module("send_gate", std::make_unique<Linear>(c.width, c.heads * c.splat_slots(), true, rng));
         std::fill_n(send_gate->bias->data(), send_gate->bias->numel(), 2.f);
     }
     if (c.splat_token_decay && log_decay) {  // (it modulates splat_decay's rates: without them, nothing to do)

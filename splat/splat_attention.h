@@ -16,6 +16,13 @@
 //                  Δ starts at 1 and the model starts as with splat_decay alone; with splat_decay off it does nothing
 //                  (like splat_decay for the non-splat kinds, it is on by default in training configs).
 //
+// Slots: the parameters hold GPTConfig::splat_slots() splats per head (max_splats, or splats). A slot
+// is *empty* (retired, or not born yet) when its log amplitude is kRetiredLogAmp: every affinity
+// lk = log a − … ≈ −1e4 then gives e^{lk − m} = 0 exactly in float, so nothing writes to it, nothing
+// reads from it (its read term carries its m ≈ −1e4 too), and its gradients are exactly 0. The op
+// needs no mask of its own; docs/SPLAT.md §16 says why a capacity is the better trade here than a
+// ragged K per head. Adaptation (splat/splat_lifecycle.h) empties and fills slots between steps.
+//
 // Generation keeps, per layer, the O(H·K·D) splat state instead of a KV cache: step() costs
 // O(K·D) per head and token whatever the position.
 #pragma once
@@ -27,12 +34,18 @@ namespace splatlm {
 // The log decay rates a model with splat_decay starts from ([H, K], half-lives 2 … 4·context).
 Tensor initial_log_decay(int64_t heads, int64_t splats, int64_t context);
 
+inline constexpr float kRetiredLogAmp = -1e4f;  // the log amplitude of an empty slot
+bool is_live(float log_amp);                    // log_amp > kRetiredLogAmp / 2
+
 class SplatAttention : public ProjectedAttention {
   public:
     SplatAttention(const GPTConfig& config, int64_t layer, Rng& rng);  // qkv, proj, centres, then the gate draw
     std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const override;
 
-    int64_t splats() const { return centres.size(1); }
+    int64_t splats() const { return centres.size(1); }  // slots per head, live or empty
+    // Per slot [H·K], whether it holds a live splat (log a above kRetiredLogAmp / 2); any device.
+    std::vector<bool> live_mask() const;
+    int64_t live_splats(int64_t head) const;
     int64_t levels() const { return level_weight ? level_weight->size(1) : 1; }
     // The op's options for the layer input x: [B, T, C] (send bias [B, H, T, K]) or one position
     // [B, C] (send bias [B, H, K]). Differentiable in the parameters; empty when no variant is on.

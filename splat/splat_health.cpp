@@ -1,6 +1,7 @@
 // splat_health.cpp — per-splat health from the op's own weights, and its tracker (splat_health.h).
 #include "splat/splat_health.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/graph.h"
@@ -21,18 +22,26 @@ std::vector<double> coverage_in_scales(const Points& keys, const Points& centres
 
 namespace {
 
-// Head h's centres and scales as float64 points.
-Points head_centres(const SplatAttention& attn, int64_t h, std::vector<double>& scales) {
+}  // namespace
+
+Points live_centres(const SplatAttention& attn, int64_t h, std::vector<double>& scales, std::vector<int64_t>* slots) {
     const int64_t K = attn.splats(), D = attn.centres.size(2);
     const std::vector<float> mu = attn.centres.to_vector(), ls = attn.log_scale.to_vector();
-    Points c{.count = K, .dim = D, .x = std::vector<double>(size_t(K * D))};
-    scales.assign(size_t(K), 0.0);
+    const std::vector<bool> live = attn.live_mask();
+    Points c{.count = 0, .dim = D, .x = {}};
+    scales.clear();
+    if (slots) slots->clear();
     for (int64_t j = 0; j < K; ++j) {
-        scales[j] = std::exp(double(ls[h * K + j]));
-        for (int64_t d = 0; d < D; ++d) c.x[size_t(j * D + d)] = mu[(h * K + j) * D + d];
+        if (!live[h * K + j]) continue;
+        scales.push_back(std::exp(double(ls[h * K + j])));
+        c.x.insert(c.x.end(), mu.begin() + (h * K + j) * D, mu.begin() + (h * K + j + 1) * D);
+        ++c.count;
+        if (slots) slots->push_back(j);
     }
     return c;
 }
+
+namespace {
 
 HeadHealth head_health(SplatAttention& attn, const QKV& qkv, const SplatOptions& o, const std::vector<float>& pi, int64_t h) {
     const int64_t B = qkv.k.size(0), H = qkv.k.size(1), T = qkv.k.size(2), K = attn.splats();
@@ -46,21 +55,26 @@ HeadHealth head_health(SplatAttention& attn, const QKV& qkv, const SplatOptions&
         for (int64_t t = 0; t < T; ++t)
             for (int64_t j = 0; j < K; ++j) out.splats[j].write_share += w[t * K + j] / double(B * T);
     }
-    std::vector<double> scales;
-    const Points centres = head_centres(attn, h, scales);
+    const std::vector<bool> live = attn.live_mask();
+    const std::vector<float> log_scale = attn.log_scale.to_vector();
     for (int64_t j = 0; j < K; ++j) {
         SplatHealth& s = out.splats[j];
+        s.alive = live[h * K + j];
         s.read_share = usage[j];
-        s.scale = scales[j];
+        s.scale = std::exp(double(log_scale[h * K + j]));
         s.half_life = decay.empty() ? INFINITY : std::log(2.0) / std::exp(double(decay[h * K + j]));
+    }
+    std::vector<double> scales;  // pairs and coverage among the live splats only
+    const Points centres = live_centres(attn, h, scales);
+    for (int64_t j = 0; j < centres.count; ++j)
         for (int64_t i = 0; i < j; ++i)
             if (gaussian_overlap(squared_distance(centres.row(i), centres.row(j), centres.dim), scales[i] * scales[i],
                                  scales[j] * scales[j]) > kCollapsedOverlap)
                 ++out.collapsed_pairs;
-    }
-    const Points keys = head_points(qkv.k, h);
+    const Points keys = head_points(qkv.k, h), queries = head_points(qkv.q, h);
     out.keys = keys.count;
     for (double c : coverage_in_scales(keys, centres, scales)) out.uncovered_keys += c > kUncoveredScales;
+    for (double c : coverage_in_scales(queries, centres, scales)) out.uncovered_queries += c > kUncoveredScales;
     return out;
 }
 
@@ -95,10 +109,13 @@ void SplatHealthTracker::record(int64_t step, std::vector<LayerHealth>& health) 
     for (LayerHealth& l : health)
         for (size_t h = 0; h < l.heads.size(); ++h) {
             const int64_t K = int64_t(l.heads[h].splats.size());
+            int64_t live = 0;
+            for (const SplatHealth& s : l.heads[h].splats) live += s.alive;
             for (int64_t j = 0; j < K; ++j) {
                 SplatHealth& s = l.heads[h].splats[j];
                 Life& life = lives_[{l.layer, int64_t(h), j}];
-                life.dead_streak = s.read_share < kDeadShare / double(K) ? life.dead_streak + 1 : 0;
+                const bool unread = s.read_share < kDeadShare / double(std::max<int64_t>(live, 1));
+                life.dead_streak = s.alive && unread ? life.dead_streak + 1 : 0;  // an empty slot is not dead
                 s.dead_streak = life.dead_streak;
                 s.age = step - life.placed_at;
                 push(life, s);

@@ -1,17 +1,18 @@
 // splat_health.h — how each splat of a model is doing, measured at every evaluation (and before
 // every adaptation), and a tracker that remembers recent health per splat. The trainer writes it
 // to <run>/splat_health.jsonl and counts per layer to metrics.jsonl (train/splat_adaptation.h);
-// rescue (splat/splat_rescue.h) acts on it. Tests: `./bin/tests "[splat_health]"`.
+// the life events (splat/splat_lifecycle.h) act on it. Tests: `./bin/tests "[splat_health]"`.
 //
 // Per splat j of a head, on a batch of token windows:
 //   write share  mean over tokens of softmax_j lk[t,j] over the splats t writes to (where writes go)
 //   read share   mean over tokens of π_tj / Σ_j π_tj (the usage of splat_stats.h)
 //   scale        s_j = exp(log_scale_j);  half-life ln 2 / r_j tokens with splat_decay (∞ without)
 //   age          steps since the splat was last placed (step 0 for the first splats)
-//   dead now     read share < kDeadShare / K; *dead* when so for `dead_after` health checks in a row
-// Per head:
+//   dead now     read share < kDeadShare / (live splats of the head); *dead* when so for `dead_after`
+//                health checks in a row (an empty slot is never dead)
+// Per head, among its live splats:
 //   collapsed pairs  i < j whose Gaussian overlap exp(−‖μ_i − μ_j‖² / (2(s_i² + s_j²))) > kCollapsedOverlap
-//   poorly covered   keys farther than kUncoveredScales scales from every centre: min_j ‖k − μ_j‖ / s_j
+//   poorly covered   keys (and queries) farther than kUncoveredScales scales from every centre: min_j ‖k − μ_j‖ / s_j
 #pragma once
 #include <array>
 #include <cstdint>
@@ -28,12 +29,13 @@ inline constexpr double kCollapsedOverlap = 0.9;
 inline constexpr double kUncoveredScales = 3.0;
 
 struct SplatHealth {
+    bool alive = true;  // false for an empty slot (splat/splat_attention.h), which is never dead
     double write_share = 0, read_share = 0, scale = 0, half_life = 0;  // half_life = ∞ without decay
     int64_t age = 0, dead_streak = 0;  // filled by SplatHealthTracker::record
 };
 struct HeadHealth {
     std::vector<SplatHealth> splats;
-    int64_t collapsed_pairs = 0, uncovered_keys = 0, keys = 0;
+    int64_t collapsed_pairs = 0, uncovered_keys = 0, uncovered_queries = 0, keys = 0;  // B·T keys (and queries)
 };
 struct LayerHealth {
     int64_t layer = 0;
@@ -42,6 +44,10 @@ struct LayerHealth {
 
 // ids: [B, T] windows. One entry per splat layer, in layer order (ages and streaks left 0).
 std::vector<LayerHealth> measure_splat_health(GPT& model, const Indices& ids);
+
+class SplatAttention;
+// Head h's live centres and their scales as float64 points (and, with `slots`, which slot each is).
+Points live_centres(const SplatAttention& attn, int64_t h, std::vector<double>& scales, std::vector<int64_t>* slots = nullptr);
 
 // Per key, its distance to the nearest of the given centres in units of that centre's scale.
 std::vector<double> coverage_in_scales(const Points& keys, const Points& centres, const std::vector<double>& scales);

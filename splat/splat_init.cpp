@@ -110,9 +110,8 @@ Placement kmeans(const Points& points, int64_t K, uint64_t seed, int iterations)
     return {c, cluster_radii(points, c)};
 }
 
-Placement pca_placement(const Points& points, int64_t K, uint64_t seed) {
-    SPLATLM_CHECK(K >= 1 && points.count >= 1, "pca_placement: need K >= 1 and points");
-    const int64_t N = points.count, D = points.dim, axes = std::min<int64_t>(D, (K + 3) / 4);
+std::vector<Axis> principal_axes(const Points& points, int64_t count, uint64_t seed) {
+    const int64_t N = points.count, D = points.dim;
     const std::vector<double> m = mean_of(points);
     std::vector<double> cov(size_t(D * D), 0.0);  // covariance, deflated by each axis found
     for (int64_t i = 0; i < N; ++i)
@@ -120,9 +119,8 @@ Placement pca_placement(const Points& points, int64_t K, uint64_t seed) {
             for (int64_t b = 0; b < D; ++b)
                 cov[size_t(a * D + b)] += (points.row(i)[a] - m[a]) * (points.row(i)[b] - m[b]) / double(N);
     Rng rng(seed);
-    Points c{.count = K, .dim = D, .x = std::vector<double>(size_t(K * D))};
-    int64_t placed = 0;
-    for (int64_t a = 0; a < axes; ++a) {
+    std::vector<Axis> axes;
+    for (int64_t a = 0; a < std::min(count, D); ++a) {
         std::vector<double> u(static_cast<size_t>(D)), w(static_cast<size_t>(D));
         for (double& x : u) x = rng.next_double() - 0.5;
         double lambda = 0;
@@ -140,10 +138,25 @@ Placement pca_placement(const Points& points, int64_t K, uint64_t seed) {
         }
         for (int64_t r = 0; r < D; ++r)
             for (int64_t s = 0; s < D; ++s) cov[size_t(r * D + s)] -= lambda * u[r] * u[s];
-        const int64_t here = K / axes + (a < K % axes ? 1 : 0);  // centres on this axis
+        axes.push_back({.direction = u, .variance = lambda, .mean = m});
+    }
+    return axes;
+}
+
+Placement pca_placement(const Points& points, int64_t K, uint64_t seed) {
+    SPLATLM_CHECK(K >= 1 && points.count >= 1, "pca_placement: need K >= 1 and points");
+    const int64_t D = points.dim;
+    const std::vector<Axis> axes = principal_axes(points, (K + 3) / 4, seed);
+    const int64_t count = int64_t(axes.size());
+    Points c{.count = K, .dim = D, .x = std::vector<double>(size_t(K * D))};
+    int64_t placed = 0;
+    for (int64_t a = 0; a < count; ++a) {
+        const Axis& axis = axes[a];
+        const int64_t here = K / count + (a < K % count ? 1 : 0);  // centres on this axis
         for (int64_t i = 0; i < here; ++i, ++placed) {
             const double offset = here == 1 ? 0.0 : -1.5 + 3.0 * double(i) / double(here - 1);
-            for (int64_t d = 0; d < D; ++d) c.x[size_t(placed * D + d)] = m[d] + offset * std::sqrt(lambda) * u[d];
+            for (int64_t d = 0; d < D; ++d)
+                c.x[size_t(placed * D + d)] = axis.mean[d] + offset * std::sqrt(axis.variance) * axis.direction[d];
         }
     }
     return {c, cluster_radii(points, c)};
@@ -164,15 +177,22 @@ int64_t initialise_splats(GPT& model, const Indices& ids, const std::string& met
         if (!attn) continue;
         SPLATLM_CHECK(attn->centres.device() == Device::CPU, "splat_init: place the splats before moving the model to a GPU");
         const Tensor k = attn->head_views(model.attention_input(ids, layer)).k;
+        // The live splats are placed (a fresh model's first `splats` slots); empty slots stay empty.
         const int64_t H = attn->centres.size(0), K = attn->splats(), D = attn->centres.size(2);
-        SPLATLM_CHECK(k.size(0) * k.size(2) >= K, "splat_init: ", k.size(0) * k.size(2), " keys per head cannot place ", K, " splats");
+        const std::vector<bool> live = attn->live_mask();
         for (int64_t h = 0; h < H; ++h) {
+            std::vector<int64_t> slots;
+            for (int64_t j = 0; j < K; ++j)
+                if (live[h * K + j]) slots.push_back(j);
+            const int64_t n = int64_t(slots.size());
+            SPLATLM_CHECK(k.size(0) * k.size(2) >= n, "splat_init: ", k.size(0) * k.size(2), " keys per head cannot place ", n, " splats");
             const Points keys = head_points(k, h);
             const uint64_t head_seed = rng_hash(seed, uint64_t(layer * H + h));
-            const Placement p = method == "kmeans" ? kmeans(keys, K, head_seed) : pca_placement(keys, K, head_seed);
-            for (int64_t j = 0; j < K; ++j) {
-                for (int64_t d = 0; d < D; ++d) attn->centres.data()[(h * K + j) * D + d] = float(p.centres.row(j)[d]);
-                attn->log_scale.data()[h * K + j] = float(std::log(p.radii[j]));
+            const Placement p = method == "kmeans" ? kmeans(keys, n, head_seed) : pca_placement(keys, n, head_seed);
+            for (int64_t i = 0; i < n; ++i) {
+                const int64_t j = slots[i];
+                for (int64_t d = 0; d < D; ++d) attn->centres.data()[(h * K + j) * D + d] = float(p.centres.row(i)[d]);
+                attn->log_scale.data()[h * K + j] = float(std::log(p.radii[i]));
                 attn->log_amp.data()[h * K + j] = 0.f;
             }
         }

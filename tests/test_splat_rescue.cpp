@@ -1,4 +1,4 @@
-// Splat health (splat/splat_health.h) and rescue (splat/splat_rescue.h): shares that add up, a
+// Splat health (splat/splat_health.h) and rescue (splat/splat_lifecycle.h): shares that add up, a
 // splat pushed far away is dead after N checks, collapsed pairs and uncovered keys are counted;
 // a rescue moves only the dead splat onto a key, zeroes only its AdamW moments, and leaves a model
 // that trains, stays causal and generates step by step what it computes in parallel; training
@@ -10,7 +10,7 @@
 #include "splat/register.h"
 #include "splat/splat_attention.h"
 #include "splat/splat_health.h"
-#include "splat/splat_rescue.h"
+#include "splat/splat_lifecycle.h"
 #include "tensor/ops.h"
 #include "tests/helpers.h"
 #include "train/splat_adaptation.h"
@@ -101,20 +101,22 @@ TEST_CASE("rescue re-seats only the dead splat on a key and zeroes only its mome
     }
     exile(model);
     SplatHealthTracker tracker(2);
+    std::vector<LayerHealth> health;
     for (int64_t step : {1, 2}) {
-        std::vector<LayerHealth> h = measure_splat_health(model, ids);
-        tracker.record(step, h);
+        health = measure_splat_health(model, ids);
+        tracker.record(step, health);
     }
     const std::vector<float> m_before = adam.m().to_vector(), v_before = adam.v().to_vector();
     std::vector<std::vector<float>> params_before;
     for (const Tensor& p : model.parameters()) params_before.push_back(p.to_vector());
 
-    const std::vector<SplatEvent> events = rescue_dead_splats(model, ids, tracker, 3);
+    const std::vector<SplatEvent> events = adapt_splats(model, ids, health, tracker, {.rescue = true}, 3);
     REQUIRE(events.size() == 1);
     const SplatEvent& e = events[0];
-    REQUIRE((e.layer == 1 && e.head == 0 && e.splat == 2 && e.kind == "rescue" && e.reason == "dead"));
-    REQUIRE(e.dead_streak == 2);
-    REQUIRE(e.new_scale > 0);
+    REQUIRE((e.layer == 1 && e.head == 0 && e.splats == std::vector<int64_t>{2} && e.kind == "rescue" && e.reason == "dead"));
+    REQUIRE(e.numbers[1] == std::pair<std::string, double>{"dead_streak", 2.0});
+    const double new_scale = e.numbers[4].second;
+    REQUIRE(new_scale > 0);
     REQUIRE_FALSE(tracker.dead({1, 0, 2}));
     SplatAttention& a = layer_attention(model, 1);
     const int64_t D = a.centres.size(2);
@@ -127,7 +129,7 @@ TEST_CASE("rescue re-seats only the dead splat on a key and zeroes only its mome
         on_a_key = on_a_key || same;
     }
     REQUIRE(on_a_key);
-    REQUIRE(a.log_scale.data()[2] == float(std::log(e.new_scale)));
+    REQUIRE(a.log_scale.data()[2] == float(std::log(new_scale)));
     REQUIRE(a.log_amp.data()[2] == 0.f);
 
     // the trainer's moment reset: the moved splat's moments are zero, every other moment is unchanged

@@ -11,6 +11,7 @@
 #include "nn/flat_parameters.h"
 #include "cuda/runtime.h"
 #include "splat/register.h"
+#include "splat/splat_attention.h"
 #include "tensor/gemm.h"
 #include "tensor/file_io.h"
 #include "tests/helpers.h"
@@ -140,22 +141,32 @@ TEST_CASE("resume gives bitwise-identical losses to an uninterrupted run", "[tra
         REQUIRE(ma.model->parameters()[i].to_vector() == mb.model->parameters()[i].to_vector());
 }
 
-TEST_CASE("splat rescue: logged, and a resumed run adapts bitwise like an uninterrupted one", "[train][splat_rescue][resume]") {
+TEST_CASE("splat life: logged, and a resumed run adapts bitwise like an uninterrupted one", "[train][splat_rescue][splat_life][resume]") {
     register_splat_attentions();
-    const std::string straight = temp_dir("rescue-straight"), split = temp_dir("rescue-split");
-    auto config = [](const std::string& out) {
+    // rescue at K = 8; then death, birth, mitosis and merge in 12 slots, which leave K different per head
+    const bool rescue = GENERATE(true, false);
+    const std::string name = rescue ? "rescue" : "life";
+    const std::string straight = temp_dir(name + "-straight"), split = temp_dir(name + "-split");
+    auto config = [&](const std::string& out) {
         TrainConfig c = tiny_config(out);
         c.model.attention = "splat", c.model.splats = 8, c.model.splat_top = 2;  // routing leaves splats unread: some die
-        c.splat_init = "kmeans", c.splat_adapt = "rescue", c.adapt_every = 2, c.adapt_start = 2, c.dead_evals = 2;
+        c.splat_init = "kmeans", c.adapt_every = 2, c.adapt_start = 2, c.dead_evals = 2;
+        c.splat_adapt = rescue ? "rescue" : "rescue,death,birth,mitosis,merge";  // rescue once at min_splats
+        if (!rescue) c.model.max_splats = 12, c.min_splats = 4, c.splat_seat = "queries";
         return c;
     };
     REQUIRE(run_training(config(straight), "") == 0);
-    REQUIRE(run_training(config(split), "", 6) == 0);
+    REQUIRE(run_training(config(split), "", rescue ? 6 : 3) == 0);
+    if (!rescue) {  // the checkpoint resumed from holds a different live count per head (a birth at step 2)
+        LoadedModel stopped = load_model(split);
+        const auto& attn = dynamic_cast<const SplatAttention&>(stopped.model->block(0).attention());
+        REQUIRE(attn.live_splats(0) != attn.live_splats(1));
+    }
     REQUIRE(run_training(config(split), split) == 0);
     REQUIRE(training_lines(straight) == training_lines(split));
     const std::string events = read_file(straight + "/splat_events.jsonl");
-    REQUIRE(events.find("\"kind\":\"rescue\"") != std::string::npos);
-    REQUIRE(events.find("\"step\":8,") != std::string::npos);  // rescues after the resume point too
+    REQUIRE(events.find(rescue ? "\"kind\":\"rescue\"" : "\"kind\":\"death\"") != std::string::npos);
+    REQUIRE(events.find("\"step\":8,") != std::string::npos);  // events after the resume point too
     REQUIRE(events == read_file(split + "/splat_events.jsonl"));
     REQUIRE(read_file(straight + "/splat_health.jsonl") == read_file(split + "/splat_health.jsonl"));
     LoadedModel a = load_model(straight), b = load_model(split);
@@ -284,6 +295,10 @@ TEST_CASE("CLI: bad input gives one error line and a non-zero exit", "[train][cl
     one_error_line(run_cli("train --splat_adapt rescue --adapt_every 0 --out " + dir + "/init"));
     one_error_line(run_cli("train --attention linear --splat_adapt rescue --out " + dir + "/init"));
     one_error_line(run_cli("train --splat_adapt rescued --out " + dir + "/init"));
+    one_error_line(run_cli("train --splat_adapt death,split --out " + dir + "/init"));
+    one_error_line(run_cli("train --splats 16 --max_splats 8 --out " + dir + "/init"));
+    one_error_line(run_cli("train --splat_adapt death --min_splats 0 --out " + dir + "/init"));
+    one_error_line(run_cli("train --splat_adapt birth --splat_seat values --out " + dir + "/init"));
     REQUIRE_FALSE(fs::exists(dir + "/init"));
     if (!cuda::available()) {  // "train --device cuda: no GPU: <reason>", before any work is done
         one_error_line(run_cli("train --preset tiny --device cuda --out " + dir + "/gpu"));

@@ -13,6 +13,7 @@
 #include <iterator>
 
 #include "splat/register.h"
+#include "splat/splat_attention.h"
 #include "tensor/error.h"
 #include "train/tokenizer_char.h"
 #include "viz/pca.h"
@@ -110,6 +111,24 @@ TEST_CASE("splat pictures of a tiny splat GPT are valid, non-blank and determini
     // The heatmaps show one row per token: more tokens, a taller picture.
     REQUIRE(draw_effective_attention(inspect_text(model, "abcdefgh"), "").height() >
             draw_effective_attention(inspect_text(model, "ab"), "").height());
+}
+
+TEST_CASE("splat field: an empty slot (splat_attention.h) far away neither widens the view nor is drawn", "[viz]") {
+    auto holder = tiny_model();
+    SplatSample s = inspect_text(*holder, "In the beginning God");
+    SplatHead& head = s.heads[0];
+    const FieldView before = fit_field_view(head), splats_before = fit_splat_view(head);
+    const Canvas picture = draw_splat_field(s, "field");
+    const int64_t D = int64_t(head.centres.size() / head.log_scale.size());
+    for (int64_t d = 0; d < D; ++d) head.centres[size_t(D + d)] = 1e4f;  // slot 1, emptied
+    head.log_amp[1] = kRetiredLogAmp;
+    const FieldView after = fit_field_view(head);
+    REQUIRE(after.hi_u - after.lo_u < 2 * (before.hi_u - before.lo_u) + 1);
+    const FieldView splats_after = fit_splat_view(head);
+    REQUIRE(std::isfinite(splats_after.hi_u));
+    REQUIRE(splats_after.hi_u - splats_after.lo_u < 1e3);
+    REQUIRE(splats_before.hi_u - splats_before.lo_u < 1e3);
+    REQUIRE(draw_splat_field(s, "field").width() == picture.width());
 }
 
 TEST_CASE("splat pictures: one token, one splat, and a cloud with no variance still draw", "[viz]") {

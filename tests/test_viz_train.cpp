@@ -45,12 +45,22 @@ TEST_CASE("splat stats: finite and in range on a tiny model, none for softmax", 
         REQUIRE(s.entropy <= 1.0 + 1e-9);
         REQUIRE(s.dead >= 0);
         REQUIRE(s.dead <= 8);
+        REQUIRE((s.mi_token >= 0 && s.mi_token <= 2.0 + 1e-9));  // at most log2 K = 2 bits
+        REQUIRE((s.mi_position >= 0 && s.mi_position <= 2.0 + 1e-9));
     }
     REQUIRE(splat_stats(*model, some_tokens(2, 12)).front().entropy == stats.front().entropy);  // deterministic
     auto softmax = tiny_model(4, "softmax");
     REQUIRE(splat_stats(*softmax, some_tokens(1, 5)).empty());
     REQUIRE_THROWS_AS(splat_stats(*model, some_tokens(1, 25)), Error);  // longer than the context
     REQUIRE(splat_stats(*tiny_model(1), some_tokens(1, 3)).front().entropy == 1.0);  // K = 1
+}
+
+TEST_CASE("mutual information: independent labels 0 bits, a copy its entropy, a function of the other", "[viz]") {
+    const std::vector<int64_t> a{0, 1, 2, 3, 0, 1, 2, 3}, pair{0, 0, 1, 1, 0, 0, 1, 1}, half{0, 0, 0, 0, 1, 1, 1, 1};
+    REQUIRE(mutual_information(a, a) == Approx(2.0));           // H(a) = 2 bits
+    REQUIRE(mutual_information(a, pair) == Approx(1.0));        // pair = a / 2 carries 1 bit of it
+    REQUIRE(mutual_information(pair, half) == Approx(0.0).margin(1e-12));  // independent
+    REQUIRE_THROWS_AS(mutual_information(a, std::vector<int64_t>{1}), Error);  // lengths differ
 }
 
 TEST_CASE("splat stats: a collapsed configuration has low entropy and dead splats", "[viz]") {

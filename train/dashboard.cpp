@@ -11,6 +11,7 @@
 #include "tensor/file_io.h"
 #include "train/curves.h"
 #include "train/json.h"
+#include "train/splat_lives.h"
 #include "viz/layout.h"
 #include "viz/splat_files.h"
 
@@ -44,6 +45,7 @@ std::vector<std::string> model_summary(const DashboardInput& in, double val_loss
     std::string kind = "attention: " + m.attention;
     if (m.attention.find("splat") != std::string::npos) {
         kind += ", " + std::to_string(m.splats) + " splats/head";
+        if (m.max_splats > m.splats) kind += " (" + std::to_string(m.max_splats) + " slots)";
         if (m.splat_levels > 1) kind += ", " + std::to_string(m.splat_levels) + " levels";
         if (m.splat_decay) kind += ", decay";
         if (m.splat_top > 0) kind += ", top-" + std::to_string(m.splat_top) + " routing";
@@ -81,6 +83,10 @@ std::string write_dashboard(const DashboardInput& in, const std::string& path) {
         panels.push_back({"training curves", viz::compose_grid(training_curves(metrics, 420, 280).panels, 2)});
     else
         panels.push_back({"training curves", viz::text_block({"no training losses in " + metrics_path}, 2)});
+    const std::string health = in.run_dir + "/splat_health.jsonl";  // living splats (train/splat_lives.h)
+    if (std::filesystem::exists(health))
+        if (const SplatLivesData lives = read_splat_lives(read_file(health), ""); !lives.steps.empty())
+            panels.push_back({"splat health", draw_splat_health_counts(lives, 640, 400)});
     panels.push_back({"model", viz::text_block(model_summary(in, last_val_loss(metrics)), 2)});
     viz::compose_grid(panels, 2, "splatlm: " + in.run_dir).save_png(path);
     return path;

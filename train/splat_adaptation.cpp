@@ -1,4 +1,4 @@
-// splat_adaptation.cpp — splat placement, health logs and rescue for the trainer (splat_adaptation.h).
+// splat_adaptation.cpp — splat placement, health logs and adaptation events for the trainer (splat_adaptation.h).
 #include "train/splat_adaptation.h"
 
 #include <cmath>
@@ -37,6 +37,10 @@ void reset_moments(const FlatParameters& flat, AdamW& adam, const Tensor& param,
     fail("reset_moments: the parameter is not in the flat buffers");
 }
 
+void reset_slot_moments(const FlatParameters& flat, AdamW& adam, const SplatAttention& attn, int64_t head, int64_t splat) {
+    for (const SlotSlice& s : slot_parameters(attn, head, splat)) reset_moments(flat, adam, s.param, s.first, s.count);
+}
+
 namespace {
 
 std::string log_path(const std::string& dir, const char* name) { return dir + "/" + name; }
@@ -53,13 +57,15 @@ Json health_line(int64_t step, const std::vector<LayerHealth>& health) {
     for (const LayerHealth& l : health) {
         Json::Array heads;
         for (const HeadHealth& h : l.heads) {
-            Json::Array write, read, scale, half_life, age, streak;
+            Json::Array alive, write, read, scale, half_life, age, streak;
             for (const SplatHealth& s : h.splats)
-                write.push_back(s.write_share), read.push_back(s.read_share), scale.push_back(s.scale),
+                alive.push_back(int64_t(s.alive)), write.push_back(s.write_share), read.push_back(s.read_share),
+                    scale.push_back(s.scale),
                     half_life.push_back(number_or_null(s.half_life)), age.push_back(s.age), streak.push_back(s.dead_streak);
-            heads.push_back(Json::Object{{"write", write}, {"read", read}, {"scale", scale}, {"half_life", half_life},
+            heads.push_back(Json::Object{{"alive", alive}, {"write", write}, {"read", read}, {"scale", scale}, {"half_life", half_life},
                                          {"age", age}, {"dead_streak", streak}, {"collapsed_pairs", h.collapsed_pairs},
-                                         {"uncovered_keys", h.uncovered_keys}, {"keys", h.keys}});
+                                         {"uncovered_keys", h.uncovered_keys},
+                                         {"uncovered_queries", h.uncovered_queries}, {"keys", h.keys}});
         }
         layers.push_back(Json::Object{{"layer", l.layer}, {"heads", heads}});
     }
@@ -67,10 +73,12 @@ Json health_line(int64_t step, const std::vector<LayerHealth>& health) {
 }
 
 Json event_line(const SplatEvent& e) {
-    return Json::Object{{"step", e.step}, {"layer", e.layer}, {"head", e.head}, {"splat", e.splat}, {"kind", e.kind},
-                        {"reason", e.reason}, {"read_share", e.read_share}, {"dead_streak", e.dead_streak},
-                        {"key_coverage", number_or_null(e.key_coverage)}, {"old_scale", e.old_scale},
-                        {"new_scale", e.new_scale}};
+    Json::Array splats;
+    for (int64_t j : e.splats) splats.push_back(j);
+    Json::Object numbers;
+    for (const auto& [name, x] : e.numbers) numbers.emplace_back(name, number_or_null(x));
+    return Json::Object{{"step", e.step}, {"layer", e.layer}, {"head", e.head}, {"splats", splats}, {"kind", e.kind},
+                        {"reason", e.reason}, {"numbers", numbers}};
 }
 
 std::vector<Json> lines_of(const std::string& path) {
@@ -86,6 +94,7 @@ std::vector<Json> lines_of(const std::string& path) {
 
 SplatLife::SplatLife(const TrainConfig& c, const std::string& dir, int64_t resume_step, const TrainingData& data)
     : config_(c),
+      policy_(parse_life_policy(c.splat_adapt)),
       tracker_(c.dead_evals),
       health_log_(log_path(dir, "splat_health.jsonl"), keep_through(log_path(dir, "splat_health.jsonl"), resume_step)),
       event_log_(log_path(dir, "splat_events.jsonl"), keep_through(log_path(dir, "splat_events.jsonl"), resume_step)) {
@@ -107,7 +116,8 @@ void SplatLife::restore(const std::string& dir, int64_t resume_step) {
                 for (size_t j = 0; j < heads[h].at("read").as_array().size(); ++j) {
                     const Json& hd = heads[h];
                     const Json& hl = hd.at("half_life").at(j);
-                    const SplatHealth s{.write_share = hd.at("write").at(j).as_double(), .read_share = hd.at("read").at(j).as_double(),
+                    const SplatHealth s{.alive = !hd.contains("alive") || hd.at("alive").at(j).as_int() != 0,
+                                        .write_share = hd.at("write").at(j).as_double(), .read_share = hd.at("read").at(j).as_double(),
                                         .scale = hd.at("scale").at(j).as_double(), .half_life = hl.is_null() ? INFINITY : hl.as_double(),
                                         .age = hd.at("age").at(j).as_int(), .dead_streak = hd.at("dead_streak").at(j).as_int()};
                     tracker_.restore({l.at("layer").as_int(), int64_t(h), int64_t(j)}, s, last);
@@ -116,7 +126,8 @@ void SplatLife::restore(const std::string& dir, int64_t resume_step) {
     }
     for (const Json& e : lines_of(log_path(dir, "splat_events.jsonl")))
         if (e.at("step").as_int() >= last && e.at("step").as_int() <= resume_step)
-            tracker_.placed({e.at("layer").as_int(), e.at("head").as_int(), e.at("splat").as_int()}, e.at("step").as_int());
+            for (const Json& j : e.at("splats").as_array())
+                tracker_.placed({e.at("layer").as_int(), e.at("head").as_int(), j.as_int()}, e.at("step").as_int());
     last_check_ = last;
 }
 
@@ -144,16 +155,16 @@ void SplatLife::check(int64_t step, GPT& model, Json::Object* record) {
 
 void SplatLife::adapt(int64_t step, GPT& model, FlatParameters& flat, AdamW& adam) {
     const TrainConfig& c = config_;
-    if (c.splat_adapt != "rescue" || step < c.adapt_start || (c.adapt_stop > 0 && step > c.adapt_stop) ||
+    if (c.splat_adapt == "off" || step < c.adapt_start || (c.adapt_stop > 0 && step > c.adapt_stop) ||
         (step - c.adapt_start) % c.adapt_every != 0)
         return;
     check(step, model);
-    for (const SplatEvent& e : rescue_dead_splats(model, windows_, tracker_, step)) {
-        auto& attn = dynamic_cast<SplatAttention&>(model.block(e.layer).attention());
-        const int64_t K = attn.splats(), D = attn.centres.size(2), at = e.head * K + e.splat;
-        reset_moments(flat, adam, attn.centres, at * D, D);
-        reset_moments(flat, adam, attn.log_scale, at, 1);
-        reset_moments(flat, adam, attn.log_amp, at, 1);
+    LifePolicy policy = policy_;
+    policy.seat_on_queries = c.splat_seat == "queries";
+    policy.min_splats = c.min_splats;
+    for (const SplatEvent& e : adapt_splats(model, windows_, last_health_, tracker_, policy, step)) {
+        const auto& attn = dynamic_cast<const SplatAttention&>(model.block(e.layer).attention());
+        for (int64_t j : e.splats) reset_slot_moments(flat, adam, attn, e.head, j);
         event_log_.write(event_line(e));
     }
 }

@@ -3,19 +3,21 @@
 //   - placing them from the data before step 1 (`splat_init`, splat/splat_init.h);
 //   - their health at every evaluation and adaptation step (splat/splat_health.h): in full to
 //     <run>/splat_health.jsonl, counts per layer into the evaluation's metrics.jsonl line;
-//   - with `splat_adapt = rescue`, on the schedule adapt_start + i·adapt_every ≤ adapt_stop (0: no
-//     stop), re-seating dead splats (splat/splat_rescue.h) with their AdamW moments zeroed (the
-//     survivors keep theirs), one JSON line per event in <run>/splat_events.jsonl.
+//   - with `splat_adapt` (a comma list of rescue, death, birth, mitosis, merge), on the schedule
+//     adapt_start + i·adapt_every ≤ adapt_stop (0: no stop), the events of splat/splat_lifecycle.h,
+//     with every AdamW moment of each touched slot zeroed (the others keep theirs), one JSON line
+//     per event in <run>/splat_events.jsonl.
 // Both logs are trimmed on resume like metrics.jsonl, and the tracker (dead streaks, ages, recent
-// health) is rebuilt from them, so a resumed run adapts exactly as an uninterrupted one.
-// Tests: `./bin/tests "[splat_init]"`, `"[splat_health]"`, `"[splat_rescue]"`.
+// health) is rebuilt from them; the slots themselves (live or empty) are parameters, so they come
+// back with the checkpoint and a resumed run adapts exactly as an uninterrupted one.
+// Tests: `./bin/tests "[splat_init]"`, `"[splat_health]"`, `"[splat_rescue]"`, `"[splat_life]"`.
 #pragma once
 #include <optional>
 
 #include "nn/flat_parameters.h"
 #include "nn/gpt.h"
 #include "splat/splat_health.h"
-#include "splat/splat_rescue.h"
+#include "splat/splat_lifecycle.h"
 #include "train/adamw.h"
 #include "train/training_data.h"
 #include "train/metrics_log.h"
@@ -30,6 +32,8 @@ void place_splats_from_data(GPT& model, const TrainingData& data, const TrainCon
 
 // Zeroes both AdamW moments of elements [first, first + count) of parameter `param` (row-major).
 void reset_moments(const FlatParameters& flat, AdamW& adam, const Tensor& param, int64_t first, int64_t count);
+// Zeroes both moments of every per-splat parameter of one slot (splat_lifecycle.h's slot_parameters).
+void reset_slot_moments(const FlatParameters& flat, AdamW& adam, const SplatAttention& attn, int64_t head, int64_t splat);
 
 class SplatLife {
   public:
@@ -37,13 +41,14 @@ class SplatLife {
     SplatLife(const TrainConfig& config, const std::string& dir, int64_t resume_step, const TrainingData& data);
     // A health check at `step` (once per step), logged; with `record`, its counts per layer are added to it.
     void check(int64_t step, GPT& model, Json::Object* record = nullptr);
-    // After step `step`'s update: on the schedule, a health check and the rescue of dead splats.
+    // After step `step`'s update: on the schedule, a health check and the events of splat_adapt.
     void adapt(int64_t step, GPT& model, FlatParameters& flat, AdamW& adam);
     const SplatHealthTracker& tracker() const { return tracker_; }
 
   private:
     void restore(const std::string& dir, int64_t resume_step);
     const TrainConfig& config_;
+    LifePolicy policy_;
     Indices windows_;  // the same training windows at every check
     SplatHealthTracker tracker_;
     MetricsLog health_log_, event_log_;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "splat/splat_init.h"
+#include "splat/splat_lifecycle.h"
 #include "tensor/device.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
@@ -65,6 +66,7 @@ const std::vector<Key>& keys() {
         key("dropout", "dropout probability", FIELD(model.dropout)),
         key("window", "sliding-window size of local attention (and of splat_local's local part)", FIELD(model.window)),
         key("splats", "Gaussian splats per head of splat attention (and splat_local)", FIELD(model.splats)),
+        key("max_splats", "splat slots per head (0 = splats): room for births and splits of splat_adapt", FIELD(model.max_splats)),
         key("splat_decay", "learned per-splat recency decay of the splat state (default true; splat kinds only)",
             FIELD(model.splat_decay)),
         key("splat_levels", "hierarchical splats: levels (must divide splats)", FIELD(model.splat_levels)),
@@ -85,8 +87,12 @@ const std::vector<Key>& keys() {
         key("splat_diversity", "weight of the loss that repels splat centres of a head (0 = off)", FIELD(splat_diversity)),
         key("splat_init", "random | kmeans | pca: place splats on the first batch's keys before step 1 (splat kinds only)",
             FIELD(splat_init)),
-        key("splat_adapt", "off | rescue: re-seat dead splats where keys are poorly covered (splat kinds only)",
+        key("splat_adapt", "off, or a comma list of rescue, death, birth, mitosis, merge: splat life events (splat kinds only)",
             FIELD(splat_adapt)),
+        key("splat_seat", "keys | queries: rescue and birth seat splats at the worst covered key or query", FIELD(splat_seat)),
+        key("min_splats", "death and merge leave at least this many live splats per head", FIELD(min_splats)),
+        key("progressive_every", "N > 0: train the lowest block first and unfreeze one more every N steps (0 = off)",
+            FIELD(progressive_every)),
         key("adapt_every", "steps between splat adaptations (from adapt_start)", FIELD(adapt_every)),
         key("adapt_start", "first step that may adapt splats", FIELD(adapt_start)),
         key("adapt_stop", "last step that may adapt splats (0 = to the end)", FIELD(adapt_stop)),
@@ -176,6 +182,7 @@ void TrainConfig::validate() const {
     require_range<int64_t>("heads", model.heads, 1, model.width);
     require_range<int64_t>("window", model.window, 1, 1 << 20);
     require_range<int64_t>("splats", model.splats, 1, 4096);
+    require_range<int64_t>("max_splats", model.max_splats, 0, 4096);
     require_range<int64_t>("vocab", model.vocab, 1, 1 << 24);
     model.validate();
     SPLATLM_CHECK(tokenizer == "char" || tokenizer == "bpe", "config: tokenizer must be char or bpe, got '", tokenizer, "'");
@@ -207,8 +214,11 @@ void TrainConfig::validate() const {
     const bool splat_kind = model.attention == "splat" || model.attention == "splat_local";
     SPLATLM_CHECK(splat_kind || splat_init == "random", "config: splat_init = ", splat_init,
                   " places splats, but attention '", model.attention, "' has none (use splat or splat_local)");
-    SPLATLM_CHECK(splat_adapt == "off" || splat_adapt == "rescue", "config: splat_adapt must be off or rescue, got '",
-                  splat_adapt, "'");
+    parse_life_policy(splat_adapt);  // "config key 'splat_adapt': unknown adaptation ..."
+    SPLATLM_CHECK(splat_seat == "keys" || splat_seat == "queries", "config key 'splat_seat' must be keys or queries, got '",
+                  splat_seat, "'");
+    SPLATLM_CHECK(min_splats >= 1 && min_splats <= model.splats, "config key 'min_splats' must be in [1, splats = ",
+                  model.splats, "], got ", min_splats);
     SPLATLM_CHECK(adapt_every > 0, "config: adapt_every must be positive, got ", adapt_every);
     SPLATLM_CHECK(adapt_start >= 0 && adapt_stop >= 0 && dead_evals >= 1,
                   "config: adapt_start and adapt_stop must be >= 0 and dead_evals >= 1");
@@ -218,6 +228,9 @@ void TrainConfig::validate() const {
         SPLATLM_CHECK(device == "cpu" && dist == "none", "config: splat_adapt works on one CPU process for now "
                       "(device = cpu, dist = none), got device ", device, ", dist ", dist);
     }
+    require_range<int64_t>("progressive_every", progressive_every, 0, int64_t(1e12));
+    SPLATLM_CHECK(progressive_every == 0 || device == "cpu", "config key 'progressive_every': progressive training runs "
+                  "on the CPU only, got device ", device);
     parse_device(device);  // "unknown device '...' (expected cpu or cuda)"
     SPLATLM_CHECK(dist == "none" || dist == "mpi" || dist == "nccl", "config: dist must be none, mpi or nccl, got '", dist, "'");
     SPLATLM_CHECK(dist_timeout > 0 && dist_bucket_mb > 0, "config: dist_timeout and dist_bucket_mb must be positive");

@@ -37,7 +37,10 @@ struct TrainConfig {
     double grad_clip = 1.0;
     double splat_diversity = 0.0;  // weight of the splat-centre repulsion loss (0: off)
     std::string splat_init = "random";  // random | kmeans | pca: where splats start (splat/splat_init.h)
-    std::string splat_adapt = "off";    // off | rescue: re-seat dead splats between steps (train/splat_adaptation.h)
+    std::string splat_adapt = "off";    // off, or a comma list of rescue, death, birth, mitosis, merge (splat/splat_lifecycle.h)
+    std::string splat_seat = "keys";    // keys | queries: where rescue and birth seat splats (the worst covered point)
+    int64_t min_splats = 1;             // death and merge leave at least this many live splats per head
+    int64_t progressive_every = 0;      // > 0: block b trains from step b·N on (train/progressive.h); 0: all from the start
     int64_t adapt_every = 100, adapt_start = 0, adapt_stop = 0;  // the schedule (adapt_stop 0: to the end)
     int64_t dead_evals = 2;             // a splat is dead after this many health checks in a row below 1% of its share
     double beta1 = 0.9, beta2 = 0.95;

@@ -26,6 +26,8 @@
 #include "train/run_lock.h"
 #include "train/sampler.h"
 #include "train/splat_adaptation.h"
+#include "train/splat_lives.h"
+#include "train/progressive.h"
 #include "train/utf8.h"
 #include "splat/splat_stats.h"
 #include "viz/contact_sheet.h"
@@ -140,20 +142,23 @@ HostModel on_host(GPT& model, const TrainConfig& c) {
 Json finite_or_null(double x) { return std::isfinite(x) ? Json(x) : Json(); }  // JSON has no NaN
 
 // Splat usage statistics (splat/splat_stats.h) on a fixed set of validation windows, one array
-// entry per splat layer: "splat_scale", "splat_entropy", "splat_dead". Nothing for other models.
+// entry per splat layer: "splat_scale", "splat_entropy", "splat_dead", "splat_mi_token",
+// "splat_mi_position". Nothing for other models.
 void add_splat_stats(Json::Object& record, GPT& model, const TrainingData& data, const TrainConfig& c) {
     Rng rng(c.seed ^ 0x5EA7000000000000ull);  // the same windows at every evaluation
     const int64_t B = std::min<int64_t>(c.batch, 4), T = c.model.context;
     const std::vector<SplatLayerStats> stats =
         splat_stats(model, data.sample(Split::validation, B, T, rng).inputs);
     if (stats.empty()) return;
-    Json::Array scale, entropy, dead;
+    Json::Array scale, entropy, dead, mi_token, mi_position;
     for (const SplatLayerStats& s : stats)
         scale.push_back(finite_or_null(s.mean_scale)), entropy.push_back(finite_or_null(s.entropy)),
-            dead.push_back(s.dead);
+            dead.push_back(s.dead), mi_token.push_back(s.mi_token), mi_position.push_back(s.mi_position);
     record.emplace_back("splat_scale", std::move(scale));
     record.emplace_back("splat_entropy", std::move(entropy));
     record.emplace_back("splat_dead", std::move(dead));
+    record.emplace_back("splat_mi_token", std::move(mi_token));
+    record.emplace_back("splat_mi_position", std::move(mi_position));
 }
 
 }  // namespace
@@ -198,6 +203,8 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
     if (run.comm->is_root() && viz::first_splat_layer(*run.model) >= 0)
         life.emplace(c, run.dir, resume_dir.empty() ? -1 : run.progress.step, *run.data);
     FreeCoreThreads free_cores;  // the CPU kernels' threads follow the cores other processes leave free
+    std::optional<ProgressiveFreeze> progressive;  // progressive_every (train/progressive.h)
+    if (c.progressive_every > 0) progressive.emplace(*run.flat, c.progressive_every, c.model.layers);
     for (int64_t& step = run.progress.step; step < last;) {
         free_cores.update();
         const auto step_start = Clock::now();
@@ -216,6 +223,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         double grad_norm = NAN;
         if (std::isfinite(loss_value)) {
             backward(objective);
+            if (progressive) progressive->hold(step, *run.flat);
             average_gradients(*run.flat, *run.comm, c.dist_bucket_mb);
             grad_norm = clip_grad_norm(*run.flat, c.grad_clip);
         }
@@ -229,6 +237,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             return 1;
         }
         run.adam->step(lr);
+        if (progressive) progressive->restore(*run.flat);
         ++step;
         const double step_seconds = seconds_since(step_start);  // evaluation and I/O not counted
         interval_seconds += step_seconds;
@@ -296,9 +305,11 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
                 std::printf("frames: %s\n", path.c_str());
         HostModel final_model = on_host(*run.model, c);
         const int64_t layer = viz::first_splat_layer(*final_model);
-        if (layer >= 0)  // `make run` draws its splats
+        if (layer >= 0) {  // `make run` draws its splats, and their lives (train/splat_lives.h)
             std::printf("splat field: %s\n", viz::write_splat_pictures(*final_model, codec, viz::kDefaultSplatText,
                                                                           layer, run.dir, true).paths[0].c_str());
+            if (const std::string lives = write_splat_lives(run.dir); !lives.empty()) std::printf("splat lives: %s\n", lives.c_str());
+        }
         const DashboardInput dash{final_model.model, run.tokenizer.get(), &c, last, run.dir, viz::kDefaultSplatText,
                                   std::max<int64_t>(layer, 0)};
         std::printf("dashboard: %s\n", write_dashboard(dash, run.dir + "/dashboard.png").c_str());

@@ -7,6 +7,7 @@
 #include <limits>
 #include <span>
 
+#include "splat/splat_attention.h"
 #include "tensor/error.h"
 #include "viz/colormap.h"
 #include "viz/font.h"
@@ -61,7 +62,8 @@ FieldView fit_field_view(const SplatHead& head, const Plane* plane) {
         view.lo_v = std::min(view.lo_v, v), view.hi_v = std::max(view.hi_v, v);
     };
     for (int64_t t = 0; t < T; ++t) include(row(head.k, t, D)), include(row(head.q, t, D));
-    for (int64_t j = 0; j < K; ++j) include(row(head.centres, j, D));
+    for (int64_t j = 0; j < K; ++j)
+        if (is_live(head.log_amp[j])) include(row(head.centres, j, D));  // empty slots are not drawn
     return view;
 }
 
@@ -123,14 +125,15 @@ FieldView fit_splat_view(const SplatHead& head) {
     // The box holds the centres with their scales and the keys, not the queries: a query far from
     // every splat would shrink the splats to a dot (the caption counts the queries left outside).
     double u = 0, v = 0;
-    view.plane.project(row(head.centres, 0, D), u, v);
+    view.plane.project(row(head.k, 0, D), u, v);  // (a key: slot 0 may be empty)
     view.lo_u = view.hi_u = u, view.lo_v = view.hi_v = v;
     auto include = [&](std::span<const float> x, double margin) {
         view.plane.project(x, u, v);
         view.lo_u = std::min(view.lo_u, u - margin), view.hi_u = std::max(view.hi_u, u + margin);
         view.lo_v = std::min(view.lo_v, v - margin), view.hi_v = std::max(view.hi_v, v + margin);
     };
-    for (int64_t j = 0; j < K; ++j) include(row(head.centres, j, D), std::exp(double(head.log_scale[j])));
+    for (int64_t j = 0; j < K; ++j)
+        if (is_live(head.log_amp[j])) include(row(head.centres, j, D), std::exp(double(head.log_scale[j])));
     for (int64_t t = 0; t < T; ++t) include(row(head.k, t, D), 0.0);
     return view;
 }
@@ -195,11 +198,12 @@ Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::strin
             for (int64_t t = 0; t < T; ++t)
                 if (top_token[j] < 0 || head.send[t * K + j] > head.send[top_token[j] * K + j]) top_token[j] = t;
     for (int64_t j = 0; j < K; ++j)
-        if (top_token[j] >= 0)
+        if (top_token[j] >= 0 && is_live(head.log_amp[j]))
             canvas.line(to_x(cu[j]), to_y(cv[j]), to_x(ku[top_token[j]]), to_y(kv[top_token[j]]), 1.0,
                         with_alpha(style::kNote, 110));
     // Splats: extent circle (radius s: an isotropic Gaussian's 1-s.d. circle in any plane), cross.
     for (int64_t j = 0; j < K; ++j) {
+        if (!is_live(head.log_amp[j])) continue;
         const double x = to_x(cu[j]), y = to_y(cv[j]);
         canvas.stroke_circle(x, y, std::exp(double(head.log_scale[j])) * px_per_unit, 1.0, with_alpha(style::kAxis, 140));
         canvas.line(x - 5, y - 5, x + 5, y + 5, 2.0, kBlack);
@@ -216,6 +220,7 @@ Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::strin
     // drawn only where it overlaps no text already drawn.
     std::vector<std::array<int, 4>> taken;
     for (int64_t j = 0; j < K; ++j) {
+        if (!is_live(head.log_amp[j])) continue;
         std::string name = std::to_string(j);
         if (top_token[j] >= 0 && labels.size() == size_t(T)) name += ":" + labels[size_t(top_token[j])];
         const int x = int(to_x(cu[j])) + 6, y = int(to_y(cv[j])) - kGlyphHeight - 2;
