@@ -82,7 +82,8 @@ int cmd_task(int argc, char** argv) {
     const int64_t batches = (examples + c.batch - 1) / c.batch;
     const Evaluation e = data.evaluate(*loaded.model, c.batch, batches);
     if (args.flag("json")) {
-        Json::Object line{{"task", c.task}, {"attention", c.model.attention}, {"seq", c.model.context},
+        Json::Object line{{"task", c.task}, {"attention", c.model.attention}, {"layer_kinds", c.model.layer_kinds},
+                          {"seq", c.model.context},
                           {"width", c.model.width}, {"layers", c.model.layers}, {"steps", c.steps},
                           {"seed", int64_t(c.seed)}, {"train_seconds", seconds}};
         line.insert(line.end(), e.fields.begin(), e.fields.end());

@@ -8,13 +8,16 @@ namespace splatlm {
 
 struct GPTConfig {
     int64_t vocab = 256;      // tokens
-    int64_t context = 64;     // longest sequence (learned positions)
+    int64_t context = 64;     // longest sequence (the rows of the learned positions)
+    std::string positions = "learned";  // learned: absolute position embeddings (wpe); none: order only from the mixers
     int64_t layers = 4;
     int64_t heads = 4;
     int64_t width = 128;      // embedding width; head size = width / heads
     std::string attention = "softmax";  // a name in the attention registry (nn/attention.h)
+    std::string layer_kinds = "";  // one kind per layer, comma-separated ("splat,splat,softmax,splat"); empty: `attention` everywhere
     float dropout = 0.f;
     int64_t window = 32;      // sliding-window size for `local` (and the local part of hybrids)
+    int64_t short_conv = 0;   // taps of the short causal conv on q/k/v before every kind's mixer (nn/short_conv.h; 0 = off)
     int64_t splats = 16;      // Gaussian splats per head for `splat` (and the splat part of `splat_local`)
     // Options of splat attention (docs/SPLAT.md); the defaults are the plain formulation.
     bool splat_decay = false;   // learned per-splat recency decay of the splat state
@@ -23,6 +26,8 @@ struct GPTConfig {
     bool splat_gate = false;    // content gating: what token t writes into splat j is scaled by sigmoid(x_t·g_j)
 
     int64_t head_dim() const { return width / heads; }
+    std::string layer_kind(int64_t layer) const;  // the attention kind of block `layer`
+    bool has_splat_layer() const;                 // some block is `splat` or `splat_local`
     void validate() const;    // clear errors for impossible shapes
 };
 

@@ -201,30 +201,29 @@ struct LinearCache : AttentionCache {
 };
 }  // namespace
 
-std::unique_ptr<AttentionCache> LinearAttention::new_cache(int64_t batch, int64_t) const {
+std::unique_ptr<AttentionCache> LinearAttention::new_mix_cache(int64_t batch, int64_t) const {
     auto cache = std::make_unique<LinearCache>();
     cache->heads.assign(batch * heads_, LinearState(head_dim_));
     cache->dim = head_dim_;
     return cache;
 }
 
-Tensor LinearAttention::step(const Tensor& x_t, AttentionCache& base) {
+Tensor LinearAttention::step_mix(const QKV& heads, const Tensor& x_t, AttentionCache& base) {
     LinearCache& cache = dynamic_cast<LinearCache&>(base);
-    const int64_t B = x_t.size(0), H = heads_, C = x_t.size(1), D = C / H;
+    const int64_t B = x_t.size(0), H = heads_, D = head_dim_;
     // The (S, z) states live on the host: a model on the GPU sends each token's q, k, v over and its
-    // read back (two small copies per layer and token; a device kernel for this step is still to come).
-    Tensor qkv = raw::contiguous(qkv_.forward(x_t)).to(Device::CPU);  // [B, 3C]
-    Tensor y = Tensor::empty({B, C});
+    // read back (small copies per layer and token; a device kernel for this step is still to come).
+    auto host = [](const Tensor& t) { return raw::contiguous(t).to(Device::CPU); };  // [B, H, D]
+    const Tensor q = host(heads.q), k = host(heads.k), v = host(heads.v);
+    Tensor y = Tensor::empty({B, H, D});
     std::vector<float> fq(D), fk(D);
-    for (int64_t b = 0; b < B; ++b)
-        for (int64_t h = 0; h < H; ++h) {
-            const float* row = qkv.data() + b * 3 * C;
-            for (int64_t d = 0; d < D; ++d) fq[d] = phi(row[h * D + d]), fk[d] = phi(row[C + h * D + d]);
-            LinearState& s = cache.heads[b * H + h];
-            s.add(fk.data(), row + 2 * C + h * D, D);
-            s.read(fq.data(), y.data() + b * C + h * D, D);
-        }
-    return proj_.forward(y.to(x_t.device()));
+    for (int64_t n = 0; n < B * H; ++n) {
+        for (int64_t d = 0; d < D; ++d) fq[d] = phi(q.data()[n * D + d]), fk[d] = phi(k.data()[n * D + d]);
+        LinearState& s = cache.heads[n];
+        s.add(fk.data(), v.data() + n * D, D);
+        s.read(fq.data(), y.data() + n * D, D);
+    }
+    return y.to(x_t.device());
 }
 
 }  // namespace splatlm

@@ -1,14 +1,18 @@
 // projected_attention.h — the frame every attention kind here shares:
 //
-//   q, k, v = split_heads(x·W_qkvᵀ + b)        one fused projection, heads side by side
+//   q, k, v = split_heads(conv(x·W_qkvᵀ + b))  one fused projection, heads side by side; conv is the
+//                                               short causal convolution of nn/short_conv.h with
+//                                               short_conv = K > 0, else the identity
 //   y       = merge_heads(mix(q, k, v))·W_projᵀ + b
 //
 // A kind only says how it mixes the heads (mix; it may also read the layer input x, as splat
-// gating does) and how it steps one position at a time.
+// gating does) and how it mixes one position's heads with its cache (step_mix). The frame does the
+// projections and, with the conv, carries its window beside the kind's cache (ShortConvCache).
 // W_proj sits on the residual path, so it starts at std 0.02/√(2·layers) (GPT-2).
 #pragma once
 #include "nn/attention.h"
 #include "nn/layers.h"
+#include "nn/short_conv.h"
 
 namespace splatlm {
 
@@ -24,18 +28,25 @@ class ProjectedAttention : public Attention {
   public:
     Tensor forward(const Tensor& x) override { return proj_.forward(merge_heads(mix(head_views(x), x))); }
     // The per-head q, k, v this layer computes for its input x, each [B, H, T, D] (also for inspection).
-    QKV head_views(const Tensor& x) const { return split_heads(qkv_.forward(x), heads_); }
+    QKV head_views(const Tensor& x) const {
+        return split_heads(conv_ ? conv_->forward(qkv_.forward(x)) : qkv_.forward(x), heads_);
+    }
+    std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const final;
+    Tensor step(const Tensor& x_t, AttentionCache& cache) final;
 
   protected:
-    ProjectedAttention(const GPTConfig& config, Rng& rng);  // draws qkv, then proj, from rng
+    ProjectedAttention(const GPTConfig& config, Rng& rng);  // draws qkv, then proj, then the conv from rng
     // [B, H, T, D] each → [B, H, T, D]; x: the layer input [B, T, C] the heads were projected from.
     virtual Tensor mix(const QKV& heads, const Tensor& x) = 0;
-    // q, k, v of one position x_t: [B, C] → [B, H, D] views each (no autograd), for step().
-    QKV step_heads(const Tensor& x_t) const;
+    // The kind's own generation cache, and one position through it: q, k, v [B, H, D] views of the
+    // layer input x_t [B, C] → the mixed heads [B, H, D] (or [B, H·D]). Runs without autograd.
+    virtual std::unique_ptr<AttentionCache> new_mix_cache(int64_t batch, int64_t max_len) const = 0;
+    virtual Tensor step_mix(const QKV& h, const Tensor& x_t, AttentionCache& cache) = 0;
 
     int64_t heads_, head_dim_;
     Linear& qkv_;
     Linear& proj_;
+    ShortConv* conv_ = nullptr;  // with short_conv > 0
 };
 
 }  // namespace splatlm

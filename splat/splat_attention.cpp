@@ -98,7 +98,7 @@ struct SplatCache : AttentionCache {
 };
 }  // namespace
 
-std::unique_ptr<AttentionCache> SplatAttention::new_cache(int64_t batch, int64_t max_len) const {
+std::unique_ptr<AttentionCache> SplatAttention::new_mix_cache(int64_t batch, int64_t max_len) const {
     auto cache = std::make_unique<SplatCache>();
     cache->state = SplatState(batch, heads_, splats(), head_dim_, centres.device());  // where the model is
     cache->max_len = max_len;
@@ -106,12 +106,11 @@ std::unique_ptr<AttentionCache> SplatAttention::new_cache(int64_t batch, int64_t
 }
 
 // One position: O(H·K·D) work and state, independent of how many positions came before.
-Tensor SplatAttention::step(const Tensor& x_t, AttentionCache& base) {
+Tensor SplatAttention::step_mix(const QKV& h, const Tensor& x_t, AttentionCache& base) {
     SplatCache& cache = dynamic_cast<SplatCache&>(base);
     SPLATLM_CHECK(cache.state.length < cache.max_len, "splat attention: cache full at ", cache.max_len,
                   " positions");
-    Tensor y = splat_step_heads(step_heads(x_t), x_t, cache.state);
-    return proj_.forward(raw::reshape(y, {x_t.size(0), heads_ * head_dim_}));
+    return splat_step_heads(h, x_t, cache.state);
 }
 
 }  // namespace splatlm

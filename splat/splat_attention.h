@@ -26,8 +26,6 @@ Tensor initial_log_decay(int64_t heads, int64_t splats, int64_t context);
 class SplatAttention : public ProjectedAttention {
   public:
     SplatAttention(const GPTConfig& config, int64_t layer, Rng& rng);  // qkv, proj, centres, then the gate draw
-    std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const override;
-    Tensor step(const Tensor& x_t, AttentionCache& cache) override;
 
     int64_t splats() const { return centres.size(1); }
     int64_t levels() const { return level_weight ? level_weight->size(1) : 1; }
@@ -37,6 +35,8 @@ class SplatAttention : public ProjectedAttention {
 
   protected:
     Tensor mix(const QKV& h, const Tensor& x) override;
+    std::unique_ptr<AttentionCache> new_mix_cache(int64_t batch, int64_t max_len) const override;
+    Tensor step_mix(const QKV& h, const Tensor& x_t, AttentionCache& cache) override;
     // One position of the splat path: [B, H, D] → [B, H, D], advancing `state` (no autograd).
     Tensor splat_step_heads(const QKV& h, const Tensor& x_t, SplatState& state) const;
 

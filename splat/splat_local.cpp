@@ -55,20 +55,17 @@ struct SplatLocalCache : KVCache {
 };
 }  // namespace
 
-std::unique_ptr<AttentionCache> SplatLocalAttention::new_cache(int64_t batch, int64_t max_len) const {
+std::unique_ptr<AttentionCache> SplatLocalAttention::new_mix_cache(int64_t batch, int64_t max_len) const {
     return std::make_unique<SplatLocalCache>(batch, heads_, splats(), head_dim_, max_len, window_, centres.device());
 }
 
 // One position: O(H·(w + K)·D) work, O(H·(w + K)·D) state.
-Tensor SplatLocalAttention::step(const Tensor& x_t, AttentionCache& base) {
+Tensor SplatLocalAttention::step_mix(const QKV& h, const Tensor& x_t, AttentionCache& base) {
     SplatLocalCache& cache = dynamic_cast<SplatLocalCache&>(base);
-    NoGradGuard no_grad;
     const int64_t B = x_t.size(0), H = heads_, D = head_dim_;
-    const QKV h = step_heads(x_t);
     Tensor local = cache.attend(h.q, h.k, h.v);  // checks the length first, before the splat state moves
     Tensor splat = splat_step_heads(h, x_t, cache.splat);
-    Tensor y = gate_mix(raw::reshape(local, {B, H, 1, D}), raw::reshape(splat, {B, H, 1, D}), gate_logit);
-    return proj_.forward(raw::reshape(y, {B, H * D}));
+    return gate_mix(raw::reshape(local, {B, H, 1, D}), raw::reshape(splat, {B, H, 1, D}), gate_logit);
 }
 
 }  // namespace splatlm
