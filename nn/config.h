@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace splatlm {
 
@@ -30,5 +31,8 @@ struct GPTConfig {
     bool has_splat_layer() const;                 // some block is `splat` or `splat_local`
     void validate() const;    // clear errors for impossible shapes
 };
+
+// "a,b,c" → {"a", "b", "c"}, empty items kept ("a,,b" has three; "" has one): layer_kinds and lists of flags.
+std::vector<std::string> split_commas(const std::string& list);
 
 }  // namespace splatlm

@@ -9,22 +9,22 @@
 
 namespace splatlm {
 
-namespace {
-bool is_splat_kind(const std::string& kind) { return kind == "splat" || kind == "splat_local"; }
-
-std::vector<std::string> split_kinds(const std::string& list) {
-    std::vector<std::string> kinds;
+std::vector<std::string> split_commas(const std::string& list) {
+    std::vector<std::string> items;
     for (size_t start = 0;;) {
         const size_t comma = list.find(',', start);
-        kinds.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-        if (comma == std::string::npos) return kinds;
+        items.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) return items;
         start = comma + 1;
     }
 }
+
+namespace {
+bool is_splat_kind(const std::string& kind) { return kind == "splat" || kind == "splat_local"; }
 }  // namespace
 
 std::string GPTConfig::layer_kind(int64_t layer) const {
-    return layer_kinds.empty() ? attention : split_kinds(layer_kinds).at(size_t(layer));
+    return layer_kinds.empty() ? attention : split_commas(layer_kinds).at(size_t(layer));
 }
 
 bool GPTConfig::has_splat_layer() const {
@@ -49,7 +49,7 @@ void GPTConfig::validate() const {
     SPLATLM_CHECK(splat_top >= 0 && splat_top <= splats, "model config: splat_top must be in [0, splats = ", splats,
                   "], got ", splat_top);
     if (!layer_kinds.empty()) {
-        const std::vector<std::string> kinds = split_kinds(layer_kinds);
+        const std::vector<std::string> kinds = split_commas(layer_kinds);
         SPLATLM_CHECK(int64_t(kinds.size()) == layers, "model config: layer_kinds '", layer_kinds, "' names ",
                       kinds.size(), " kinds for ", layers, " layers");
         for (const std::string& kind : kinds)
