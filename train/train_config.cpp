@@ -64,7 +64,8 @@ const std::vector<Key>& keys() {
         key("attention", "attention kind: softmax, local, linear, splat, splat_local", FIELD(model.attention)),
         key("layer_kinds", "one attention kind per layer, comma-separated (e.g. splat,splat,softmax,splat); empty: `attention` in every layer",
             FIELD(model.layer_kinds)),
-        key("short_conv", "taps of a short causal convolution on q/k/v before the mixer (0 = off)", FIELD(model.short_conv)),
+        key("short_conv", "taps of a short causal convolution on q/k/v before the mixer (default 4; 0 = off)",
+            FIELD(model.short_conv)),
         key("positions", "learned | none: absolute position embeddings, or none (order only from the mixers)",
             FIELD(model.positions)),
         key("dropout", "dropout probability", FIELD(model.dropout)),
@@ -142,8 +143,9 @@ Json TrainConfig::to_json() const {
 
 TrainConfig TrainConfig::from_json(const Json& json) {
     TrainConfig c;
-    // Checkpoints written before the key existed hold the plain formulation (no decay parameters).
+    // Checkpoints written before a key existed hold the model without it (no decay parameters, no conv).
     if (!json.contains("splat_decay")) c.model.splat_decay = false;
+    if (!json.contains("short_conv")) c.model.short_conv = 0;
     for (const auto& [name, value] : json.as_object()) {
         if (name == "vocab") {
             c.model.vocab = value.as_int();

@@ -23,9 +23,10 @@ struct TrainConfig {
     int64_t bpe_vocab = 4096;
     double val_fraction = 0.1;
     std::string task;  // a synthetic task instead of the corpus, "mqar pairs=4 ..." (train/tasks.h); empty: the corpus
-    // model (vocab comes from the tokenizer); splat attention with learned recency decay is the
-    // product's default (it trains best: docs/BENCHMARKS.md, "Quality")
-    GPTConfig model{.attention = "splat", .splat_decay = true};
+    // model (vocab comes from the tokenizer); splat attention with learned recency decay and a short
+    // conv of 4 taps on q/k/v is the product's default (it trains best: docs/BENCHMARKS.md, "Quality";
+    // docs/TASKS.md, "Mechanisms")
+    GPTConfig model{.attention = "splat", .short_conv = 4, .splat_decay = true};
     // optimisation
     int64_t batch = 12;
     int64_t steps = 2000;
