@@ -54,10 +54,21 @@ std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::shared_ptr
     return order;
 }
 
+// A gradient that only the map holds (no other handle, no view of its storage) and that covers
+// its whole storage: adding into it in place cannot change a tensor anyone else reads.
+bool owned_outright(const Tensor& t) {
+    return t.impl_ptr().use_count() == 1 && t.storage().use_count() == 1 && t.is_contiguous() &&
+           t.numel() == t.storage()->size();
+}
+
+// A tensor used more than once sums its gradients; in place when the running sum is ours alone
+// (a tied embedding's [V, C] sum then needs no third buffer). Same values either way: a + b.
 void accumulate(std::unordered_map<TensorImpl*, Tensor>& grads, TensorImpl* impl, const Tensor& g) {
     auto it = grads.find(impl);
     if (it == grads.end())
         grads.emplace(impl, g);
+    else if (owned_outright(it->second) && it->second.shape() == g.shape())
+        raw::add_inplace(it->second, g);
     else
         it->second = raw::binary(Binary::Add, it->second, g);
 }

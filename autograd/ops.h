@@ -61,6 +61,7 @@ Tensor max(const Tensor& x);
 
 // ---- matrix products (ops_matmul.cpp) ----
 Tensor matmul(const Tensor& a, const Tensor& b);  // [..., M, K] @ [..., K, N], broadcast batch axes
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);  // x·wᵀ + b, w: [out, in]; b may be undefined
 
 // ---- neural-network ops (ops_nn.cpp), along the last axis ----
 Tensor softmax(const Tensor& x);

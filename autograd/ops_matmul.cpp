@@ -1,5 +1,7 @@
 // ops_matmul.cpp — C = A·B:  dA = dC·Bᵀ,  dB = Aᵀ·dC, each summed over broadcast batch axes.
 // Transposes are views; the GEMM reads them through strides.
+// linear: y = x·Wᵀ + b (W: [out, in]):  dx = dy·W,  dW = dyᵀ·x (in W's own layout, so the leaf
+// accumulates it contiguously),  db = dy summed over rows.
 #include "autograd/ops.h"
 #include "tensor/ops.h"
 
@@ -18,6 +20,22 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
             }
         }
         return {da, db};
+    });
+}
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+    std::vector<Tensor> inputs{x, w};
+    if (b.defined()) inputs.push_back(b);
+    return record(raw::linear(x, w, b), "linear", std::move(inputs), [x, w, b](const Tensor& g) -> std::vector<Tensor> {
+        const int64_t out = w.size(0), in = w.size(1), rows = out ? g.numel() / out : 0;
+        const Tensor g2 = raw::reshape(g, {rows, out});
+        Tensor dx, dw, db;
+        if (x.requires_grad()) dx = raw::reshape(raw::matmul(g2, w), x.shape());
+        if (w.requires_grad()) dw = raw::matmul(raw::transpose(g2, 0, 1), raw::reshape(x, {rows, in}));
+        if (b.defined() && b.requires_grad()) db = raw::sum(g2, 0, false);
+        std::vector<Tensor> grads{dx, dw};
+        if (b.defined()) grads.push_back(db);
+        return grads;
     });
 }
 

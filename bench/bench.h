@@ -24,6 +24,10 @@ inline double median_of(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
+// The FP32 FMA throughput of one core, measured with `threads` threads busy at once (bench_peak.cpp).
+double fma_peak_gflops_per_core(int threads);
+
+int bench_peak(int argc, char** argv);
 int bench_gemm(int argc, char** argv);
 int bench_train(int argc, char** argv);
 int bench_attention(int argc, char** argv);

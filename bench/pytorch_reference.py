@@ -137,15 +137,39 @@ def adamw_code_path(impl, params):
     return "fused" if fused else "foreach" if foreach else "for-loop"
 
 
+def reset_peak_rss():
+    """Linux: the peak resident set (VmHWM) starts again from the current one."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mb():
+    """The process's peak resident set since reset_peak_rss(), in MiB (-1 where /proc is missing)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return -1
+
+
 def step_times(model, optimizer, a):
-    """Wall time (s) of each measured training step, after the warm-up steps. On the GPU a step
-    ends when its kernels have run (torch.cuda.synchronize), as in bench/bench_train.cpp."""
+    """Wall time (s) of each measured training step, after the warm-up steps, and the peak resident
+    set (MiB) during them. On the GPU a step ends when its kernels have run (torch.cuda.synchronize),
+    as in bench/bench_train.cpp."""
     params = list(model.parameters())
     rng = torch.Generator().manual_seed(7)
     times = []
     for s in range(a.warmup + a.steps):
         ids = torch.randint(a.vocab, (a.batch, a.context), generator=rng).to(a.device)
         targets = torch.randint(a.vocab, (a.batch, a.context), generator=rng).to(a.device)
+        if s == a.warmup:
+            reset_peak_rss()
         t0 = time.perf_counter()
         model.loss(ids, targets).backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -155,7 +179,7 @@ def step_times(model, optimizer, a):
             torch.cuda.synchronize()
         if s >= a.warmup:
             times.append(time.perf_counter() - t0)
-    return times
+    return times, peak_rss_mb()
 
 
 def positive(text):
@@ -207,7 +231,7 @@ def main(argv):
         sys.exit(f"pytorch_reference: the model has {params} parameters, the formula says {expected_parameters(a)}")
     optimizer = make_optimizer(model, a.adamw)
     adamw = adamw_code_path(a.adamw, list(model.parameters()))
-    times = step_times(model, optimizer, a)
+    times, peak_rss = step_times(model, optimizer, a)
     median = statistics.median(times)
     tokens_per_s = a.batch * a.context / median
     if a.json:
@@ -215,13 +239,14 @@ def main(argv):
             "kind": "pytorch_train", "device": a.device, "impl": a.attention, "tokens_per_s": round(tokens_per_s, 1),
             "ms_per_step": round(median * 1e3, 3), "params": params, "threads": torch.get_num_threads(),
             "batch": a.batch, "context": a.context, "layers": a.layers, "heads": a.heads, "width": a.width,
-            "vocab": a.vocab, "torch": torch.__version__, "adamw": adamw}))
+            "vocab": a.vocab, "torch": torch.__version__, "adamw": adamw, "peak_rss_mb": round(peak_rss, 1)}))
         return
     print(f"PyTorch {torch.__version__} training step, eager {a.device}, {torch.get_num_threads()} threads")
     print(f"  model      {a.layers} layers, {a.heads} heads, width {a.width}, context {a.context}, "
           f"batch {a.batch}, vocab {a.vocab}: {params:,} parameters")
     print(f"  attention  {a.attention}    AdamW {adamw}")
     print(f"  median     {median * 1e3:8.2f} ms/step  {tokens_per_s:9.0f} tokens/s")
+    print(f"  peak resident set during the steps {peak_rss:.0f} MiB")
     print(f"  spread     {min(times) * 1e3:8.2f} .. {max(times) * 1e3:.2f} ms over {a.steps} steps "
           f"after {a.warmup} warm-up")
 

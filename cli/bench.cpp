@@ -16,6 +16,7 @@ int cmd_bench(int argc, char** argv) {
         int (*run)(int, char**);
     };
     static const Kind kinds[] = {
+        {"peak", "FP32 FMA throughput per core, measured (what bench train's model-FLOP utilisation is against)", bench_peak},
         {"gemm", "single-precision GEMM GFLOP/s (with OpenBLAS beside it when installed)", bench_gemm},
         {"train", "tokens/s of a full training step (with PyTorch beside it: --compare)", bench_train},
         {"attention", "fwd and fwd+bwd time and peak memory of each attention op against n", bench_attention},

@@ -36,6 +36,9 @@ class Attention : public Module {
     virtual std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const = 0;
     // x_t: [B, C] at the next position → [B, C]. Runs without autograd.
     virtual Tensor step(const Tensor& x_t, AttentionCache& cache) = 0;
+    // Batched decoding: row r of x: [R, C] is the next position of the sequence in caches[r] (each a
+    // batch-1 cache) → [R, C], row r bitwise what step() gives for it alone. Runs without autograd.
+    virtual Tensor step_rows(const Tensor& x, const std::vector<AttentionCache*>& caches) = 0;
 };
 
 using AttentionFactory = std::function<std::unique_ptr<Attention>(const GPTConfig& config, int64_t layer, Rng& rng)>;

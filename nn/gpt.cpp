@@ -79,13 +79,7 @@ Tensor Block::step(const Tensor& x_t, AttentionCache& cache) {
 }
 
 Tensor Block::step_rows(const Tensor& x, const std::vector<AttentionCache*>& caches) {
-    const Tensor a = ln1_.forward(x);
-    Tensor mixed = Tensor::empty(x.shape(), x.device());
-    for (int64_t r = 0; r < int64_t(caches.size()); ++r) {
-        Tensor row = raw::slice(mixed, 0, r, r + 1);
-        raw::copy_into(row, attn_.step(raw::slice(a, 0, r, r + 1), *caches[r]));
-    }
-    Tensor h = x + mixed;
+    Tensor h = x + attn_.step_rows(ln1_.forward(x), caches);
     return h + mlp_.forward(ln2_.forward(h));
 }
 
@@ -122,7 +116,7 @@ Tensor GPT::forward(const Indices& ids) {
     const float drop = training() ? config_.dropout : 0.f;
     Tensor x = dropout(embed(ids, 0), drop, dropout_rng_);
     for (Block* b : blocks_) x = b->forward(x, config_.dropout, dropout_rng_);
-    return matmul(ln_f_->forward(x), transpose(wte_.weight, 0, 1));
+    return linear(ln_f_->forward(x), wte_.weight, Tensor());  // tied head: x·wteᵀ
 }
 
 Tensor GPT::attention_input(const Indices& ids, int64_t layer) {
@@ -145,7 +139,7 @@ Tensor GPT::step(const std::vector<int32_t>& tokens, Cache& cache) {
     Tensor x = reshape(embed(Indices{{B, 1}, tokens}, cache.position), {B, config_.width});
     for (size_t i = 0; i < blocks_.size(); ++i) x = blocks_[i]->step(x, *cache.layers[i]);
     ++cache.position;
-    return matmul(ln_f_->forward(x), transpose(wte_.weight, 0, 1));
+    return linear(ln_f_->forward(x), wte_.weight, Tensor());  // tied head: x·wteᵀ
 }
 
 Tensor GPT::step_rows(const std::vector<int32_t>& tokens, const std::vector<Cache*>& caches) {
@@ -166,7 +160,7 @@ Tensor GPT::step_rows(const std::vector<int32_t>& tokens, const std::vector<Cach
         x = blocks_[i]->step_rows(x, layer);
     }
     for (Cache* c : caches) ++c->position;
-    return matmul(ln_f_->forward(x), transpose(wte_.weight, 0, 1));
+    return linear(ln_f_->forward(x), wte_.weight, Tensor());  // tied head: x·wteᵀ
 }
 
 }  // namespace splatlm

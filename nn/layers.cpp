@@ -8,8 +8,7 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, Rng& rng, float init_std
 }
 
 Tensor Linear::forward(const Tensor& x) const {
-    Tensor y = matmul(x, transpose(weight, 0, 1));
-    return bias ? y + *bias : y;
+    return linear(x, weight, bias ? *bias : Tensor());
 }
 
 Embedding::Embedding(int64_t count, int64_t dim, Rng& rng, float init_std)

@@ -213,15 +213,16 @@ Tensor LinearAttention::step_mix(const QKV& heads, const Tensor& x_t, AttentionC
     const int64_t B = x_t.size(0), H = heads_, D = head_dim_;
     // The (S, z) states live on the host: a model on the GPU sends each token's q, k, v over and its
     // read back (small copies per layer and token; a device kernel for this step is still to come).
-    auto host = [](const Tensor& t) { return raw::contiguous(t).to(Device::CPU); };  // [B, H, D]
-    const Tensor q = host(heads.q), k = host(heads.k), v = host(heads.v);
-    Tensor y = Tensor::empty({B, H, D});
+    const Tensor q = raw::contiguous(heads.q).to(Device::CPU), k = raw::contiguous(heads.k).to(Device::CPU),
+                 v = raw::contiguous(heads.v).to(Device::CPU);  // [B, H, D] each
+    Tensor y = Tensor::empty({B, H * D});
     std::vector<float> fq(D), fk(D);
-    for (int64_t n = 0; n < B * H; ++n) {
-        for (int64_t d = 0; d < D; ++d) fq[d] = phi(q.data()[n * D + d]), fk[d] = phi(k.data()[n * D + d]);
-        LinearState& s = cache.heads[n];
-        s.add(fk.data(), v.data() + n * D, D);
-        s.read(fq.data(), y.data() + n * D, D);
+    for (int64_t bh = 0; bh < B * H; ++bh) {
+        const int64_t at = bh * D;
+        for (int64_t d = 0; d < D; ++d) fq[d] = phi(q.data()[at + d]), fk[d] = phi(k.data()[at + d]);
+        LinearState& s = cache.heads[bh];
+        s.add(fk.data(), v.data() + at, D);
+        s.read(fq.data(), y.data() + at, D);
     }
     return y.to(x_t.device());
 }

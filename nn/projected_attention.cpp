@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "autograd/graph.h"
+#include "tensor/error.h"
 #include "tensor/ops.h"
 
 namespace splatlm {
@@ -18,6 +19,14 @@ Tensor merge_heads(const Tensor& y) {
     const int64_t B = y.size(0), H = y.size(1), T = y.size(2), D = y.size(3);
     return reshape(permute(y, {0, 2, 1, 3}), {B, T, H * D});
 }
+
+namespace {
+// q, k, v views [B, H, D] of one position's projection qkv_t: [B, 3·H·D].
+QKV step_heads(const Tensor& qkv_t, int64_t heads, int64_t head_dim) {
+    Tensor qkv = raw::reshape(raw::contiguous(qkv_t), {qkv_t.size(0), 3, heads, head_dim});
+    return {raw::select(qkv, 1, 0), raw::select(qkv, 1, 1), raw::select(qkv, 1, 2)};
+}
+}  // namespace
 
 ProjectedAttention::ProjectedAttention(const GPTConfig& c, Rng& rng)
     : heads_(c.heads),
@@ -53,19 +62,38 @@ std::unique_ptr<AttentionCache> ProjectedAttention::new_cache(int64_t batch, int
     return cache;
 }
 
+// One position's projection through the conv (when on), advancing its window; `cache` becomes the
+// kind's part of the cache.
+Tensor ProjectedAttention::step_qkv(const Tensor& qkv_t, AttentionCache*& cache) const {
+    if (!conv_) return qkv_t;
+    auto& with_conv = dynamic_cast<ShortConvCache&>(*cache);
+    cache = with_conv.mixer.get();
+    return conv_->step(qkv_t, with_conv.window);
+}
+
 Tensor ProjectedAttention::step(const Tensor& x_t, AttentionCache& cache) {
     NoGradGuard no_grad;
-    const int64_t B = x_t.size(0);
-    Tensor qkv = qkv_.forward(x_t);
     AttentionCache* mixer = &cache;
-    if (conv_) {
-        auto& with_conv = dynamic_cast<ShortConvCache&>(cache);
-        qkv = conv_->step(qkv, with_conv.window);
-        mixer = with_conv.mixer.get();
+    const Tensor qkv = step_qkv(qkv_.forward(x_t), mixer);
+    return proj_.forward(step_mix(step_heads(qkv, heads_, head_dim_), x_t, *mixer));
+}
+
+// A product of ≤ a few rows computes each row as the one-row product does (tensor/gemm.cpp: short A
+// reads its operands in place, in the same order), so sharing the projections keeps rows bitwise.
+Tensor ProjectedAttention::step_rows(const Tensor& x, const std::vector<AttentionCache*>& caches) {
+    NoGradGuard no_grad;
+    const int64_t R = x.size(0);
+    SPLATLM_CHECK(int64_t(caches.size()) == R, "attention: step_rows needs one cache per row, got ", caches.size(),
+                  " for ", R);
+    const Tensor qkv = qkv_.forward(x);
+    Tensor mixed = Tensor::empty({R, heads_ * head_dim_}, x.device());
+    for (int64_t r = 0; r < R; ++r) {
+        Tensor row = raw::slice(mixed, 0, r, r + 1);
+        AttentionCache* mixer = caches[r];
+        const Tensor qkv_r = step_qkv(raw::slice(qkv, 0, r, r + 1), mixer);
+        raw::copy_into(row, step_mix(step_heads(qkv_r, heads_, head_dim_), raw::slice(x, 0, r, r + 1), *mixer));
     }
-    qkv = raw::reshape(raw::contiguous(qkv), {B, 3, heads_, head_dim_});
-    const QKV h{raw::select(qkv, 1, 0), raw::select(qkv, 1, 1), raw::select(qkv, 1, 2)};
-    return proj_.forward(raw::reshape(step_mix(h, x_t, *mixer), {B, heads_ * head_dim_}));
+    return proj_.forward(mixed);
 }
 
 }  // namespace splatlm

@@ -6,8 +6,9 @@
 //   y       = merge_heads(mix(q, k, v))·W_projᵀ + b
 //
 // A kind only says how it mixes the heads (mix; it may also read the layer input x, as splat
-// gating does) and how it mixes one position's heads with its cache (step_mix). The frame does the
-// projections and, with the conv, carries its window beside the kind's cache (ShortConvCache).
+// gating does) and how it mixes one position's heads in its cache (step_mix). The projections of a
+// step are here, so batched decoding (step_rows) runs them once on all rows; with the conv, its
+// window rides beside the kind's cache (new_cache wraps new_mix_cache).
 // W_proj sits on the residual path, so it starts at std 0.02/√(2·layers) (GPT-2).
 #pragma once
 #include "nn/attention.h"
@@ -31,22 +32,29 @@ class ProjectedAttention : public Attention {
     QKV head_views(const Tensor& x) const {
         return split_heads(conv_ ? conv_->forward(qkv_.forward(x)) : qkv_.forward(x), heads_);
     }
+    // The kind's cache (new_mix_cache), with the conv's window beside it when the conv is on.
     std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const final;
+    // proj(step_mix(the heads of x_t)); the rows of step_rows share both projections.
     Tensor step(const Tensor& x_t, AttentionCache& cache) final;
+    Tensor step_rows(const Tensor& x, const std::vector<AttentionCache*>& caches) final;
 
   protected:
     ProjectedAttention(const GPTConfig& config, Rng& rng);  // draws qkv, then proj, then the conv from rng
     // [B, H, T, D] each → [B, H, T, D]; x: the layer input [B, T, C] the heads were projected from.
     virtual Tensor mix(const QKV& heads, const Tensor& x) = 0;
-    // The kind's own generation cache, and one position through it: q, k, v [B, H, D] views of the
-    // layer input x_t [B, C] → the mixed heads [B, H, D] (or [B, H·D]). Runs without autograd.
+    // The kind's own generation cache.
     virtual std::unique_ptr<AttentionCache> new_mix_cache(int64_t batch, int64_t max_len) const = 0;
-    virtual Tensor step_mix(const QKV& h, const Tensor& x_t, AttentionCache& cache) = 0;
+    // One position of the kind's recurrence: q, k, v [B, H, D] each of the layer input x_t [B, C],
+    // advancing `cache` → the mixed heads [B, H·D] (before proj). Runs without autograd.
+    virtual Tensor step_mix(const QKV& heads_t, const Tensor& x_t, AttentionCache& cache) = 0;
 
     int64_t heads_, head_dim_;
     Linear& qkv_;
     Linear& proj_;
     ShortConv* conv_ = nullptr;  // with short_conv > 0
+
+  private:
+    Tensor step_qkv(const Tensor& qkv_t, AttentionCache*& cache) const;
 };
 
 }  // namespace splatlm

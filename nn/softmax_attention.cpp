@@ -16,8 +16,9 @@ std::unique_ptr<AttentionCache> SoftmaxAttention::new_mix_cache(int64_t batch, i
 }
 
 // One query against the cached keys/values: the same softmax as the parallel form, row t = length.
-Tensor SoftmaxAttention::step_mix(const QKV& h, const Tensor&, AttentionCache& cache) {
-    return dynamic_cast<KVCache&>(cache).attend(h.q, h.k, h.v);
+Tensor SoftmaxAttention::step_mix(const QKV& h, const Tensor& x_t, AttentionCache& cache) {
+    Tensor y = dynamic_cast<KVCache&>(cache).attend(h.q, h.k, h.v);
+    return raw::reshape(y, {x_t.size(0), heads_ * head_dim_});
 }
 
 }  // namespace splatlm

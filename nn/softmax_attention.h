@@ -11,9 +11,9 @@ class SoftmaxAttention : public ProjectedAttention {
     SoftmaxAttention(const GPTConfig& config, int64_t layer, Rng& rng, int64_t window);
 
   private:
+    Tensor step_mix(const QKV& h, const Tensor& x_t, AttentionCache& cache) override;
     Tensor mix(const QKV& h, const Tensor& x) override;
     std::unique_ptr<AttentionCache> new_mix_cache(int64_t batch, int64_t max_len) const override;
-    Tensor step_mix(const QKV& h, const Tensor& x_t, AttentionCache& cache) override;
     int64_t window_;
 };
 

@@ -209,7 +209,7 @@ void Engine::retire(Running& r) {
     publish_session_gauges();
 }
 
-void Engine::feed_together(const std::vector<std::unique_ptr<Running>>& running) {
+bool Engine::feed_together(const std::vector<std::unique_ptr<Running>>& running) {
     std::vector<int32_t> tokens;
     std::vector<GPT::Cache*> caches;
     std::vector<Decoder*> decoders;
@@ -222,14 +222,16 @@ void Engine::feed_together(const std::vector<std::unique_ptr<Running>>& running)
             decoders.push_back(&d);
         }
     }
-    if (tokens.size() < 2) return;  // one row: its own step is the same
+    if (tokens.size() < 2) return false;  // one row: its own step is the same
     try {
         const Tensor logits = model_.step_rows(tokens, caches);
         for (size_t i = 0; i < decoders.size(); ++i)
             decoders[i]->fed(raw::slice(logits, 0, int64_t(i), int64_t(i) + 1).clone());
         metrics_.count_batch(int64_t(tokens.size()));
+        return true;
     } catch (const std::exception& e) {  // step_rows checks before it changes a cache: advance() goes on alone
         std::fprintf(stderr, "splatlm serve: batched step failed: %s\n", e.what());
+        return false;
     }
 }
 
@@ -248,8 +250,13 @@ void Engine::loop() {
             metrics_.set_gauge("splatlm_requests_running", double(running.size()));
             if (stopping_ && running.empty() && queue_.empty()) return;
         }
-        feed_together(running);
-        for (auto& r : running) advance(*r);
+        // A prompt read in the shared pass moves one token per round, with the replies; the
+        // reply draws its first token once the whole prompt is in.
+        const bool shared = feed_together(running);
+        for (auto& r : running) {
+            const Decoder& d = r->session->decoder();
+            if (!shared || r->job->cancelled || d.pending() == 0 || !d.next_to_feed()) advance(*r);
+        }
     }
 }
 

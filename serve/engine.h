@@ -4,8 +4,9 @@
 // in its job until the HTTP thread takes it: a slow or vanished client never stalls the engine (a
 // vanished one cancels its job). Sessions live here: at most max_sessions, the least recently used
 // evicted when a new one is opened, idle ones dropped after idle_seconds.
-// Batched decoding: the replies that each need one more step share one forward pass per token
-// (GPT::step_rows), which gives every row bitwise what its own step would. Test: ./bin/tests "[serve]"
+// Batched decoding: the replies that each need one more step, and the prompts being read (a token a
+// round), share one forward pass per round (GPT::step_rows), which gives every row bitwise what its
+// own step would. Test: ./bin/tests "[serve]"
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -74,9 +75,10 @@ class Engine {
     struct Running;
     void loop();
     void admit(const std::shared_ptr<Job>& job, std::vector<std::unique_ptr<Running>>& running);  // mutex_ held
-    // One pass of the model for every running reply whose next step is a single token (GPT::step_rows;
-    // bitwise the steps each would take alone); prompts and cache rebuilds go through advance().
-    void feed_together(const std::vector<std::unique_ptr<Running>>& running);
+    // One pass of the model (GPT::step_rows; bitwise the steps each would take alone) for every
+    // running reply with a token to feed: its last sampled token, or the next token of its prompt.
+    // Returns whether the pass ran; cache rebuilds, and a lone row, go through advance().
+    bool feed_together(const std::vector<std::unique_ptr<Running>>& running);
     void advance(Running& r);  // one token; retires the job when its turn is over
     void retire(Running& r);   // mutex_ held
     void drop_idle_sessions();  // mutex_ held

@@ -2,7 +2,11 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "tensor/error.h"
 #include "train/json.h"
@@ -51,6 +55,7 @@ struct Server::Impl {
     Engine engine;
     httplib::Server http;
     int port = 0;
+    socket_t listening = socket_t(-1);  // the bound socket, seen by the socket-options hook
     std::atomic<uint64_t> completions_started{0};
 
     // Graceful stop: httplib's own stop() cuts streams short, so first refuse new completions and
@@ -192,16 +197,26 @@ Server::Server(GPT& model, const Tokenizer& tokenizer, const ServerOptions& opti
     http.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
     http.set_payload_max_length(size_t(options.max_body_bytes));
     http.set_keep_alive_timeout(2);
-    http.set_keep_alive_max_count(1000);
-    http.set_tcp_nodelay(true);  // each streamed event goes out at once, not after the peer's delayed ACK  // a client that keeps its connection need not reconnect every 5 requests
+    http.set_keep_alive_max_count(1000);  // a client that keeps its connection need not reconnect every 5 requests
+    http.set_tcp_nodelay(true);  // each streamed event goes out at once, not after the peer's delayed ACK
     http.set_read_timeout(10);
     http.set_write_timeout(10);
     impl_->routes();
+    // Debian's httplib is a compiled library that listens with a backlog of 5, so a burst of new
+    // connections beyond it waits for a SYN retry (1 s). Its socket-options hook sees the server's
+    // socket before the bind; once bound, we listen on it again with the system's backlog (Linux
+    // takes a second listen() on a listening socket as a new backlog).
+    http.set_socket_options([impl = impl_.get()](socket_t sock) {
+        httplib::default_socket_options(sock);
+        impl->listening = sock;
+    });
     impl_->port = options.port == 0 ? http.bind_to_any_port(options.host) : (http.bind_to_port(options.host, options.port)
                                                                                   ? options.port
                                                                                   : -1);
     SPLATLM_CHECK(impl_->port > 0, "serve: cannot listen on ", options.host, ":", options.port,
                   " (address in use, or not an address of this machine)");
+    SPLATLM_CHECK(::listen(impl_->listening, SOMAXCONN) == 0, "serve: cannot listen on ", options.host, ":",
+                  impl_->port, ": ", std::strerror(errno));
 }
 
 Server::~Server() {

@@ -110,7 +110,8 @@ Tensor SplatAttention::step_mix(const QKV& h, const Tensor& x_t, AttentionCache&
     SplatCache& cache = dynamic_cast<SplatCache&>(base);
     SPLATLM_CHECK(cache.state.length < cache.max_len, "splat attention: cache full at ", cache.max_len,
                   " positions");
-    return splat_step_heads(h, x_t, cache.state);
+    Tensor y = splat_step_heads(h, x_t, cache.state);
+    return raw::reshape(y, {x_t.size(0), heads_ * head_dim_});
 }
 
 }  // namespace splatlm

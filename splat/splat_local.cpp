@@ -65,7 +65,8 @@ Tensor SplatLocalAttention::step_mix(const QKV& h, const Tensor& x_t, AttentionC
     const int64_t B = x_t.size(0), H = heads_, D = head_dim_;
     Tensor local = cache.attend(h.q, h.k, h.v);  // checks the length first, before the splat state moves
     Tensor splat = splat_step_heads(h, x_t, cache.splat);
-    return gate_mix(raw::reshape(local, {B, H, 1, D}), raw::reshape(splat, {B, H, 1, D}), gate_logit);
+    Tensor y = gate_mix(raw::reshape(local, {B, H, 1, D}), raw::reshape(splat, {B, H, 1, D}), gate_logit);
+    return raw::reshape(y, {B, H * D});
 }
 
 }  // namespace splatlm

@@ -23,12 +23,13 @@
 // only: threads = min(omp_get_max_threads(), max(1, M·N·K / kWorkPerThread)), so each thread
 // gets at least 64³ multiply-adds; inside an active parallel region, one thread (the caller's
 // region already uses the cores). Nothing depends on timing or on earlier calls. On a host
-// shared with other busy processes, threaded calls can stall (see OMP_WAIT_POLICY=passive in
-// the README); this policy promises nothing about that case.
+// shared with other busy processes the trainer lowers omp_get_max_threads() to the free cores
+// between steps (free_cores.h); this policy itself knows nothing of other processes.
 //
-// Shortcuts, chosen by shape and strides only: tiny products run the micro-kernel on the
-// operands in place (packing would cost as much as the arithmetic), vector-shaped ones
-// (M == 1 or N == 1) stream their operands once, and a column-major C is computed as Cᵀ = Bᵀ·Aᵀ.
+// Shortcuts, chosen by shape and strides only: tiny products and short A (M ≤ 2·MR, as when
+// decoding a few rows) run the micro-kernel on the operands in place (packing would cost as much as
+// the arithmetic; a short A against a transposed B goes through Cᵀ = Bᵀ·Aᵀ), vector-shaped ones (M == 1 or N == 1) stream their
+// operands once, and a column-major C is computed as Cᵀ = Bᵀ·Aᵀ.
 #include "tensor/gemm.h"
 
 #include <algorithm>
@@ -58,6 +59,7 @@ constexpr int64_t KC = 256;      // K pass: an MR×KC panel of A (8 KiB) stays i
 constexpr int64_t NC = 512;      // B block of KC×NC floats (512 KiB) stays in L2 across the whole A block
 constexpr int64_t MC = 32 * MR;  // A block rows; a multiple of MR so only the last block has an edge
 constexpr int64_t kSmallWork = 40 * 40 * 40;  // M·N·K up to which unpacked operands win (crossover 32³..48³)
+constexpr int64_t kFewRows = 2 * MR;  // an A this short reads B in place: a packed B panel would serve ≤ 2 tiles
 constexpr int64_t kWorkPerThread = 64 * 64 * 64;  // fewer multiply-adds than this per thread: use fewer threads
 constexpr int64_t kChunksPerThread = 4;  // work pieces per thread when threaded (dynamic balance)
 constexpr int64_t kMinChunk = 64;        // ... but no piece narrower than this many rows or columns
@@ -237,11 +239,17 @@ void gemm_blocked(const Problem& pr, int threads) {
     }
 }
 
-// Tiny products, where packing would cost as much as the arithmetic: the micro-kernel reads A
-// and B in place (B needs unit column stride), one MR×NR tile of C at a time.
-void gemm_direct(int64_t M, int64_t N, int64_t K, float alpha, Matrix A, Matrix B, float beta, OutMatrix C) {
-    for (int64_t i = 0; i < M; i += MR)
-        for (int64_t j = 0; j < N; j += NR) {
+// Tiny products, and short A (decoding a few rows at a time), where packing would cost as much
+// as the arithmetic: the micro-kernel reads A and B in place (B needs unit column stride), one
+// MR×NR tile of C at a time. Columns of tiles split across threads; each tile is computed the
+// same way on any thread, so results do not depend on the thread count.
+void gemm_direct(int64_t M, int64_t N, int64_t K, float alpha, Matrix A, Matrix B, float beta, OutMatrix C,
+                 [[maybe_unused]] int threads) {
+    const int64_t column_tiles = (N + NR - 1) / NR;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (int64_t jt = 0; jt < column_tiles; ++jt)
+        for (int64_t i = 0; i < M; i += MR) {
+            const int64_t j = jt * NR;
             const int m = int(std::min<int64_t>(MR, M - i)), n = int(std::min<int64_t>(NR, N - j));
             micro_kernel(K, DirectA{A.at(i, 0), A.rs, A.cs, m}, DirectB(B.at(0, j), B.rs, n),
                          Tile{C.at(i, j), C.rs, C.cs, m, n, alpha, beta});
@@ -267,6 +275,17 @@ void gemm_row(int64_t N, int64_t K, float alpha, Matrix A, Matrix B, float beta,
             *c = update(acc[j], *c, alpha, beta);
         }
     }
+}
+
+// A short A times a B with unit row stride (a transposed weight, such as the tied output head
+// when decoding a few rows): Cᵀ = Bᵀ·Aᵀ, with Aᵀ copied to a K×M scratch of unit column stride so
+// that the in-place micro-kernel reads Bᵀ as its A operand and the copy as its B.
+void gemm_short_transposed(int64_t M, int64_t N, int64_t K, float alpha, Matrix A, Matrix B, float beta,
+                           OutMatrix C, int threads) {
+    float* at = scratch(size_t(K * M));
+    for (int64_t p = 0; p < K; ++p)
+        for (int64_t i = 0; i < M; ++i) at[p * M + i] = *A.at(i, p);
+    gemm_direct(N, M, K, alpha, Matrix{B.p, B.cs, B.rs}, Matrix{at, M, 1}, beta, OutMatrix{C.p, C.cs, C.rs}, threads);
 }
 
 // N == 1 with contiguous rows of A and a contiguous column of B (a matrix times a vector):
@@ -325,11 +344,13 @@ void gemm(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t 
         return gemm(N, M, K, alpha, B, csb, rsb, A, csa, rsa, beta, C, csc, rsc);
     const Matrix a{A, rsa, csa}, b{B, rsb, csb};
     const OutMatrix c{C, rsc, csc};
+    const int threads = thread_count(M, N, K);
     if (M == 1 && csb == 1) return gemm_row(N, K, alpha, a, b, beta, c);
     if (N == 1 && csa == 1 && rsb == 1) return gemm_column(M, K, alpha, a, b, beta, c);
-    if (M * N * K <= kSmallWork && csb == 1) return gemm_direct(M, N, K, alpha, a, b, beta, c);
+    if (M <= kFewRows && rsb == 1 && csb != 1) return gemm_short_transposed(M, N, K, alpha, a, b, beta, c, threads);
+    if ((M * N * K <= kSmallWork || M <= kFewRows) && csb == 1) return gemm_direct(M, N, K, alpha, a, b, beta, c, threads);
     const int64_t passes = (K + KC - 1) / KC;
-    gemm_blocked({M, N, K, (K + passes - 1) / passes, alpha, beta, a, b, c}, thread_count(M, N, K));
+    gemm_blocked({M, N, K, (K + passes - 1) / passes, alpha, beta, a, b, c}, threads);
 }
 
 void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const float* const* A, int64_t rsa,

@@ -2,6 +2,7 @@
 // gemm(). Strides travel into the GEMM (its packing absorbs them), so transposed operands never copy.
 // CUDA tensors go to cuBLAS through a GemmPlan (cuda/gemm_plan.h), which likewise turns transposed
 // operands into transpose flags.
+#include <algorithm>
 #include <vector>
 
 #include "cuda/gemm.h"
@@ -86,6 +87,32 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     }
     gemm_batched(count, M, N, K, 1.f, pa.data(), rsa, csa, pb.data(), rsb, csb, 0.f, pc.data(), N, 1);
     return out;
+}
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+    SPLATLM_CHECK(x.defined() && w.defined() && x.dim() >= 1 && w.dim() == 2 && x.size(-1) == w.size(1) &&
+                      (!b.defined() || (b.dim() == 1 && b.size(0) == w.size(0))),
+                  "linear: x ", x.defined() ? shape_str(x.shape()) : "undefined", " · weight ",
+                  w.defined() ? shape_str(w.shape()) : "undefined", "ᵀ + bias ", b.defined() ? shape_str(b.shape()) : "none",
+                  " do not fit (expected [..., in], [out, in], [out])");
+    const int64_t in = w.size(1), out = w.size(0);
+    Shape out_shape(x.shape().begin(), x.shape().end() - 1);
+    out_shape.push_back(out);
+    if (x.device() != Device::CPU || w.device() != Device::CPU || in == 0 || out == 0) {  // the unfused composition
+        Tensor y = x.dim() >= 2 ? matmul(x, transpose(w, 0, 1)) : reshape(matmul(reshape(x, {1, in}), transpose(w, 0, 1)), out_shape);
+        return b.defined() ? binary(Binary::Add, y, b) : y;
+    }
+    SPLATLM_CHECK(!b.defined() || b.device() == Device::CPU, "linear: bias on ", device_name(b.device()), ", x on cpu");
+    const int64_t rows = numel(out_shape) / out;
+    const Tensor x2 = reshape(x, {rows, in}), bias = b.defined() ? contiguous(b) : b;
+    Tensor y = Tensor::empty(out_shape);
+    float* py = y.data();
+    if (bias.defined())
+        for (int64_t r = 0; r < rows; ++r) std::copy(bias.data(), bias.data() + out, py + r * out);
+    // B = wᵀ: B(k, n) = w(n, k), so its row stride is w's column stride and vice versa.
+    gemm(rows, out, in, 1.f, x2.data(), x2.strides()[0], x2.strides()[1], w.data(), w.strides()[1], w.strides()[0],
+         bias.defined() ? 1.f : 0.f, py, out, 1);
+    return y;
 }
 
 }  // namespace splatlm::raw

@@ -42,6 +42,10 @@ Tensor sum_to(const Tensor& x, const Shape& shape);  // undo broadcasting: sum o
 // ---- matrix products (matmul.cpp) ----
 // a: [..., M, K], b: [..., K, N] with broadcast batch axes → [..., M, N]. Transposed views are free.
 Tensor matmul(const Tensor& a, const Tensor& b);
+// A Linear layer's forward: x: [..., in], w: [out, in], b: [out] or undefined → x·wᵀ + b, [..., out].
+// On the CPU the bias rows are written first and the GEMM adds the product onto them (beta = 1):
+// one pass over the output instead of a product pass and a broadcast-add pass.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
 
 // ---- neural-network kernels (nn_kernels.cpp), all along the last axis ----
 Tensor softmax(const Tensor& x);

@@ -12,6 +12,17 @@ TEST_CASE("a tensor used twice accumulates both gradients", "[autograd]") {
     require_close(x.grad(), raw::affine(x, 2.f, 3.f), 1e-6, 1e-6);
 }
 
+TEST_CASE("summing the gradients of a reused tensor never writes into a gradient another input shares", "[autograd]") {
+    // loss = Σ (x + (y + x·c2))·c1. Both adds hand one gradient tensor G to both their inputs, so
+    // x's first term is the very G that y is still waiting on; x's second term (through x·c2) then
+    // arrives before y is reached. Summing it into G in place would leak it into y's gradient.
+    Tensor x = random({3, 4}, 31).set_requires_grad(), y = random({3, 4}, 32).set_requires_grad();
+    Tensor c1 = random({3, 4}, 33), c2 = random({3, 4}, 34);
+    backward(sum((x + (y + x * c2)) * c1));
+    require_close(y.grad(), c1, 0, 0);
+    require_close(x.grad(), raw::binary(Binary::Add, c1, raw::binary(Binary::Mul, c1, c2)), 1e-6, 1e-6);
+}
+
 TEST_CASE("leaf gradients accumulate across backward calls until zero_grad", "[autograd]") {
     Tensor x = random({5}, 2).set_requires_grad();
     backward(sum(x * 2.f));

@@ -123,7 +123,10 @@ TEST_CASE("gemm matches the reference on odd sizes, every transpose", "[gemm]") 
 }
 
 TEST_CASE("gemm handles a dimension of 1000 in all four transposes", "[gemm]") {
-    const Case shapes[] = {{1000, 33, 17}, {17, 1000, 127}, {127, 257, 1000}, {1000, 127, 33}, {3, 1000, 1000}};
+    // {16, 1000, 300} and {9, 257, 1000}: short A past the tiny-product size, B read in place or as
+    // dot products with a transposed B (batched decoding through a tied output head).
+    const Case shapes[] = {{1000, 33, 17}, {17, 1000, 127}, {127, 257, 1000}, {1000, 127, 33}, {3, 1000, 1000},
+                           {16, 1000, 300}, {9, 257, 1000}};
     uint64_t seed = 100;
     for (Case t : shapes)
         for (int tr = 0; tr < 4; ++tr) {
@@ -251,7 +254,8 @@ TEST_CASE("gemm results are bitwise the same on 1 and 2 threads", "[gemm]") {
     uint64_t seed = 700;
     // Shapes split along M and along N, with edges, several K passes and transposes.
     for (auto [M, N, K] : {std::array<int64_t, 3>{1000, 257, 600}, std::array<int64_t, 3>{127, 1000, 300},
-                           std::array<int64_t, 3>{257, 257, 257}, std::array<int64_t, 3>{33, 1000, 1000}}) {
+                           std::array<int64_t, 3>{257, 257, 257}, std::array<int64_t, 3>{33, 1000, 1000},
+                           std::array<int64_t, 3>{13, 1000, 300}}) {  // a short A: decoding rows, B read in place
         Rng rng(seed++);
         const std::vector<float> a = random_values(rng, M * K), b = random_values(rng, K * N);
         const std::vector<float> c0 = random_values(rng, M * N);

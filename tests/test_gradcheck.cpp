@@ -144,6 +144,14 @@ TEST_CASE("gradcheck: matmul, all transpose combinations and batch broadcasting"
     }
 }
 
+TEST_CASE("gradcheck: linear with and without bias, on strided and transposed operands", "[autograd][gradcheck]") {
+    const bool bias = GENERATE(false, true);
+    Tensor x = GENERATE(as<int>{}, 0, 1, 2) == 0 ? random({2, 3, 7}, 56) : random_strided({5, 7}, 57);
+    Tensor w = random_transposed({4, 7}, 58), b = random({4}, 59);
+    auto f = [bias](const std::vector<Tensor>& in) { return linear(in[0], in[1], bias ? in[2] : Tensor()); };
+    require_gradcheck(f, bias ? std::vector<Tensor>{x, w, b} : std::vector<Tensor>{x, w});
+}
+
 TEST_CASE("gradcheck: softmax, log_softmax, layernorm", "[autograd][gradcheck]") {
     Layout layout = GENERATE(Layout::Contiguous, Layout::Transposed);
     Tensor x = make(layout, {3, 6}, 61, 2.f);

@@ -162,6 +162,36 @@ TEST_CASE("matmul lowers batches, broadcasts and transposed views onto gemm corr
     require_close(out, ref, 1e-5, 1e-5);
 }
 
+TEST_CASE("linear (bias written first, GEMM with beta 1) matches x·wᵀ + b on odd shapes and strides", "[kernels]") {
+    struct Case {
+        Shape x;
+        int64_t out;
+    };
+    // K = 600 runs three K passes onto the bias; 1 row, 1 output and 1 input are the edges.
+    for (const Case& c : {Case{{3, 5, 37}, 19}, Case{{1, 600}, 33}, Case{{70, 1}, 9}, Case{{4, 9}, 1}, Case{{2, 0, 8}, 5}}) {
+        const int64_t in = c.x.back();
+        for (int layout = 0; layout < 3; ++layout) {
+            INFO("x " << shape_str(c.x) << ", out " << c.out << ", layout " << layout);
+            Tensor x = layout == 1 && c.x.size() == 2 ? random_transposed(c.x, 81) : layout == 2 ? random_strided(c.x, 81) : random(c.x, 81);
+            Tensor w = layout == 1 ? random_transposed({c.out, in}, 82) : random({c.out, in}, 82);
+            Tensor b = layout == 2 ? random_strided({c.out}, 83) : random({c.out}, 83);
+            Tensor xc = raw::contiguous(raw::reshape(x, {numel(c.x) / in, in})), wc = raw::contiguous(w), bc = raw::contiguous(b);
+            const int64_t rows = xc.size(0);
+            std::vector<float> ref(rows * c.out), ref_bias(rows * c.out);
+            if (rows > 0)
+                gemm_reference(rows, c.out, in, 1.f, xc.data(), in, 1, wc.data(), 1, in, 0.f, ref.data(), c.out, 1);
+            for (int64_t r = 0; r < rows; ++r)
+                for (int64_t o = 0; o < c.out; ++o) ref_bias[r * c.out + o] = ref[r * c.out + o] + bc.data()[o];
+            Shape out_shape = c.x;
+            out_shape.back() = c.out;
+            require_close(raw::linear(x, w, b), Tensor::from_vector(ref_bias, out_shape), 1e-5, 1e-5);
+            require_close(raw::linear(x, w, Tensor()), Tensor::from_vector(ref, out_shape), 1e-5, 1e-5);
+        }
+    }
+    REQUIRE_THROWS_WITH(raw::linear(random({2, 3}, 1), random({4, 5}, 2), Tensor()), Catch::Contains("linear"));
+    REQUIRE_THROWS_WITH(raw::linear(random({2, 3}, 1), random({4, 3}, 2), random({5}, 3)), Catch::Contains("linear"));
+}
+
 TEST_CASE("kernels give bitwise-identical results on 1 and 2 threads", "[kernels][threads]") {
     Tensor x = random({300, 257}, 14, 3.f), w = random({257}, 15), b = random({257}, 16);
     Indices targets{{300}, std::vector<int32_t>(300)};

@@ -63,12 +63,14 @@ void Decoder::feed_next() {
 }
 
 std::optional<int32_t> Decoder::next_to_feed() const {
-    if (fed_ + 1 != history_.size() || cache_.position >= model_->config().context) return std::nullopt;
+    const int64_t context = model_->config().context;
+    if (pending() == 0 || cache_.position >= context || (cache_.position == 0 && pending() > size_t(context)))
+        return std::nullopt;
     return history_[fed_];
 }
 
 void Decoder::fed(const Tensor& logits) {
-    SPLATLM_CHECK(fed_ + 1 == history_.size(), "decoder: fed() with ", history_.size() - fed_, " tokens pending, not 1");
+    SPLATLM_CHECK(pending() > 0, "decoder: fed() with no token pending");
     logits_ = logits;
     ++fed_;
 }

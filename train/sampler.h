@@ -43,12 +43,14 @@ class Decoder {
 
     const std::vector<int32_t>& history() const { return history_; }
 
-    // For a caller that steps many decoders in one pass (GPT::step_rows, serve/engine.h): the one
-    // pushed token a plain step can take now (none when zero or several are pending or the cache is
-    // full), the cache it goes through, and fed() to hand back that step's logits [1, vocab].
+    // For a caller that steps many decoders in one pass (GPT::step_rows, serve/engine.h): the oldest
+    // pushed token a plain step can take now (none when nothing is pending, or when logits() would
+    // first drop or rebuild: a full cache, or more pending than the context), the cache it goes
+    // through, and fed() to hand back that step's logits [1, vocab]. pending(): tokens not yet fed.
     std::optional<int32_t> next_to_feed() const;
     GPT::Cache& cache() { return cache_; }
     void fed(const Tensor& logits);
+    size_t pending() const { return history_.size() - fed_; }
 
     // Everything above, to store a stream and continue it bitwise later (serve/session.h).
     struct Snapshot {

@@ -14,6 +14,7 @@
 #include "tensor/error.h"
 #include "tensor/ops.h"
 #include "tensor/file_io.h"
+#include "tensor/free_cores.h"
 #include "train/batch.h"
 #include "train/checkpoint.h"
 #include "train/curves.h"
@@ -196,7 +197,9 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
     std::optional<SplatLife> life;  // splat health and adaptation (train/splat_adaptation.h)
     if (run.comm->is_root() && viz::first_splat_layer(*run.model) >= 0)
         life.emplace(c, run.dir, resume_dir.empty() ? -1 : run.progress.step, *run.data);
+    FreeCoreThreads free_cores;  // the CPU kernels' threads follow the cores other processes leave free
     for (int64_t& step = run.progress.step; step < last;) {
+        free_cores.update();
         const auto step_start = Clock::now();
         const float lr = learning_rate(step, c.warmup, c.steps, float(c.lr), float(c.min_lr));
         Batch batch = rank_batch(run.data->sample(Split::train, c.batch, T, run.progress.data_rng), *run.comm);
