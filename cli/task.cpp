@@ -30,7 +30,10 @@ std::vector<OptionSpec> task_command_options() {
         for (const std::string& n : task_option_names(kind)) names.insert(n);
     for (const std::string& n : names) specs.push_back({n, true, "task option (see the kinds below)"});
     specs.push_back({"eval-examples", true, "held-out examples in the final report (default 1000)"});
-    specs.push_back({"json", false, "end with one JSON line: the task, the model and the held-out accuracy"});
+    specs.push_back({"eval-seq", true, "comma-separated lengths of the held-out examples (default --seq; longer needs --positions none)"});
+    specs.push_back({"eval-depths", true, "passkey: comma-separated depths in [0, 1] to report one by one (default --depth)"});
+    specs.push_back({"eval-only", false, "skip training: evaluate the checkpoint in --out (trained with the same task options)"});
+    specs.push_back({"json", false, "end with one JSON line per evaluation: the task, the model and the held-out accuracy"});
     return specs;
 }
 
@@ -62,7 +65,7 @@ int cmd_task(int argc, char** argv) {
     const std::vector<OptionSpec> train_specs = train_options();
     for (const auto& [name, value] : args.values()) {
         const bool train_key = std::any_of(train_specs.begin(), train_specs.end(), [&](const OptionSpec& s) { return s.name == name; });
-        if (!train_key && name != "seq" && name != "eval-examples" && name != "json") set_task_option(spec, name, value);
+        if (!train_key && name != "seq" && !name.starts_with("eval-") && name != "json") set_task_option(spec, name, value);
     }
     TrainConfig c = resolve_train_config(args);
     if (!args.has("out")) c.out = "runs/task-" + spec.kind;
@@ -73,22 +76,59 @@ int cmd_task(int argc, char** argv) {
     const int64_t examples = args.get_int("eval-examples", 1000);
     SPLATLM_CHECK(examples >= 1, "--eval-examples must be at least 1, got ", examples);
 
+    std::vector<int64_t> lengths;
+    for (const std::string& item : split_commas(args.get("eval-seq", std::to_string(c.model.context))))
+        lengths.push_back(parse_int(item, "--eval-seq"));
+    std::vector<double> depths;
+    if (args.has("eval-depths"))
+        for (const std::string& item : split_commas(args.get("eval-depths", "")))
+            depths.push_back(parse_double(item, "--eval-depths"));
+    SPLATLM_CHECK(depths.empty() || spec.kind == "passkey", "--eval-depths is an option of the passkey task");
+    if (depths.empty()) depths.push_back(spec.depth);
+    for (const int64_t length : lengths) {
+        SPLATLM_CHECK(length >= 1 && length <= (1 << 20), "--eval-seq ", length, " must be in [1, 1048576]");
+        SPLATLM_CHECK(args.flag("eval-only") || length == c.model.context || c.model.positions == "none",
+                      "--eval-seq ", length, " differs from --seq ", c.model.context,
+                      ", which a model with learned positions cannot read (add --positions none)");
+        for (const double depth : depths) {
+            TaskSpec at = spec;
+            at.depth = depth;
+            check_task(at, length);  // a length too short for the task, a depth outside [0, 1]
+        }
+    }
+
     const auto start = std::chrono::steady_clock::now();
-    if (const int code = run_training(c, ""); code != 0) return code;
+    if (!args.flag("eval-only"))
+        if (const int code = run_training(c, ""); code != 0) return code;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     LoadedModel loaded = load_model(c.out);
-    const TaskData data(spec, c.model.context, c.seed);
-    const int64_t batches = (examples + c.batch - 1) / c.batch;
-    const Evaluation e = data.evaluate(*loaded.model, c.batch, batches);
-    if (args.flag("json")) {
-        Json::Object line{{"task", c.task}, {"attention", c.model.attention}, {"seq", c.model.context},
-                          {"width", c.model.width}, {"layers", c.model.layers}, {"steps", c.steps},
-                          {"seed", int64_t(c.seed)}, {"train_seconds", seconds}};
-        line.insert(line.end(), e.fields.begin(), e.fields.end());
-        std::printf("%s\n", Json(line).dump().c_str());
-    } else {
-        std::printf("held out (%s, %s attention): %s\n", c.task.c_str(), c.model.attention.c_str(), e.text.c_str());
+    const TrainConfig trained = loaded.config;  // with --eval-only, what the checkpoint was trained with
+    SPLATLM_CHECK(trained.task == c.task, "--eval-only: ", c.out, " was trained on '", loaded.config.task,
+                  "', not '", c.task, "'");
+    for (const int64_t length : lengths) {
+        set_context(loaded, length, "--eval-seq");
+        // About as many tokens per batch as in training, at least one example.
+        const int64_t batch = std::max<int64_t>(1, trained.batch * trained.model.context / length);
+        for (const double depth : depths) {
+            TaskSpec at = spec;
+            at.depth = depth;
+            const TaskData data(at, length, trained.seed);
+            const Evaluation e = data.evaluate(*loaded.model, batch, (examples + batch - 1) / batch);
+            if (args.flag("json")) {
+                const GPTConfig& m = trained.model;
+                Json::Object line{{"task", c.task}, {"attention", m.attention}, {"layer_kinds", m.layer_kinds},
+                                  {"short_conv", m.short_conv}, {"positions", m.positions}, {"seq", m.context},
+                                  {"eval_seq", length}, {"depth", depth}, {"width", m.width}, {"layers", m.layers},
+                                  {"steps", trained.steps}, {"seed", int64_t(trained.seed)}, {"train_seconds", seconds}};
+                line.insert(line.end(), e.fields.begin(), e.fields.end());
+                std::printf("%s\n", Json(line).dump().c_str());
+            } else {
+                std::printf("held out (%s, %s attention, %lld tokens, depth %g): %s\n", c.task.c_str(),
+                            trained.model.attention.c_str(), (long long)length, depth, e.text.c_str());
+            }
+            std::fflush(stdout);
+        }
     }
     return 0;
 }

@@ -49,11 +49,12 @@ std::vector<std::string> attention_kinds() {
 }
 
 std::unique_ptr<Attention> make_attention(const GPTConfig& config, int64_t layer, Rng& rng) {
-    auto it = registry().find(config.attention);
+    const std::string kind = config.layer_kind(layer);
+    auto it = registry().find(kind);
     if (it == registry().end()) {
         std::string known;
         for (const std::string& k : attention_kinds()) known += (known.empty() ? "" : ", ") + k;
-        fail("unknown attention kind '", config.attention, "' (known: ", known, ")");
+        fail("unknown attention kind '", kind, "' (known: ", known, ")");
     }
     return it->second(config, layer, rng);
 }

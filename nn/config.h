@@ -3,18 +3,22 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace splatlm {
 
 struct GPTConfig {
     int64_t vocab = 256;      // tokens
-    int64_t context = 64;     // longest sequence (learned positions)
+    int64_t context = 64;     // longest sequence (the rows of the learned positions)
+    std::string positions = "learned";  // learned: absolute position embeddings (wpe); none: order only from the mixers
     int64_t layers = 4;
     int64_t heads = 4;
     int64_t width = 128;      // embedding width; head size = width / heads
     std::string attention = "softmax";  // a name in the attention registry (nn/attention.h)
+    std::string layer_kinds = "";  // one kind per layer, comma-separated ("splat,splat,softmax,splat"); empty: `attention` everywhere
     float dropout = 0.f;
     int64_t window = 32;      // sliding-window size for `local` (and the local part of hybrids)
+    int64_t short_conv = 0;   // taps of the short causal conv on q/k/v before every kind's mixer (nn/short_conv.h; 0 = off)
     int64_t splats = 16;      // Gaussian splats per head for `splat` (and the splat part of `splat_local`)
     int64_t max_splats = 0;   // splat slots per head (0 = splats): the slots past `splats` start empty, for births and splits
     // Options of splat attention (docs/SPLAT.md); the defaults are the plain formulation.
@@ -26,7 +30,12 @@ struct GPTConfig {
 
     int64_t head_dim() const { return width / heads; }
     int64_t splat_slots() const { return max_splats > 0 ? max_splats : splats; }
+    std::string layer_kind(int64_t layer) const;  // the attention kind of block `layer`
+    bool has_splat_layer() const;                 // some block is `splat` or `splat_local`
     void validate() const;    // clear errors for impossible shapes
 };
+
+// "a,b,c" → {"a", "b", "c"}, empty items kept ("a,,b" has three; "" has one): layer_kinds and lists of flags.
+std::vector<std::string> split_commas(const std::string& list);
 
 }  // namespace splatlm

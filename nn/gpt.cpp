@@ -1,11 +1,37 @@
 #include "nn/gpt.h"
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
 namespace splatlm {
+
+std::vector<std::string> split_commas(const std::string& list) {
+    std::vector<std::string> items;
+    for (size_t start = 0;;) {
+        const size_t comma = list.find(',', start);
+        items.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) return items;
+        start = comma + 1;
+    }
+}
+
+namespace {
+bool is_splat_kind(const std::string& kind) { return kind == "splat" || kind == "splat_local"; }
+}  // namespace
+
+std::string GPTConfig::layer_kind(int64_t layer) const {
+    return layer_kinds.empty() ? attention : split_commas(layer_kinds).at(size_t(layer));
+}
+
+bool GPTConfig::has_splat_layer() const {
+    for (int64_t i = 0; i < layers; ++i)
+        if (is_splat_kind(layer_kind(i))) return true;
+    return false;
+}
 
 void GPTConfig::validate() const {
     SPLATLM_CHECK(vocab > 0 && context > 0 && layers > 0 && heads > 0 && width > 0,
@@ -14,6 +40,9 @@ void GPTConfig::validate() const {
     SPLATLM_CHECK(width % heads == 0, "model config: width ", width, " is not divisible by heads ", heads);
     SPLATLM_CHECK(dropout >= 0.f && dropout < 1.f, "model config: dropout ", dropout, " outside [0, 1)");
     SPLATLM_CHECK(window > 0, "model config: window must be positive, got ", window);
+    SPLATLM_CHECK(short_conv >= 0 && short_conv <= 64, "model config: short_conv must be in [0, 64] taps, got ", short_conv);
+    SPLATLM_CHECK(positions == "learned" || positions == "none", "model config: positions must be learned or none, got '",
+                  positions, "'");
     SPLATLM_CHECK(splats > 0, "model config: splats must be positive, got ", splats);
     SPLATLM_CHECK(max_splats == 0 || max_splats >= splats, "model config: max_splats (", max_splats,
                   ") must be at least splats (", splats, "), or 0 for no room to grow");
@@ -21,11 +50,17 @@ void GPTConfig::validate() const {
                   splats, ") and max_splats, got ", splat_levels);
     SPLATLM_CHECK(splat_top >= 0 && splat_top <= splats, "model config: splat_top must be in [0, splats = ", splats,
                   "], got ", splat_top);
-    const bool splat_kind = attention == "splat" || attention == "splat_local";
+    if (!layer_kinds.empty()) {
+        const std::vector<std::string> kinds = split_commas(layer_kinds);
+        SPLATLM_CHECK(int64_t(kinds.size()) == layers, "model config: layer_kinds '", layer_kinds, "' names ",
+                      kinds.size(), " kinds for ", layers, " layers");
+        for (const std::string& kind : kinds)
+            SPLATLM_CHECK(!kind.empty(), "model config: layer_kinds '", layer_kinds, "' has an empty entry");
+    }
     // (splat_decay is on by default in training configs, so other kinds simply have no splats to decay)
-    SPLATLM_CHECK(splat_kind || (splat_levels == 1 && !splat_gate && splat_top == 0),
+    SPLATLM_CHECK(has_splat_layer() || (splat_levels == 1 && !splat_gate && splat_top == 0),
                   "model config: splat_levels, splat_gate and splat_top apply to splat and splat_local attention, "
-                  "not to '", attention, "'");
+                  "not to '", layer_kinds.empty() ? attention : layer_kinds, "'");
 }
 
 Block::Block(const GPTConfig& c, int64_t layer, Rng& rng)
@@ -53,8 +88,11 @@ Tensor Block::step_rows(const Tensor& x, const std::vector<AttentionCache*>& cac
 GPT::GPT(const GPTConfig& c, uint64_t seed)
     : config_((c.validate(), c)),
       dropout_rng_(seed ^ 0xD50F000000000001ull),
-      wte_(add_module("wte", [&] { Rng rng(seed); return std::make_unique<Embedding>(c.vocab, c.width, rng); }())),
-      wpe_(add_module("wpe", [&] { Rng rng(seed + 1); return std::make_unique<Embedding>(c.context, c.width, rng, 0.01f); }())) {
+      wte_(add_module("wte", [&] { Rng rng(seed); return std::make_unique<Embedding>(c.vocab, c.width, rng); }())) {
+    if (c.positions == "learned") {
+        Rng rng(seed + 1);
+        wpe_ = &add_module("wpe", std::make_unique<Embedding>(c.context, c.width, rng, 0.01f));
+    }
     for (int64_t i = 0; i < c.layers; ++i) {
         Rng rng(seed + 100 + i);  // a stream per block: adding a layer leaves the others' weights alone
         blocks_.push_back(&add_module("blocks." + std::to_string(i), std::make_unique<Block>(c, i, rng)));
@@ -68,7 +106,11 @@ Tensor GPT::embed(const Indices& ids, int64_t first_position) {
                   " exceed the context length ", config_.context);
     Indices positions{{T}, std::vector<int32_t>(T)};
     for (int64_t t = 0; t < T; ++t) positions.ids[t] = static_cast<int32_t>(first_position + t);
-    return wte_.forward(ids) + wpe_.forward(positions);
+    return embed_at(ids, positions);
+}
+
+Tensor GPT::embed_at(const Indices& ids, const Indices& positions) {
+    return wpe_ ? wte_.forward(ids) + wpe_->forward(positions) : wte_.forward(ids);
 }
 
 Tensor GPT::forward(const Indices& ids) {
@@ -113,7 +155,7 @@ Tensor GPT::step_rows(const std::vector<int32_t>& tokens, const std::vector<Cach
                       config_.context);
         positions.ids[r] = static_cast<int32_t>(caches[r]->position);
     }
-    Tensor x = wte_.forward(Indices{{B}, tokens}) + wpe_.forward(positions);  // [B, C]
+    Tensor x = embed_at(Indices{{B}, tokens}, positions);  // [B, C]
     for (size_t i = 0; i < blocks_.size(); ++i) {
         std::vector<AttentionCache*> layer;
         for (Cache* c : caches) layer.push_back(c->layers[i].get());

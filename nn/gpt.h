@@ -1,4 +1,5 @@
-// gpt.h — a GPT-style decoder: token + learned position embeddings, pre-LayerNorm blocks
+// gpt.h — a GPT-style decoder: token + learned position embeddings (none with positions = none: then
+// order reaches the model only through its causal mixers), pre-LayerNorm blocks
 //   x = x + Attn(LN1(x));  x = x + MLP(LN2(x))
 // a final LayerNorm and an output projection tied to the token embedding (logits = x·Wteᵀ).
 #pragma once
@@ -56,10 +57,11 @@ class GPT : public Module {
 
   private:
     Tensor embed(const Indices& ids, int64_t first_position);
+    Tensor embed_at(const Indices& ids, const Indices& positions);  // tokens [..., C] plus their positions' rows
     GPTConfig config_;
     Rng dropout_rng_;
     Embedding& wte_;
-    Embedding& wpe_;
+    Embedding* wpe_ = nullptr;  // positions = learned
     std::vector<Block*> blocks_;
     LayerNorm* ln_f_ = nullptr;
 };

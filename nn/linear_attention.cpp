@@ -201,7 +201,7 @@ struct LinearCache : AttentionCache {
 };
 }  // namespace
 
-std::unique_ptr<AttentionCache> LinearAttention::new_cache(int64_t batch, int64_t) const {
+std::unique_ptr<AttentionCache> LinearAttention::new_mix_cache(int64_t batch, int64_t) const {
     auto cache = std::make_unique<LinearCache>();
     cache->heads.assign(batch * heads_, LinearState(head_dim_));
     cache->dim = head_dim_;

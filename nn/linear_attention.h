@@ -19,11 +19,11 @@ Tensor causal_linear_attention_reference(const Tensor& q, const Tensor& k, const
 class LinearAttention : public ProjectedAttention {
   public:
     LinearAttention(const GPTConfig& config, int64_t layer, Rng& rng) : ProjectedAttention(config, rng) {}
-    std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const override;
 
   private:
     Tensor step_mix(const QKV& h, const Tensor& x_t, AttentionCache& cache) override;
     Tensor mix(const QKV& h, const Tensor&) override { return causal_linear_attention(h.q, h.k, h.v); }
+    std::unique_ptr<AttentionCache> new_mix_cache(int64_t batch, int64_t max_len) const override;
 };
 
 }  // namespace splatlm

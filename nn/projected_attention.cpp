@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "autograd/graph.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
@@ -27,9 +28,54 @@ QKV step_heads(const Tensor& qkv_t, int64_t heads, int64_t head_dim) {
 }
 }  // namespace
 
+ProjectedAttention::ProjectedAttention(const GPTConfig& c, Rng& rng)
+    : heads_(c.heads),
+      head_dim_(c.head_dim()),
+      qkv_(add_module("qkv", std::make_unique<Linear>(c.width, 3 * c.width, true, rng))),
+      proj_(add_module("proj", std::make_unique<Linear>(c.width, c.width, true, rng,
+                                                        0.02f / std::sqrt(2.f * c.layers)))) {
+    if (c.short_conv > 0) conv_ = &add_module("conv", std::make_unique<ShortConv>(3 * c.width, c.short_conv, rng));
+}
+
+namespace {
+// A kind's cache with the short conv's window of the last K − 1 projected inputs beside it.
+struct ShortConvCache : AttentionCache {
+    std::unique_ptr<AttentionCache> mixer;
+    Tensor window;  // [B, K − 1, 3C]
+    NamedTensors contents() const override {
+        NamedTensors out = mixer->contents();
+        out.emplace_back("short_conv.window", saved_copy(window));
+        return out;
+    }
+    void restore(const NamedTensors& saved, int64_t length) override {
+        mixer->restore(saved, length);
+        restore_tensor(window, saved, "short_conv.window");
+    }
+};
+}  // namespace
+
+std::unique_ptr<AttentionCache> ProjectedAttention::new_cache(int64_t batch, int64_t max_len) const {
+    if (!conv_) return new_mix_cache(batch, max_len);
+    auto cache = std::make_unique<ShortConvCache>();
+    cache->mixer = new_mix_cache(batch, max_len);
+    cache->window = conv_->new_window(batch, qkv_.weight.device());
+    return cache;
+}
+
+// One position's projection through the conv (when on), advancing its window; `cache` becomes the
+// kind's part of the cache.
+Tensor ProjectedAttention::step_qkv(const Tensor& qkv_t, AttentionCache*& cache) const {
+    if (!conv_) return qkv_t;
+    auto& with_conv = dynamic_cast<ShortConvCache&>(*cache);
+    cache = with_conv.mixer.get();
+    return conv_->step(qkv_t, with_conv.window);
+}
+
 Tensor ProjectedAttention::step(const Tensor& x_t, AttentionCache& cache) {
     NoGradGuard no_grad;
-    return proj_.forward(step_mix(step_heads(qkv_.forward(x_t), heads_, head_dim_), x_t, cache));
+    AttentionCache* mixer = &cache;
+    const Tensor qkv = step_qkv(qkv_.forward(x_t), mixer);
+    return proj_.forward(step_mix(step_heads(qkv, heads_, head_dim_), x_t, *mixer));
 }
 
 // A product of ≤ a few rows computes each row as the one-row product does (tensor/gemm.cpp: short A
@@ -43,17 +89,11 @@ Tensor ProjectedAttention::step_rows(const Tensor& x, const std::vector<Attentio
     Tensor mixed = Tensor::empty({R, heads_ * head_dim_}, x.device());
     for (int64_t r = 0; r < R; ++r) {
         Tensor row = raw::slice(mixed, 0, r, r + 1);
-        raw::copy_into(row, step_mix(step_heads(raw::slice(qkv, 0, r, r + 1), heads_, head_dim_),
-                                     raw::slice(x, 0, r, r + 1), *caches[r]));
+        AttentionCache* mixer = caches[r];
+        const Tensor qkv_r = step_qkv(raw::slice(qkv, 0, r, r + 1), mixer);
+        raw::copy_into(row, step_mix(step_heads(qkv_r, heads_, head_dim_), raw::slice(x, 0, r, r + 1), *mixer));
     }
     return proj_.forward(mixed);
 }
-
-ProjectedAttention::ProjectedAttention(const GPTConfig& c, Rng& rng)
-    : heads_(c.heads),
-      head_dim_(c.head_dim()),
-      qkv_(add_module("qkv", std::make_unique<Linear>(c.width, 3 * c.width, true, rng))),
-      proj_(add_module("proj", std::make_unique<Linear>(c.width, c.width, true, rng,
-                                                        0.02f / std::sqrt(2.f * c.layers)))) {}
 
 }  // namespace splatlm

@@ -11,7 +11,7 @@ SoftmaxAttention::SoftmaxAttention(const GPTConfig& c, int64_t layer, Rng& rng, 
 
 Tensor SoftmaxAttention::mix(const QKV& h, const Tensor&) { return causal_softmax_attention(h.q, h.k, h.v, window_); }
 
-std::unique_ptr<AttentionCache> SoftmaxAttention::new_cache(int64_t batch, int64_t max_len) const {
+std::unique_ptr<AttentionCache> SoftmaxAttention::new_mix_cache(int64_t batch, int64_t max_len) const {
     return std::make_unique<KVCache>(batch, heads_, head_dim_, max_len, window_);  // `local`: a ring of `window` slots
 }
 

@@ -9,11 +9,11 @@ namespace splatlm {
 class SoftmaxAttention : public ProjectedAttention {
   public:
     SoftmaxAttention(const GPTConfig& config, int64_t layer, Rng& rng, int64_t window);
-    std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const override;
 
   private:
     Tensor step_mix(const QKV& h, const Tensor& x_t, AttentionCache& cache) override;
     Tensor mix(const QKV& h, const Tensor& x) override;
+    std::unique_ptr<AttentionCache> new_mix_cache(int64_t batch, int64_t max_len) const override;
     int64_t window_;
 };
 

@@ -134,7 +134,7 @@ struct SplatCache : AttentionCache {
 };
 }  // namespace
 
-std::unique_ptr<AttentionCache> SplatAttention::new_cache(int64_t batch, int64_t max_len) const {
+std::unique_ptr<AttentionCache> SplatAttention::new_mix_cache(int64_t batch, int64_t max_len) const {
     auto cache = std::make_unique<SplatCache>();
     cache->state = SplatState(batch, heads_, splats(), head_dim_, centres.device());  // where the model is
     cache->max_len = max_len;

@@ -40,7 +40,6 @@ bool is_live(float log_amp);                    // log_amp > kRetiredLogAmp / 2
 class SplatAttention : public ProjectedAttention {
   public:
     SplatAttention(const GPTConfig& config, int64_t layer, Rng& rng);  // qkv, proj, centres, then the gate draw
-    std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const override;
 
     int64_t splats() const { return centres.size(1); }  // slots per head, live or empty
     // Per slot [H·K], whether it holds a live splat (log a above kRetiredLogAmp / 2); any device.
@@ -53,6 +52,7 @@ class SplatAttention : public ProjectedAttention {
 
   protected:
     Tensor mix(const QKV& h, const Tensor& x) override;
+    std::unique_ptr<AttentionCache> new_mix_cache(int64_t batch, int64_t max_len) const override;
     Tensor step_mix(const QKV& h, const Tensor& x_t, AttentionCache& cache) override;
     // One position of the splat path: [B, H, D] → [B, H, D], advancing `state` (no autograd).
     Tensor splat_step_heads(const QKV& h, const Tensor& x_t, SplatState& state) const;

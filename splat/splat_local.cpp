@@ -55,7 +55,7 @@ struct SplatLocalCache : KVCache {
 };
 }  // namespace
 
-std::unique_ptr<AttentionCache> SplatLocalAttention::new_cache(int64_t batch, int64_t max_len) const {
+std::unique_ptr<AttentionCache> SplatLocalAttention::new_mix_cache(int64_t batch, int64_t max_len) const {
     return std::make_unique<SplatLocalCache>(batch, heads_, splats(), head_dim_, max_len, window_, centres.device());
 }
 

@@ -26,12 +26,11 @@ Tensor splat_local_attention(const Tensor& q, const Tensor& k, const Tensor& v, 
 class SplatLocalAttention : public SplatAttention {
   public:
     SplatLocalAttention(const GPTConfig& config, int64_t layer, Rng& rng);  // SplatAttention's draws, then none
-    std::unique_ptr<AttentionCache> new_cache(int64_t batch, int64_t max_len) const override;
-
     int64_t window() const { return window_; }
 
   private:
     Tensor mix(const QKV& h, const Tensor& x) override;
+    std::unique_ptr<AttentionCache> new_mix_cache(int64_t batch, int64_t max_len) const override;
     Tensor step_mix(const QKV& h, const Tensor& x_t, AttentionCache& cache) override;
     int64_t window_;
 

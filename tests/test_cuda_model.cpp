@@ -14,14 +14,17 @@ using Catch::Contains;
 namespace {
 
 // Every kind with a GPU path; sparse routing (splat_top) is refused on CUDA (docs/SPLAT.md §12).
-#define GPU_KINDS \
-    "softmax", "local", "linear", "splat", "splat_local", "splat+variants", "splat_local+variants", "splat+forget"
+#define GPU_KINDS                                                                                            \
+    "softmax", "local", "linear", "splat", "splat_local", "splat+variants", "splat_local+variants", "splat+conv", \
+        "softmax+mixed", "splat+forget"
 
 GPTConfig config_for(const std::string& name) {
     GPTConfig c{.vocab = 23, .context = 40, .layers = 2, .heads = 2, .width = 16, .window = 5};
     c.attention = name.substr(0, name.find('+'));
     if (name.ends_with("+variants")) c.splat_decay = c.splat_gate = true, c.splat_levels = 2, c.splats = 4;
     if (name.ends_with("+forget")) c.splat_decay = c.splat_token_decay = true;  // input-dependent decay
+    if (name.ends_with("+conv")) c.short_conv = 3, c.positions = "none";
+    if (name.ends_with("+mixed")) c.layer_kinds = "splat,linear";
     return c;
 }
 

@@ -9,9 +9,11 @@ using namespace splatlm;
 using namespace splatlm::test;
 
 namespace {
-// "kind", "kind+variants": the splat variants (decay, 2 levels, content gating) all on, "kind+top":
-// sparse routing, each token writing to and reading from 2 of 8 splats, with decay, or "kind+forget":
-// decay with input-dependent rates (splat_token_decay).
+// "kind", "kind+variants": the splat variants (decay, 2 levels, content gating) all on, or "kind+top":
+// sparse routing, each token writing to and reading from 2 of 8 splats, with decay; "kind+forget":
+// decay with input-dependent rates (splat_token_decay); "kind+conv": a short conv of 3 taps on q/k/v;
+// "kind+nopos": no position embeddings, the conv the only order besides the mixer's; "mixed": a
+// different kind in each layer (layer_kinds).
 GPTConfig with_kind(GPTConfig c, const std::string& name) {
     const size_t plus = name.find('+');
     c.attention = name.substr(0, plus);
@@ -19,11 +21,15 @@ GPTConfig with_kind(GPTConfig c, const std::string& name) {
     if (variant == "variants") c.splat_decay = c.splat_gate = true, c.splat_levels = 2, c.splats = 4;
     if (variant == "top") c.splat_decay = true, c.splats = 8, c.splat_top = 2;
     if (variant == "forget") c.splat_decay = c.splat_token_decay = true;
+    if (variant == "conv" || variant == "nopos") c.short_conv = 3;
+    if (variant == "nopos") c.positions = "none", c.splat_decay = true;
+    if (name == "mixed") c.attention = "splat", c.layer_kinds = "splat_local,softmax";
     return c;
 }
 #define ALL_KINDS                                                                                                    \
     "softmax", "local", "linear", "splat", "splat_local", "splat+variants", "splat_local+variants", "splat+top",     \
-        "splat_local+top", "splat+forget"
+        "splat_local+top", "softmax+conv", "local+conv", "linear+conv", "splat+conv", "splat_local+conv",             \
+        "splat+nopos", "mixed", "splat+forget"
 
 // Finite differences need routes that no step of 1e-2 flips. With every centre at 0, all splats of a
 // head see the same distance ‖x‖², so reads go to the two narrowest splats (c_j = ½e^{0.6·j}: splats
@@ -174,4 +180,52 @@ TEST_CASE("GPT step_rows: separate streams in one pass give bitwise each stream'
         }
     }
     REQUIRE_THROWS_WITH(model.step_rows({1, 2}, {&batched[0]}), Catch::Contains("one cache per token"));
+}
+
+TEST_CASE("layer_kinds gives each block its own kind and names a wrong list", "[gpt][errors]") {
+    register_splat_attentions();
+    GPTConfig c{.vocab = 7, .context = 6, .layers = 3, .heads = 2, .width = 8, .attention = "softmax"};
+    c.layer_kinds = "splat,softmax,linear";
+    GPT model(c, 1);
+    REQUIRE(c.layer_kind(0) == "splat");
+    REQUIRE(c.has_splat_layer());
+    bool has_centres = false, softmax_block_has_centres = false;
+    for (const auto& [name, t] : model.named_parameters()) {
+        has_centres |= name == "blocks.0.attn.centres";
+        softmax_block_has_centres |= name.starts_with("blocks.1.attn.centres");
+    }
+    REQUIRE(has_centres);
+    REQUIRE_FALSE(softmax_block_has_centres);
+    c.layer_kinds = "splat,softmax";
+    REQUIRE_THROWS_WITH(GPT(c, 1), Catch::Contains("names 2 kinds for 3 layers"));
+    c.layer_kinds = "splat,,softmax";
+    REQUIRE_THROWS_WITH(GPT(c, 1), Catch::Contains("empty entry"));
+    c.layer_kinds = "splat,sotfmax,softmax";
+    REQUIRE_THROWS_WITH(GPT(c, 1), Catch::Contains("unknown attention kind 'sotfmax'"));
+    c.layer_kinds = "softmax,softmax,softmax", c.splat_top = 2;  // no splat layer to route
+    REQUIRE_THROWS_WITH(GPT(c, 1), Catch::Contains("splat_top"));
+}
+
+TEST_CASE("positions = none: no wpe, and a longer context runs the same weights on longer inputs", "[gpt]") {
+    register_splat_attentions();
+    GPTConfig c = with_kind({.vocab = 20, .context = 16, .layers = 2, .heads = 2, .width = 8}, "splat+nopos");
+    GPT trained(c, 3);
+    spread_parameters(trained.parameters(), 4);
+    for (const auto& [name, t] : trained.named_parameters()) REQUIRE(!name.starts_with("wpe"));
+    c.context = 48;  // the same parameters: nothing in the model depends on the context any more
+    GPT longer(c, 5);
+    const NamedTensors from = trained.named_parameters(), to = longer.named_parameters();
+    REQUIRE(from.size() == to.size());
+    for (size_t i = 0; i < from.size(); ++i) {
+        REQUIRE(from[i].first == to[i].first);
+        Tensor into = to[i].second;
+        raw::copy_into(into, from[i].second);
+    }
+    const Indices ids = random_ids(1, 48, 20, 6);
+    Indices prefix{{1, 16}, std::vector<int32_t>(ids.ids.begin(), ids.ids.begin() + 16)};
+    NoGradGuard no_grad;
+    require_close(raw::slice(longer.forward(ids), 1, 0, 16), trained.forward(prefix), 1e-5, 1e-5);
+    REQUIRE_THROWS_WITH(trained.forward(ids), Catch::Contains("context length 16"));
+    c.positions = "rotary";
+    REQUIRE_THROWS_WITH(GPT(c, 1), Catch::Contains("positions must be learned or none"));
 }

@@ -191,6 +191,9 @@ TEST_CASE("tasks: spec text round trip; bad options give one line naming them", 
     one_error_line(run_cli("task mqar --bogus 1" + out), "--bogus");
     one_error_line(run_cli("task copy --pairs 2" + out), "--pairs");
     one_error_line(run_cli("task mqar --steps x" + out), "steps");
+    one_error_line(run_cli("task passkey --seq 256 --eval-seq 1024" + out), "--positions none");
+    one_error_line(run_cli("task mqar --eval-depths 0.5" + out), "--eval-depths");
+    one_error_line(run_cli("task passkey --seq 256 --positions none --eval-seq 1024 --eval-depths 1.5" + out), "--depth");
     REQUIRE(run_cli("task --help").code == 0);
 }
 
@@ -211,6 +214,32 @@ TEST_CASE("tasks: a tiny MQAR run trains, checkpoints, logs accuracy and reports
     const std::string metrics = read_file(dir + "/metrics.jsonl");
     REQUIRE(metrics.find("\"accuracy\"") != std::string::npos);
     REQUIRE(metrics.find("\"val_bpb\"") == std::string::npos);  // no corpus was read
+    fs::remove_all(dir);
+}
+
+TEST_CASE("tasks: a model without positions is evaluated beyond its training length, depth by depth", "[tasks][cli]") {
+    const std::string dir = "/tmp/splatlm-test-" + std::to_string(::getpid()) + "-passkey";
+    fs::remove_all(dir);
+    const std::string model = "task passkey --seq 96 --digits 2 --attention splat --short_conv 3 --positions none "
+                              "--layers 1 --heads 2 --width 16 --batch 2 --steps 2 --eval_every 2 --eval_batches 1 "
+                              "--eval-examples 2 --json --out " + dir;
+    const CliResult r = run_cli(model + " --eval-seq 96,300 --eval-depths 0,1");
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    std::vector<Json> reports;
+    for (size_t at = 0, end; (end = r.output.find('\n', at)) != std::string::npos; at = end + 1)
+        if (r.output.compare(at, 9, "{\"task\":\"") == 0) reports.push_back(Json::parse(r.output.substr(at, end - at)));
+    REQUIRE(reports.size() == 4);  // (96, 0), (96, 1), (300, 0), (300, 1)
+    REQUIRE(reports[3].find("eval_seq")->as_int() == 300);
+    REQUIRE(reports[3].find("depth")->as_double() == 1.0);
+    REQUIRE(reports[3].find("seq")->as_int() == 96);
+    REQUIRE(reports[3].find("answers")->as_int() == 4);  // 2 examples × 2 digits
+    // --eval-only reads the same checkpoint again without training: the same accuracy at 300 tokens.
+    const CliResult again = run_cli(model + " --eval-seq 300 --eval-depths 1 --eval-only");
+    INFO(again.output);
+    REQUIRE(again.code == 0);
+    REQUIRE(Json::parse(again.output.substr(again.output.rfind('{'))).find("accuracy")->as_double() ==
+            reports[3].find("accuracy")->as_double());
     fs::remove_all(dir);
 }
 

@@ -28,7 +28,7 @@ for setting in $SETTINGS; do
 done
 echo "| seq | pairs | attention | accuracy | exact | train s |"
 echo "|---:|---:|---|---:|---:|---:|"
-sed -E 's/.*"task":"mqar pairs=([0-9]+)[^"]*","attention":"([a-z_]+)","seq":([0-9]+).*"train_seconds":([0-9.]+).*"accuracy":([0-9.e-]+),"exact":([0-9.e-]+).*/\3 \1 \2 \5 \6 \4/' \
+sed -E 's/.*"task":"mqar pairs=([0-9]+)[^"]*","attention":"([a-z_]+)".*"seq":([0-9]+).*"train_seconds":([0-9.]+).*"accuracy":([0-9.e-]+),"exact":([0-9.e-]+).*/\3 \1 \2 \5 \6 \4/' \
     "$OUT/results.jsonl" | while read -r seq pairs attention accuracy exact seconds; do
     printf '| %s | %s | %s | %.3f | %.3f | %.0f |\n' "$seq" "$pairs" "$attention" "$accuracy" "$exact" "$seconds"
 done

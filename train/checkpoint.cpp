@@ -208,6 +208,21 @@ LoadedModel load_model_on(const std::string& dir, const std::string& device, con
     return out;
 }
 
+void set_context(LoadedModel& loaded, int64_t context, const std::string& who) {
+    GPTConfig& m = loaded.config.model;
+    if (context == m.context) return;
+    SPLATLM_CHECK(m.positions == "none", who, ": the model in ", loaded.dir, " has learned positions for ", m.context,
+                  " tokens, so it cannot read ", context, " (train it with --positions none)");
+    m.context = context;
+    auto longer = std::make_unique<GPT>(m, loaded.config.seed);
+    const NamedTensors from = loaded.model->named_parameters(), to = longer->named_parameters();
+    for (size_t i = 0; i < from.size(); ++i) {
+        Tensor into = to[i].second;
+        raw::copy_into(into, from[i].second);
+    }
+    loaded.model = std::move(longer);
+}
+
 std::string non_finite_weights(GPT& model) {
     std::string report;
     for (const auto& [name, p] : model.named_parameters()) {

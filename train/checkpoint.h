@@ -64,6 +64,11 @@ LoadedModel load_model(const std::string& dir, Verify verify = Verify::checksums
 LoadedModel load_model_on(const std::string& dir, const std::string& device, const std::string& who,
                           Verify verify = Verify::checksums);
 
+// The loaded model rebuilt for sequences of up to `context` tokens, its weights unchanged: for a model
+// without learned positions (positions = none), whose parameters do not depend on the context, so it
+// can be evaluated beyond the length it was trained at. Throws, naming `who`, for learned positions.
+void set_context(LoadedModel& loaded, int64_t context, const std::string& who);
+
 // "" when every weight is finite, else which parameters hold NaN or Inf and how many values.
 std::string non_finite_weights(GPT& model);
 // Throws, naming `who` and the checkpoint, when a weight is NaN or Inf.

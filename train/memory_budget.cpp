@@ -15,21 +15,19 @@ namespace splatlm {
 
 namespace {
 
-bool splat_kind(const GPTConfig& m) { return m.attention == "splat" || m.attention == "splat_local"; }
-
 // Parameters of nn/gpt.cpp's GPT: token and position embeddings, per block two layer norms, the
 // fused q/k/v and output projections and the 4× MLP (with biases), the final norm; splat kinds add
 // about (head dim + 4) numbers per splat.
 double parameter_count(const GPTConfig& m) {
     const double W = double(m.width), per_block = 12 * W * W + 13 * W;
-    const double splat = splat_kind(m) ? double(m.heads) * double(m.splats) * (double(m.head_dim()) + 4) : 0;
+    const double splat = m.has_splat_layer() ? double(m.heads) * double(m.splats) * (double(m.head_dim()) + 4) : 0;
     return (double(m.vocab) + double(m.context)) * W + double(m.layers) * (per_block + splat) + 2 * W;
 }
 
 // Floats a forward pass keeps per token: per block the norms, q/k/v, the attention output, the
 // projections and the 4× MLP (about 20 × width), the splat kinds' per-splat weights, and the logits.
 double activations_per_token(const GPTConfig& m) {
-    const double splat = splat_kind(m) ? 2 * double(m.heads) * double(m.splats) : 0;
+    const double splat = m.has_splat_layer() ? 2 * double(m.heads) * double(m.splats) : 0;
     return double(m.layers) * (20 * double(m.width) + splat) + 3 * double(m.vocab);
 }
 

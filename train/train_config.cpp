@@ -63,6 +63,12 @@ const std::vector<Key>& keys() {
         key("heads", "attention heads", FIELD(model.heads)),
         key("width", "embedding width", FIELD(model.width)),
         key("attention", "attention kind: softmax, local, linear, splat, splat_local", FIELD(model.attention)),
+        key("layer_kinds", "one attention kind per layer, comma-separated (e.g. splat,splat,softmax,splat); empty: `attention` in every layer",
+            FIELD(model.layer_kinds)),
+        key("short_conv", "taps of a short causal convolution on q/k/v before the mixer (default 4; 0 = off)",
+            FIELD(model.short_conv)),
+        key("positions", "learned | none: absolute position embeddings, or none (order only from the mixers)",
+            FIELD(model.positions)),
         key("dropout", "dropout probability", FIELD(model.dropout)),
         key("window", "sliding-window size of local attention (and of splat_local's local part)", FIELD(model.window)),
         key("splats", "Gaussian splats per head of splat attention (and splat_local)", FIELD(model.splats)),
@@ -147,9 +153,10 @@ Json TrainConfig::to_json() const {
 
 TrainConfig TrainConfig::from_json(const Json& json) {
     TrainConfig c;
-    // Checkpoints written before the key existed hold the plain formulation (no decay parameters).
+    // Checkpoints written before a key existed hold the model without it (no decay parameters, no conv).
     if (!json.contains("splat_decay")) c.model.splat_decay = false;
     if (!json.contains("splat_token_decay")) c.model.splat_token_decay = false;  // (nor the token decay's gate)
+    if (!json.contains("short_conv")) c.model.short_conv = 0;
     for (const auto& [name, value] : json.as_object()) {
         if (name == "vocab") {
             c.model.vocab = value.as_int();
@@ -170,8 +177,6 @@ template <class T>
 void require_range(const char* key, T value, T low, T high) {
     SPLATLM_CHECK(value >= low && value <= high, "config key '", key, "' must be in [", low, ", ", high, "], got ", value);
 }
-
-bool splat_kind(const std::string& attention) { return attention == "splat" || attention == "splat_local"; }
 
 }  // namespace
 
@@ -206,12 +211,12 @@ void TrainConfig::validate() const {
     require_range<int64_t>("keep_checkpoints", keep_checkpoints, 1, 1000);
     require_range<int64_t>("viz_every", viz_every, 0, int64_t(1e12));
     // The splat field is drawn in the plane of two head dimensions (viz/splat_pictures.h).
-    SPLATLM_CHECK(viz_every == 0 || !splat_kind(model.attention) || model.head_dim() >= 2,
+    SPLATLM_CHECK(viz_every == 0 || !model.has_splat_layer() || model.head_dim() >= 2,
                   "config key 'viz_every': splat-field frames need at least 2 dimensions per head, but width ",
                   model.width, " / heads ", model.heads, " = ", model.head_dim());
     SPLATLM_CHECK(!out.empty(), "config: out must name a directory");
     check_splat_init(splat_init);
-    const bool splat_kind = model.attention == "splat" || model.attention == "splat_local";
+    const bool splat_kind = model.has_splat_layer();
     SPLATLM_CHECK(splat_kind || splat_init == "random", "config: splat_init = ", splat_init,
                   " places splats, but attention '", model.attention, "' has none (use splat or splat_local)");
     parse_life_policy(splat_adapt);  // "config key 'splat_adapt': unknown adaptation ..."

@@ -24,8 +24,9 @@ struct TrainConfig {
     double val_fraction = 0.1;
     std::string task;  // a synthetic task instead of the corpus, "mqar pairs=4 ..." (train/tasks.h); empty: the corpus
     // model (vocab comes from the tokenizer); splat attention with learned, input-dependent recency
-    // decay is the product's default (it trains best: docs/BENCHMARKS.md, "Quality"; docs/TASKS.md)
-    GPTConfig model{.attention = "splat", .splat_decay = true, .splat_token_decay = true};
+    // decay and a short conv of 4 taps on q/k/v is the product's default (it trains best:
+    // docs/BENCHMARKS.md, "Quality"; docs/TASKS.md, "Input-dependent decay" and "Mechanisms")
+    GPTConfig model{.attention = "splat", .short_conv = 4, .splat_decay = true, .splat_token_decay = true};
     // optimisation
     int64_t batch = 12;
     int64_t steps = 2000;
