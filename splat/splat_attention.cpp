@@ -78,7 +78,7 @@ SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
         // (its weights start at 0, so it draws from a stream of its own: the layer's rng — and the MLP
         // initialised after this module — stay as without the option, and so does the whole model)
         Rng own(0);
-        decay_gate = &add_module("decay_gate", std::make_unique<Linear>(c.width, c.heads * c.splats, true, own));
+        decay_gate = &add_module("decay_gate", std::make_unique<Linear>(c.width, c.heads * c.splat_slots(), true, own));
         std::fill_n(decay_gate->weight.data(), decay_gate->weight.numel(), 0.f);
         std::fill_n(decay_gate->bias->data(), decay_gate->bias->numel(), float(std::log(std::exp(1.0) - 1.0)));
     }

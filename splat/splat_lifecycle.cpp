@@ -17,11 +17,12 @@ std::vector<SlotSlice> slot_parameters(const SplatAttention& attn, int64_t head,
     const int64_t K = attn.splats(), D = attn.centres.size(2), at = head * K + splat;
     std::vector<SlotSlice> out{{attn.centres, at * D, D}, {attn.log_scale, at, 1}, {attn.log_amp, at, 1}};
     if (attn.log_decay) out.push_back({*attn.log_decay, at, 1});
-    if (attn.send_gate) {
-        const int64_t C = attn.send_gate->weight.size(1);
-        out.push_back({attn.send_gate->weight, at * C, C});
-        out.push_back({*attn.send_gate->bias, at, 1});
-    }
+    for (const Linear* gate : {attn.send_gate, attn.decay_gate})  // a row per slot: C → H·K
+        if (gate) {
+            const int64_t C = gate->weight.size(1);
+            out.push_back({gate->weight, at * C, C});
+            out.push_back({*gate->bias, at, 1});
+        }
     return out;
 }
 

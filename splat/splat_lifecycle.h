@@ -5,7 +5,7 @@
 // (train/splat_adaptation.h). Tests: `./bin/tests "[splat_life]"` and `"[splat_rescue]"`.
 //
 // The events on one head h (CPU parameters, no autograd):
-//   seat    slot j gets centre μ, scale s, amplitude 1 (log a = 0); decay and gate as they were;
+//   seat    slot j gets centre μ, scale s, amplitude 1 (log a = 0); decay and gates as they were;
 //   empty   slot j: log a = kRetiredLogAmp (nothing writes to it or reads from it any more);
 //   split   (mitosis) parent p into p and an empty slot c: c copies every per-splat parameter of p,
 //           both amplitudes halve (log a − log 2), centres μ ± δ·u. With δ = 0 the layer's output is

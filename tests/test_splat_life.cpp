@@ -25,7 +25,8 @@ namespace {
 
 // Dense routing, every per-splat variant on (decay and send gate are copied, averaged and reset too).
 const GPTConfig kConfig{.vocab = 20, .context = 16, .layers = 2, .heads = 2, .width = 16, .attention = "splat",
-                        .splats = 8, .max_splats = 12, .splat_decay = true, .splat_gate = true};
+                        .splats = 8, .max_splats = 12, .splat_decay = true, .splat_gate = true,
+                        .splat_token_decay = true};
 
 SplatAttention& attention(GPT& model, int64_t layer) { return dynamic_cast<SplatAttention&>(model.block(layer).attention()); }
 
