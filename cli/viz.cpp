@@ -2,7 +2,8 @@
 // with --compare-ckpt first the implied attention next to a softmax model's, then the splat
 // pictures, the hierarchy (L > 1), the decay half-lives (splat_decay) and the run's dashboard. A checkpoint without splat
 // attention is an error (the pictures are all about splats), and a text longer than the context
-// is truncated to its first `context` tokens with a note.
+// is truncated to its first `context` tokens with a note. Last, each splat's top writing tokens
+// (viz/splat_top_tokens.h) on stdout.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -14,10 +15,13 @@
 #include "train/dashboard.h"
 #include "viz/splat_files.h"
 #include "viz/splat_hierarchy.h"
+#include "viz/splat_top_tokens.h"
 
 namespace splatlm {
 
 namespace {
+
+constexpr int64_t kTopTokens = 5;  // tokens listed per splat
 
 // attention_compare.png: the splat model's implied attention beside the softmax model's.
 std::string draw_comparison(LoadedModel& splat, const std::string& dir, const std::string& text, int64_t layer,
@@ -100,6 +104,10 @@ int cmd_viz(int argc, char** argv) {
     const DashboardInput dash{loaded.model.get(), loaded.tokenizer.get(), &loaded.config, loaded.step, ckpt, text, layer};
     paths.push_back(write_dashboard(dash, out + "/dashboard.png"));
     for (const std::string& path : paths) std::printf("%s\n", path.c_str());
+    viz::SplatSample sample = viz::inspect_text(*loaded.model, viz::TextCodec::of(*loaded.tokenizer), text, layer);
+    viz::keep_heads(sample, heads);
+    std::printf("top tokens per splat, %s (write shares summed over each token's occurrences):\n", where.c_str());
+    for (const std::string& line : viz::top_token_lines(sample, kTopTokens)) std::printf("  %s\n", line.c_str());
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "viz/pca.h"
 #include "viz/splat_files.h"
 #include "viz/splat_pictures.h"
+#include "viz/splat_top_tokens.h"
 #include "tests/viz_helpers.h"
 
 using namespace splatlm;
@@ -239,4 +240,32 @@ TEST_CASE("inspect_splats: the pictures' weights times V are the op's own output
                          routing.height());
     require_good_png(draw_splat_affinities(s, "affinities"));
     require_good_png(draw_splat_field(s, "field"));
+}
+
+TEST_CASE("splat top tokens: write shares summed per distinct token, largest first; empty slots have none", "[viz]") {
+    SplatHead head;
+    head.tokens = 4, head.dim = 2, head.splats = 3;
+    head.log_amp = {0.f, -0.5f, kRetiredLogAmp};
+    head.send = {0.9f, 0.1f, 0.f,   // a
+                 0.2f, 0.8f, 0.f,   // b
+                 0.6f, 0.4f, 0.f,   // a
+                 0.5f, 0.5f, 0.f};  // c
+    const std::vector<std::string> labels{"a", "b", "a", "c"};
+    const auto top = top_write_tokens(head, labels, 2);
+    REQUIRE(top.size() == 3);
+    REQUIRE(top[0].size() == 2);
+    REQUIRE(top[0][0].label == "a");  // its two occurrences: 0.9 + 0.6
+    REQUIRE(top[0][0].mass == Approx(1.5));
+    REQUIRE(top[0][1].label == "c");
+    REQUIRE(top[0][1].mass == Approx(0.5));
+    REQUIRE(top[1][0].label == "b");
+    REQUIRE(top[1][1].label == "a");  // a and c tie at 0.5: the first to occur comes first
+    REQUIRE(top[2].empty());
+    SplatSample sample;
+    sample.labels = labels;
+    sample.heads = {head};
+    REQUIRE(top_token_lines(sample, 3) == std::vector<std::string>{"head 0 splat 0 (55% of writes): a 1.50, c 0.50, b 0.20",
+                                                                 "head 0 splat 1 (45% of writes): b 0.80, a 0.50, c 0.50"});
+    REQUIRE_THROWS_AS(top_write_tokens(head, labels, 0), Error);
+    REQUIRE_THROWS_AS(top_write_tokens(head, {"a", "b"}, 2), Error);
 }

@@ -215,6 +215,44 @@ TEST_CASE("splat frames: numbered for ffmpeg, one size, fixed plane; the splats 
     std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("splat frames: the next frame marks the splats an event of the drawn layer touched", "[viz]") {
+    auto model = tiny_model(3);
+    const CharTokenizer tokenizer;
+    const viz::TextCodec codec = viz::TextCodec::of(tokenizer);
+    const std::string dir = temp_dir("frames_events");
+    viz::SplatFrames frames(dir, "hello splats");
+    auto event = [](int64_t layer, int64_t head, std::vector<int64_t> splats, const char* kind) {
+        SplatEvent e;
+        e.step = 5, e.layer = layer, e.head = head, e.splats = std::move(splats), e.kind = kind;
+        return e;
+    };
+    frames.write(*model, codec, 10);  // fixes the plane; later frames say so
+    const std::string plain = frames.write(*model, codec, 10);
+    // Events of another layer, or of a head the frame does not draw, change nothing.
+    frames.remember({event(1, 0, {0}, "birth"), event(0, 7, {0}, "death")});
+    const std::string elsewhere = frames.write(*model, codec, 10);
+    REQUIRE(file_bytes(elsewhere) == file_bytes(plain));
+    // Each kind of event of layer 0 changes the frame after it, and only that one.
+    for (const char* kind : {"birth", "death", "mitosis", "merge", "rescue"}) {
+        frames.remember({event(0, 1, {2, 0}, kind)});
+        const std::string marked = frames.write(*model, codec, 10);
+        REQUIRE(file_bytes(marked) != file_bytes(plain));
+        REQUIRE(be32(file_bytes(marked), 20) == be32(file_bytes(plain), 20));  // one size, as ffmpeg needs
+        REQUIRE(file_bytes(frames.write(*model, codec, 10)) == file_bytes(plain));
+    }
+    // The words differ, so the frames do.
+    frames.remember({event(0, 0, {1}, "birth")});
+    const auto born = file_bytes(frames.write(*model, codec, 10));
+    frames.remember({event(0, 0, {1}, "death")});
+    REQUIRE(file_bytes(frames.write(*model, codec, 10)) != born);
+    // A splat the head does not have, or a kind nobody logs, is an error.
+    frames.remember({event(0, 0, {3}, "birth")});
+    REQUIRE_THROWS_AS(frames.write(*model, codec, 10), Error);
+    frames.remember({event(0, 0, {1}, "explode")});
+    REQUIRE_THROWS_AS(frames.write(*model, codec, 10), Error);
+    std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("splat field in a fixed view: same plane, box only grows", "[viz]") {
     auto model = tiny_model(3);
     const CharTokenizer tokenizer;

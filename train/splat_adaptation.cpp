@@ -153,20 +153,22 @@ void SplatLife::check(int64_t step, GPT& model, Json::Object* record) {
     record->emplace_back("splat_uncovered", std::move(uncovered));
 }
 
-void SplatLife::adapt(int64_t step, GPT& model, FlatParameters& flat, AdamW& adam) {
+std::vector<SplatEvent> SplatLife::adapt(int64_t step, GPT& model, FlatParameters& flat, AdamW& adam) {
     const TrainConfig& c = config_;
     if (c.splat_adapt == "off" || step < c.adapt_start || (c.adapt_stop > 0 && step > c.adapt_stop) ||
         (step - c.adapt_start) % c.adapt_every != 0)
-        return;
+        return {};
     check(step, model);
     LifePolicy policy = policy_;
     policy.seat_on_queries = c.splat_seat == "queries";
     policy.min_splats = c.min_splats;
-    for (const SplatEvent& e : adapt_splats(model, windows_, last_health_, tracker_, policy, step)) {
+    std::vector<SplatEvent> events = adapt_splats(model, windows_, last_health_, tracker_, policy, step);
+    for (const SplatEvent& e : events) {
         const auto& attn = dynamic_cast<const SplatAttention&>(model.block(e.layer).attention());
         for (int64_t j : e.splats) reset_slot_moments(flat, adam, attn, e.head, j);
         event_log_.write(event_line(e));
     }
+    return events;
 }
 
 }  // namespace splatlm

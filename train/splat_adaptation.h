@@ -41,8 +41,9 @@ class SplatLife {
     SplatLife(const TrainConfig& config, const std::string& dir, int64_t resume_step, const TrainingData& data);
     // A health check at `step` (once per step), logged; with `record`, its counts per layer are added to it.
     void check(int64_t step, GPT& model, Json::Object* record = nullptr);
-    // After step `step`'s update: on the schedule, a health check and the events of splat_adapt.
-    void adapt(int64_t step, GPT& model, FlatParameters& flat, AdamW& adam);
+    // After step `step`'s update: on the schedule, a health check and the events of splat_adapt
+    // (returned, for the frames of --viz-every).
+    std::vector<SplatEvent> adapt(int64_t step, GPT& model, FlatParameters& flat, AdamW& adam);
     const SplatHealthTracker& tracker() const { return tracker_; }
 
   private:

@@ -275,7 +275,10 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             metrics->write(record);
             std::printf("  eval @ %lld: %s\n", (long long)step, e.text.c_str());
         }
-        if (life) life->adapt(step, *run.model, *run.flat, *run.adam);
+        if (life) {
+            const std::vector<SplatEvent> events = life->adapt(step, *run.model, *run.flat, *run.adam);
+            if (frames) frames->remember(events);  // marked on the next frame
+        }
         if (c.sample_tokens > 0 && (step % c.sample_every == 0 || step == c.steps)) {
             SampleOptions so{.tokens = c.sample_tokens, .temperature = 0.8f, .top_k = 0, .top_p = 0.95f,
                              .seed = c.seed + uint64_t(step)};

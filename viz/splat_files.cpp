@@ -72,6 +72,24 @@ std::string SplatFrames::frame_path(int64_t number) const {
     return dir_ + name;
 }
 
+void SplatFrames::remember(const std::vector<SplatEvent>& events) {
+    events_.insert(events_.end(), events.begin(), events.end());
+}
+
+namespace {
+
+// The word a frame writes under a splat an event touched.
+std::string event_word(const std::string& kind) {
+    if (kind == "birth") return "born";
+    if (kind == "death") return "died";
+    if (kind == "mitosis") return "split";
+    if (kind == "merge") return "merged";
+    if (kind == "rescue") return "rescued";
+    throw Error("splat frames: unknown splat event kind '" + kind + "'");
+}
+
+}  // namespace
+
 std::string SplatFrames::write(GPT& model, const TextCodec& codec, int64_t step) {
     const int64_t layer = first_splat_layer(model);
     SPLATLM_CHECK(layer >= 0, "splat frames: the model has no splat attention");
@@ -83,8 +101,14 @@ std::string SplatFrames::write(GPT& model, const TextCodec& codec, int64_t step)
             widen(views_[h], fit_field_view(sample.heads[h], &views_[h].plane));
             views_[h].fixed_plane = true;  // the caption says the plane is the first frame's
         }
+    std::vector<FieldMark> marks;
+    for (const SplatEvent& e : events_)
+        if (e.layer == layer)
+            for (int64_t splat : e.splats) marks.push_back({e.head, splat, event_word(e.kind)});
+    events_.clear();
     const std::string path = frame_path(next_++);
-    draw_splat_field(sample, "Splat field, layer " + std::to_string(layer) + ", step " + std::to_string(step), &views_)
+    draw_splat_field(sample, "Splat field, layer " + std::to_string(layer) + ", step " + std::to_string(step), &views_,
+                     marks)
         .save_png(path);
     return path;
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "nn/gpt.h"
+#include "splat/splat_lifecycle.h"
 #include "viz/splat_pictures.h"
 #include "viz/text_codec.h"
 
@@ -48,16 +49,21 @@ SplatPictureFiles write_splat_pictures(GPT& model, const TextCodec& codec, const
 // frames project onto that same plane, and the drawn box only ever grows (when a token or centre
 // would leave it), so the axes hold still and the splats visibly move. Numbering continues after
 // frames already in dir (a resumed run), whose plane is then fixed afresh by its first frame.
+// Splat events (splat/splat_lifecycle.h) given to remember() are marked on the next frame, on the
+// splats they touched, when they happened in the drawn layer (events of other layers are dropped).
 class SplatFrames {
   public:
     explicit SplatFrames(std::string dir, std::string text = kDefaultSplatText);
-    // Draws the next frame, titled with `step`; returns its path. Throws for a model without splats.
+    void remember(const std::vector<SplatEvent>& events);
+    // Draws the next frame, titled with `step`, with the events remembered since the last one;
+    // returns its path. Throws for a model without splats.
     std::string write(GPT& model, const TextCodec& codec, int64_t step);
 
   private:
     std::string frame_path(int64_t number) const;
     std::string dir_, text_;
     std::vector<FieldView> views_;  // one per head, fixed by the first frame
+    std::vector<SplatEvent> events_;  // since the last frame
     int64_t next_ = 1;
 };
 

@@ -22,6 +22,7 @@ namespace splatlm::viz {
 namespace {
 
 constexpr int kFieldPx = 400;  // side of a splat-field plot area
+constexpr Rgba kEventInk{230, 110, 0, 255};  // rings and words of splat events (frames)
 
 std::span<const float> row(const std::vector<float>& m, int64_t r, int64_t dim) {
     return std::span<const float>(m).subspan(size_t(r * dim), size_t(dim));
@@ -138,10 +139,13 @@ FieldView fit_splat_view(const SplatHead& head) {
     return view;
 }
 
-Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::string>& labels, const FieldView* given) {
+Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::string>& labels, const FieldView* given,
+                             const std::vector<FieldMark>& marks) {
     const int64_t T = head.tokens, D = head.dim, K = head.splats;
     const FieldView view = given ? *given : fit_field_view(head);
     SPLATLM_CHECK(T >= 1 && K >= 1 && view.plane.dim == size_t(D), "splat field: the view does not fit the head");
+    for (const FieldMark& m : marks)
+        SPLATLM_CHECK(m.splat >= 0 && m.splat < K, "splat field: a mark on splat ", m.splat, " of ", K);
     const Plane& plane = view.plane;
 
     std::vector<double> ku(T), kv(T), qu(T), qv(T), cu(K), cv(K), off(K), c(K), la(K);
@@ -216,9 +220,16 @@ Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::strin
         canvas.fill_circle(to_x(ku[t]), to_y(kv[t]), 3.5, position_colour(t));
         canvas.stroke_circle(to_x(ku[t]), to_y(kv[t]), 3.5, 0.8, kWhite);
     }
-    // Text, splats first: "j" or "j:c" (c = the token it attracts most), then key characters, each
-    // drawn only where it overlaps no text already drawn.
+    // Events since the last frame: a ring and its word, drawn before any other text so it always shows.
     std::vector<std::array<int, 4>> taken;
+    for (const FieldMark& m : marks) {
+        const double x = to_x(cu[m.splat]), y = to_y(cv[m.splat]);
+        canvas.stroke_circle(x, y, 9.0, 2.0, kEventInk);
+        const int wx = int(x) - text_width(m.word) / 2, wy = int(y) + 11;
+        if (claim_box(taken, wx, wy, text_width(m.word), kGlyphHeight)) draw_text(canvas, wx, wy, m.word, kEventInk);
+    }
+    // Then splat names: "j" or "j:c" (c = the token it attracts most), then key characters, each
+    // drawn only where it overlaps no text already drawn.
     for (int64_t j = 0; j < K; ++j) {
         if (!is_live(head.log_amp[j])) continue;
         std::string name = std::to_string(j);
@@ -257,8 +268,10 @@ Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::strin
     caption.push_back("x = splat centre, circle = its scale s; red line: to the key");
     caption.push_back(density_varies ? "writing most into it (j:char); blue = write density"
                                      : "writing most into it (j:char); write density flat: not drawn");
+    if (!marks.empty()) caption.push_back("orange ring + word: an event since the last frame");
     constexpr int kLeft = 40, kBottom = 18;  // room for the plane-coordinate ticks
-    Canvas out(kLeft + kFieldPx + style::kPad, kFieldPx + kBottom + 5 * kLineHeight + style::kPad);
+    const int lines = std::max(5, int(caption.size()));  // frames (4 lines, 5 with events) keep one size
+    Canvas out(kLeft + kFieldPx + style::kPad, kFieldPx + kBottom + lines * kLineHeight + style::kPad);
     out.draw_canvas(canvas, kLeft, 0);
     out.stroke_rect(kLeft, 0, kFieldPx, kFieldPx, 1, style::kAxis);
     draw_plane_ticks(out, kLeft, 0, mid_u - span / 2, mid_u + span / 2, mid_v - span / 2, mid_v + span / 2);
@@ -267,7 +280,8 @@ Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::strin
     return out;
 }
 
-Canvas draw_splat_field(const SplatSample& sample, const std::string& title, const std::vector<FieldView>* views) {
+Canvas draw_splat_field(const SplatSample& sample, const std::string& title, const std::vector<FieldView>* views,
+                        const std::vector<FieldMark>& marks) {
     SPLATLM_CHECK(!views || views->size() == sample.heads.size(), "splat field: ", views ? views->size() : 0,
                   " views for ", sample.heads.size(), " heads");
     std::vector<Panel> panels;
@@ -276,8 +290,11 @@ Canvas draw_splat_field(const SplatSample& sample, const std::string& title, con
     const bool two_planes = !views && !sample.heads.empty() && sample.heads[0].splats >= 3;
     for (size_t h = 0; h < sample.heads.size(); ++h) {
         const std::string head = "head " + std::to_string(h);
+        std::vector<FieldMark> head_marks;
+        for (const FieldMark& m : marks)
+            if (m.head == int64_t(h)) head_marks.push_back(m);
         panels.push_back({two_planes ? head + ": tokens' plane" : head,
-                          draw_splat_field_head(sample.heads[h], sample.labels, views ? &(*views)[h] : nullptr)});
+                          draw_splat_field_head(sample.heads[h], sample.labels, views ? &(*views)[h] : nullptr, head_marks)});
         if (two_planes) {
             const FieldView splat_view = fit_splat_view(sample.heads[h]);
             panels.push_back({head + ": splats' plane", draw_splat_field_head(sample.heads[h], sample.labels, &splat_view)});

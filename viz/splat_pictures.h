@@ -56,13 +56,23 @@ void widen(FieldView& view, const FieldView& more);
 // The plane that separates the head's splats: the PCA plane of its centres, boxed around everything.
 FieldView fit_splat_view(const SplatHead& head);
 
+// A splat an event touched since the last frame (a run's frames): an orange ring around its centre
+// and one word under it ("born", "died", "split", "merged", "rescued"), and a caption line saying
+// so. An emptied slot is marked where its centre was. Drawn on the tokens' plane panels only.
+struct FieldMark {
+    int64_t head = 0, splat = 0;
+    std::string word;
+};
+
 // One head's splat-field panel (labels: one per token, or empty for none). With `view`, that plane
 // and box are drawn instead of the head's own (frames of a run keep one view, so the axes hold still).
+// `marks`: those of this head (their `head` is not looked at); a splat out of range is an error.
 Canvas draw_splat_field_head(const SplatHead& head, const std::vector<std::string>& labels,
-                             const FieldView* view = nullptr);
-// Dashboards of every head of the sample, under `title` (views: one per head, or null).
+                             const FieldView* view = nullptr, const std::vector<FieldMark>& marks = {});
+// Dashboards of every head of the sample, under `title` (views: one per head, or null; marks of
+// heads the sample lacks are not drawn).
 Canvas draw_splat_field(const SplatSample& sample, const std::string& title,
-                        const std::vector<FieldView>* views = nullptr);
+                        const std::vector<FieldView>* views = nullptr, const std::vector<FieldMark>& marks = {});
 Canvas draw_splat_affinities(const SplatSample& sample, const std::string& title);
 Canvas draw_effective_attention(const SplatSample& sample, const std::string& title);
 // Top-p routing (heads with top > 0): per head, the share of the sample's tokens that write to and
