@@ -172,14 +172,21 @@ std::vector<std::uint8_t> file_bytes(const std::string& path) {
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
+// A tiny splat model and a frame writer on a fresh directory: what the frame tests draw.
+struct FrameRig {
+    std::unique_ptr<GPT> model = tiny_model(3);
+    CharTokenizer tokenizer;
+    viz::TextCodec codec = viz::TextCodec::of(tokenizer);
+    std::string dir;
+    viz::SplatFrames frames;
+    explicit FrameRig(const std::string& name) : dir(temp_dir(name)), frames(dir, "hello splats") {}
+};
+
 }  // namespace
 
 TEST_CASE("splat frames: numbered for ffmpeg, one size, fixed plane; the splats move", "[viz]") {
-    auto model = tiny_model(3);
-    const CharTokenizer tokenizer;
-    const viz::TextCodec codec = viz::TextCodec::of(tokenizer);
-    const std::string dir = temp_dir("frames");
-    viz::SplatFrames frames(dir, "hello splats");
+    FrameRig rig("frames");
+    auto& [model, tokenizer, codec, dir, frames] = rig;
     REQUIRE(frames.write(*model, codec, 10) == dir + "/00001.png");
     {  // training moves the centres
         NoGradGuard no_grad;
@@ -216,11 +223,8 @@ TEST_CASE("splat frames: numbered for ffmpeg, one size, fixed plane; the splats 
 }
 
 TEST_CASE("splat frames: the next frame marks the splats an event of the drawn layer touched", "[viz]") {
-    auto model = tiny_model(3);
-    const CharTokenizer tokenizer;
-    const viz::TextCodec codec = viz::TextCodec::of(tokenizer);
-    const std::string dir = temp_dir("frames_events");
-    viz::SplatFrames frames(dir, "hello splats");
+    FrameRig rig("frames_events");
+    auto& [model, tokenizer, codec, dir, frames] = rig;
     auto event = [](int64_t layer, int64_t head, std::vector<int64_t> splats, const char* kind) {
         SplatEvent e;
         e.step = 5, e.layer = layer, e.head = head, e.splats = std::move(splats), e.kind = kind;
