@@ -243,14 +243,20 @@ TEST_CASE("tasks: a model without positions is evaluated beyond its training len
     fs::remove_all(dir);
 }
 
-TEST_CASE("tasks: the accuracy plot has one line per attention, sorted by pairs", "[tasks]") {
+TEST_CASE("tasks: the accuracy plot has one line per model, sorted by pairs", "[tasks]") {
     const std::string results =
         "{\"task\":\"mqar pairs=8 keys=64 values=64\",\"attention\":\"softmax\",\"accuracy\":0.5}\n"
         "{\"task\":\"copy span=8 alphabet=16\",\"attention\":\"softmax\",\"accuracy\":0.9}\n"
         "{\"task\":\"mqar pairs=4 keys=64 values=64\",\"attention\":\"splat\",\"accuracy\":0.25}\n"
-        "{\"task\":\"mqar pairs=4 keys=64 values=64\",\"attention\":\"softmax\",\"accuracy\":0.75}\n";
+        "{\"task\":\"mqar pairs=4 keys=64 values=64\",\"attention\":\"softmax\",\"accuracy\":0.75}\n"
+        "{\"task\":\"mqar pairs=4 keys=64 values=64\",\"attention\":\"splat\",\"layer_kinds\":\"\",\"short_conv\":4,"
+        "\"positions\":\"learned\",\"splat_token_decay\":true,\"accuracy\":0.375}\n"
+        "{\"task\":\"mqar pairs=4 keys=64 values=64\",\"attention\":\"softmax\",\"layer_kinds\":\"splat,softmax\","
+        "\"short_conv\":0,\"positions\":\"none\",\"splat_token_decay\":true,\"accuracy\":0.4}\n";
     const std::vector<viz::Series> s = mqar_accuracy_series(results);
-    REQUIRE(s.size() == 2);
+    REQUIRE(s.size() == 4);
+    REQUIRE((s[2].name == "splat + token decay + conv 4" && s[2].y == std::vector<double>{0.375}));
+    REQUIRE((s[3].name == "splat,softmax + token decay, no positions" && s[3].y == std::vector<double>{0.4}));
     REQUIRE(s[0].name == "softmax");
     REQUIRE(s[0].x == std::vector<double>{4, 8});
     REQUIRE(s[0].y == std::vector<double>{0.75, 0.5});

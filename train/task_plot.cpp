@@ -11,6 +11,22 @@
 
 namespace splatlm {
 
+namespace {
+// A line's name: the attention kind (or the per-layer kinds) and the model options the report
+// names, so runs that differ only in those are separate lines. Older reports lack the options.
+std::string series_name(const Json& report) {
+    std::string name = report.at("attention").as_string();
+    if (const Json* kinds = report.find("layer_kinds"); kinds && !kinds->as_string().empty()) name = kinds->as_string();
+    const bool splat = name.find("splat") != std::string::npos;
+    if (const Json* decay = report.find("splat_token_decay"); splat && decay && decay->as_bool()) name += " + token decay";
+    if (const Json* conv = report.find("short_conv"); conv && conv->as_int() > 0)
+        name += " + conv " + std::to_string(conv->as_int());
+    if (const Json* positions = report.find("positions"); positions && positions->as_string() == "none")
+        name += ", no positions";
+    return name;
+}
+}  // namespace
+
 std::vector<viz::Series> mqar_accuracy_series(const std::string& results_jsonl) {
     std::vector<viz::Series> series;
     std::istringstream in(results_jsonl);
@@ -21,8 +37,9 @@ std::vector<viz::Series> mqar_accuracy_series(const std::string& results_jsonl) 
         SPLATLM_CHECK(task && attention && accuracy, "task plot: not a `splatlm task --json` line: ", line);
         const TaskSpec spec = parse_task_spec(task->as_string());
         if (spec.kind != "mqar") continue;
-        auto s = std::find_if(series.begin(), series.end(), [&](const viz::Series& x) { return x.name == attention->as_string(); });
-        if (s == series.end()) s = series.insert(series.end(), viz::Series{attention->as_string(), {}, {}});
+        const std::string name = series_name(report);
+        auto s = std::find_if(series.begin(), series.end(), [&](const viz::Series& x) { return x.name == name; });
+        if (s == series.end()) s = series.insert(series.end(), viz::Series{name, {}, {}});
         s->x.push_back(double(spec.pairs));
         s->y.push_back(accuracy->as_double());
     }
