@@ -27,9 +27,9 @@
 // between steps (free_cores.h); this policy itself knows nothing of other processes.
 //
 // Shortcuts, chosen by shape and strides only: tiny products and short A (M ≤ 2·MR, as when
-// decoding a few rows) run the micro-kernel on the operands in place (packing would cost as much as
-// the arithmetic; a short A against a transposed B goes through Cᵀ = Bᵀ·Aᵀ), vector-shaped ones (M == 1 or N == 1) stream their
-// operands once, and a column-major C is computed as Cᵀ = Bᵀ·Aᵀ.
+// decoding a few rows) run the micro-kernel on the operands in place (packing would cost as much
+// as the arithmetic; a short A against a transposed B goes through Cᵀ = Bᵀ·Aᵀ), vector-shaped
+// ones (M == 1 or N == 1) stream their operands once, and a column-major C is computed as Cᵀ = Bᵀ·Aᵀ.
 #include "tensor/gemm.h"
 
 #include <algorithm>
