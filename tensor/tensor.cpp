@@ -7,6 +7,7 @@
 #include "cuda/runtime.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
+#include "tensor/strided.h"
 
 namespace splatlm {
 
@@ -28,8 +29,8 @@ Tensor Tensor::full(const Shape& shape, float value, Device device) {
     Tensor t = empty(shape, device);
     if (device == Device::CUDA)
         cuda::fill(t.data(), t.numel(), value);  // on the device: no host buffer, no copy
-    else
-        std::fill_n(t.data(), t.numel(), value);
+    else  // in pieces across the threads when large (strided.h)
+        for_each_row<1>(shape, {t.strides()}, [&](auto off, int64_t n, auto) { std::fill_n(t.data() + off[0], n, value); });
     return t;
 }
 

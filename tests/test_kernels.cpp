@@ -35,6 +35,41 @@ TEST_CASE("binary ops broadcast like numpy on non-contiguous inputs", "[kernels]
     for (int64_t k = 0; k < 7; ++k) REQUIRE(u.at({4, 2, k}) == gelu(a.at({4, 2, k})));
 }
 
+TEST_CASE("elementwise ops on rows longer than one piece: every element once, on 1 and 2 threads", "[kernels][threads]") {
+    // A contiguous tensor coalesces to one row, cut into pieces of kRowPiece for the threads (strided.h):
+    // 3·21851 = 65553 elements is four whole pieces and an odd remainder; the strided and transposed
+    // operands keep rows of other lengths, and the [3, 1] one broadcasts along them.
+    const Shape shape{3, 21851};
+    Tensor a = random(shape, 21), strided = random_strided(shape, 22), transposed = random_transposed(shape, 23);
+    Tensor column = random({3, 1}, 24);
+    auto run = [&] {
+        std::vector<std::vector<float>> outs;
+        outs.push_back(raw::unary(Unary::Gelu, a).to_vector());
+        outs.push_back(raw::binary(Binary::Mul, a, strided).to_vector());
+        outs.push_back(raw::binary(Binary::Add, transposed, column).to_vector());
+        Tensor sum = raw::contiguous(transposed);
+        raw::add_inplace(sum, a);
+        outs.push_back(sum.to_vector());
+        outs.push_back(Tensor::full(shape, 0.75f).to_vector());
+        return outs;
+    };
+    auto one = with_threads(1, run), two = with_threads(2, run);
+    for (size_t i = 0; i < one.size(); ++i) {
+        INFO("output " << i);
+        REQUIRE(one[i] == two[i]);
+    }
+    for (int64_t r = 0; r < shape[0]; ++r)
+        for (int64_t c = 0; c < shape[1]; ++c) {
+            const size_t i = r * shape[1] + c;
+            INFO("element " << r << ", " << c);
+            REQUIRE(two[0][i] == gelu(a.at({r, c})));
+            REQUIRE(two[1][i] == a.at({r, c}) * strided.at({r, c}));
+            REQUIRE(two[2][i] == transposed.at({r, c}) + column.at({r, 0}));
+            REQUIRE(two[3][i] == transposed.at({r, c}) + a.at({r, c}));
+            REQUIRE(two[4][i] == 0.75f);
+        }
+}
+
 TEST_CASE("empty tensors: strided copies and elementwise ops visit nothing", "[kernels]") {
     // Axes merge into one of length 0 here; the row walk used to divide by that length.
     Tensor stretched = raw::expand(Tensor::scalar(2.f), {0, 5});
