@@ -13,11 +13,11 @@
 // runs a full MR×NR tile and only the write-back is partial. The first K pass applies beta; later
 // passes accumulate into C. The micro-kernel itself is in gemm_kernel.h.
 //
-// Threads (OpenMP): the smaller operand is packed once, then chunks of rows (or columns) of C
-// are handed out dynamically, each run through the scheme above with no barrier in between (on
-// a shared, busy host a barrier can cost a whole time slice). K is never split, so every element
-// of C is summed in the same order whatever the thread count: results are bitwise independent
-// of it.
+// Threads (OpenMP): the smaller operand is packed once by the whole team (one barrier), then
+// chunks of rows (or columns) of C are handed out dynamically, each run through the scheme above
+// with no barrier in between (on a shared, busy host a barrier can cost a whole time slice). K is
+// never split, so every element of C is summed in the same order whatever the thread count:
+// results are bitwise independent of it.
 //
 // Threading policy (thread_count), a function of the problem shape and omp_get_max_threads()
 // only: threads = min(omp_get_max_threads(), max(1, M·N·K / kWorkPerThread)), so each thread
@@ -168,17 +168,31 @@ void pack_b_block(const Problem& pr, int64_t pc, int64_t jc, int64_t kc, int64_t
 }
 
 // A whole operand packed ahead, block after block in the order the loops visit them: block
-// (ic, pc) of A starts at ic·K + pc·round_up(mc, MR), block (pc, jc) of B at jc·K + pc·round_up(nc, NR).
-void pack_all_a(const Problem& pr, float* dst) {
-    for (int64_t ic = 0; ic < pr.M; ic += MC)
-        for (int64_t pc = 0, mc = std::min(MC, pr.M - ic); pc < pr.K; pc += pr.kc)
-            pack_a_block(pr, ic, pc, mc, std::min(pr.kc, pr.K - pc), dst + ic * pr.K + pc * round_up(mc, MR));
+// (ic, pc) of A starts at ic·K + pc·round_up(mc, MR), block (pc, jc) of B at jc·K + pc·round_up(nc, NR),
+// its panels kc floats × MR (NR) apart. Called by every thread of gemm_blocked's team: the panels
+// are shared out by an orphaned `omp for`, whose closing barrier publishes them to the team.
+void pack_ahead_a(const Problem& pr, float* dst) {
+    const int64_t passes = (pr.K + pr.kc - 1) / pr.kc, blocks = (pr.M + MC - 1) / MC, per_block = MC / MR;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < blocks * passes * per_block; ++t) {
+        const int64_t ic = t / (passes * per_block) * MC, pc = t / per_block % passes * pr.kc, i = t % per_block * MR;
+        const int64_t mc = std::min(MC, pr.M - ic), kc = std::min(pr.kc, pr.K - pc);
+        if (i < mc)
+            pack_a_panel({pr.A.at(ic + i, pc), pr.A.rs, pr.A.cs}, int(std::min<int64_t>(MR, mc - i)), kc,
+                         dst + ic * pr.K + pc * round_up(mc, MR) + i * kc);
+    }
 }
 
-void pack_all_b(const Problem& pr, float* dst) {
-    for (int64_t jc = 0; jc < pr.N; jc += NC)
-        for (int64_t pc = 0, nc = std::min(NC, pr.N - jc); pc < pr.K; pc += pr.kc)
-            pack_b_block(pr, pc, jc, std::min(pr.kc, pr.K - pc), nc, dst + jc * pr.K + pc * round_up(nc, NR));
+void pack_ahead_b(const Problem& pr, float* dst) {
+    const int64_t passes = (pr.K + pr.kc - 1) / pr.kc, blocks = (pr.N + NC - 1) / NC, per_block = NC / NR;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < blocks * passes * per_block; ++t) {
+        const int64_t jc = t / (passes * per_block) * NC, pc = t / per_block % passes * pr.kc, j = t % per_block * NR;
+        const int64_t nc = std::min(NC, pr.N - jc), kc = std::min(pr.kc, pr.K - pc);
+        if (j < nc)
+            pack_b_panel({pr.B.at(pc, jc + j), pr.B.rs, pr.B.cs}, int(std::min<int64_t>(NR, nc - j)), kc,
+                         dst + jc * pr.K + pc * round_up(nc, NR) + j * kc);
+    }
 }
 
 // Rows [i0, i1) × columns [j0, j1) of C by the blocked scheme. An operand packed ahead (pre_a:
@@ -208,9 +222,10 @@ void gemm_region(const Problem& pr, int64_t i0, int64_t i1, int64_t j0, int64_t 
 size_t block_floats(const Problem& pr) { return size_t(pr.kc * (NC + MC)); }
 
 // Threads: the smaller operand (B when splitting rows of C, A when splitting columns) is packed
-// once up front; the other dimension is cut into chunks that threads take dynamically, each
-// packing its own blocks of the larger operand. No barrier until the end, and a thread that the
-// OS parks for a while (the host is shared) just takes fewer chunks.
+// once up front by the whole team; the other dimension is cut into chunks that threads take
+// dynamically, each packing its own blocks of the larger operand. One barrier after the shared
+// packing, none between chunks: a thread that the OS parks for a while (the host is shared) just
+// takes fewer chunks.
 void gemm_blocked(const Problem& pr, int threads) {
     const size_t per_thread = block_floats(pr);
     if (threads <= 1) return gemm_region(pr, 0, pr.M, 0, pr.N, nullptr, nullptr, scratch(per_thread));
@@ -221,13 +236,13 @@ void gemm_blocked(const Problem& pr, int threads) {
     const size_t pre = size_t(split_m ? pr.K * round_up(pr.N, NR) : round_up(pr.M, MR) * pr.K);
     float* buf = scratch(pre + per_thread * size_t(threads));
     float* pre_packed = buf + per_thread * size_t(threads);
-    split_m ? pack_all_b(pr, pre_packed) : pack_all_a(pr, pre_packed);
 #pragma omp parallel num_threads(threads)
     {
         int tid = 0;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
+        split_m ? pack_ahead_b(pr, pre_packed) : pack_ahead_a(pr, pre_packed);
         float* work = buf + per_thread * size_t(tid);
 #pragma omp for schedule(dynamic) nowait
         for (int64_t c = 0; c < chunks; ++c) {
