@@ -24,6 +24,7 @@ Tensor select(const Tensor& x, int64_t axis, int64_t index);  // drops the axis:
 Tensor expand(const Tensor& x, const Shape& shape);  // broadcast view: stretched axes get stride 0
 Tensor contiguous(const Tensor& x);                  // x itself when already contiguous
 void copy_into(Tensor& dst, const Tensor& src);      // elementwise copy, same shape, any strides
+void fill(Tensor& dst, float value);                 // every element of a contiguous dst = value
 
 // ---- elementwise (elementwise.cpp) ----
 Tensor unary(Unary op, const Tensor& x);

@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "cuda/map.h"
 #include "cuda/runtime.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
-#include "tensor/strided.h"
 
 namespace splatlm {
 
@@ -27,10 +25,7 @@ Tensor Tensor::empty(const Shape& shape, Device device) {
 
 Tensor Tensor::full(const Shape& shape, float value, Device device) {
     Tensor t = empty(shape, device);
-    if (device == Device::CUDA)
-        cuda::fill(t.data(), t.numel(), value);  // on the device: no host buffer, no copy
-    else  // in pieces across the threads when large (strided.h)
-        for_each_row<1>(shape, {t.strides()}, [&](auto off, int64_t n, auto) { std::fill_n(t.data() + off[0], n, value); });
+    raw::fill(t, value);  // on a CUDA device without a host buffer; on the CPU across threads when large
     return t;
 }
 
