@@ -154,6 +154,40 @@ TEST_CASE("layernorm matches a double reference", "[kernels]") {
     }
 }
 
+TEST_CASE("layernorm backward matches a double reference", "[kernels]") {
+    // 301 rows: several blocks of the backward's partial sums and a short last one; x transposed in memory.
+    const int64_t C = GENERATE(1, 3, 128, 257), rows = 301;
+    Tensor x = random_transposed({rows, C}, 12, 3.f), w = random({C}, 13), b = random({C}, 14), g = random({rows, C}, 15);
+    const raw::LayerNormResult f = raw::layernorm(x, w, b, 1e-5f);
+    const raw::LayerNormGrads got = raw::layernorm_backward(x, w, f.mean, f.rstd, g);
+    std::vector<double> dw(C, 0.0), db(C, 0.0);
+    for (int64_t r = 0; r < rows; ++r) {
+        double m = 0, var = 0;
+        for (int64_t i = 0; i < C; ++i) m += x.at({r, i});
+        m /= C;
+        for (int64_t i = 0; i < C; ++i) var += (x.at({r, i}) - m) * (x.at({r, i}) - m);
+        const double rstd = 1.0 / std::sqrt(var / C + 1e-5);
+        std::vector<double> n(C), dn(C);
+        double mean_dn = 0, mean_dn_n = 0;
+        for (int64_t i = 0; i < C; ++i) {
+            n[i] = (x.at({r, i}) - m) * rstd;
+            dn[i] = double(g.at({r, i})) * w.at({i});
+            mean_dn += dn[i] / C;
+            mean_dn_n += dn[i] * n[i] / C;
+            dw[i] += g.at({r, i}) * n[i];
+            db[i] += g.at({r, i});
+        }
+        for (int64_t i = 0; i < C; ++i) {
+            INFO("row " << r << ", column " << i);
+            REQUIRE(got.dx.at({r, i}) == Approx(rstd * (dn[i] - mean_dn - n[i] * mean_dn_n)).margin(2e-4));
+        }
+    }
+    for (int64_t i = 0; i < C; ++i) {
+        REQUIRE(got.dweight.at({i}) == Approx(dw[i]).margin(1e-3));
+        REQUIRE(got.dbias.at({i}) == Approx(db[i]).margin(1e-3));
+    }
+}
+
 TEST_CASE("embedding and cross-entropy match reference loops", "[kernels]") {
     Tensor table = random({11, 5}, 9);
     Indices ids{{2, 3}, {10, 0, 3, 3, 7, 1}};
@@ -237,7 +271,10 @@ TEST_CASE("kernels give bitwise-identical results on 1 and 2 threads", "[kernels
         outs.push_back(raw::sum(x, 1, false).to_vector());
         outs.push_back(raw::sum_all(x).to_vector());
         outs.push_back(raw::softmax(x).to_vector());
-        outs.push_back(raw::layernorm(x, w, b, 1e-5f).y.to_vector());
+        const raw::LayerNormResult ln = raw::layernorm(x, w, b, 1e-5f);
+        outs.push_back(ln.y.to_vector());
+        const raw::LayerNormGrads lg = raw::layernorm_backward(x, w, ln.mean, ln.rstd, raw::affine(x, -0.5f, 0.25f));
+        for (const Tensor* t : {&lg.dx, &lg.dweight, &lg.dbias}) outs.push_back(t->to_vector());
         outs.push_back(raw::cross_entropy(x, targets).loss.to_vector());
         outs.push_back(raw::binary(Binary::Mul, x, w).to_vector());
         outs.push_back(raw::matmul(x, raw::transpose(x, 0, 1)).to_vector());
