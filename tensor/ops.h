@@ -31,7 +31,7 @@ Tensor unary(Unary op, const Tensor& x);
 Tensor binary(Binary op, const Tensor& a, const Tensor& b);  // numpy broadcasting
 Tensor affine(const Tensor& x, float scale, float shift);   // x·scale + shift
 Tensor pow_scalar(const Tensor& x, float p);
-void add_inplace(Tensor& dst, const Tensor& src);            // dst += src, same shape, dst contiguous
+void add_inplace(Tensor& dst, const Tensor& src);            // dst += src, same shape; dst any non-broadcast view
 
 // ---- reductions (reduce.cpp); double accumulation, independent of thread count ----
 Tensor sum(const Tensor& x, int64_t axis, bool keepdim);
