@@ -171,28 +171,30 @@ void pack_b_block(const Problem& pr, int64_t pc, int64_t jc, int64_t kc, int64_t
 // (ic, pc) of A starts at ic·K + pc·round_up(mc, MR), block (pc, jc) of B at jc·K + pc·round_up(nc, NR),
 // its panels kc floats × MR (NR) apart. Called by every thread of gemm_blocked's team: the panels
 // are shared out by an orphaned `omp for`, whose closing barrier publishes them to the team.
-void pack_ahead_a(const Problem& pr, float* dst) {
-    const int64_t passes = (pr.K + pr.kc - 1) / pr.kc, blocks = (pr.M + MC - 1) / MC, per_block = MC / MR;
+// `extent` is M (A: blocks of MC, panels of MR rows) or N (B: blocks of NC, panels of NR columns);
+// pack_panel(start, pc, width, kc, dst) packs the panel at row or column `start`, depth pc.
+template <class PackPanel>
+void pack_ahead(const Problem& pr, int64_t extent, int64_t block, int64_t unit, float* dst, PackPanel pack_panel) {
+    const int64_t passes = (pr.K + pr.kc - 1) / pr.kc, blocks = (extent + block - 1) / block, per_block = block / unit;
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < blocks * passes * per_block; ++t) {
-        const int64_t ic = t / (passes * per_block) * MC, pc = t / per_block % passes * pr.kc, i = t % per_block * MR;
-        const int64_t mc = std::min(MC, pr.M - ic), kc = std::min(pr.kc, pr.K - pc);
-        if (i < mc)
-            pack_a_panel({pr.A.at(ic + i, pc), pr.A.rs, pr.A.cs}, int(std::min<int64_t>(MR, mc - i)), kc,
-                         dst + ic * pr.K + pc * round_up(mc, MR) + i * kc);
+        const int64_t b0 = t / (passes * per_block) * block, pc = t / per_block % passes * pr.kc, i = t % per_block * unit;
+        const int64_t span = std::min(block, extent - b0), kc = std::min(pr.kc, pr.K - pc);
+        if (i < span)
+            pack_panel(b0 + i, pc, int(std::min(unit, span - i)), kc, dst + b0 * pr.K + pc * round_up(span, unit) + i * kc);
     }
 }
 
+void pack_ahead_a(const Problem& pr, float* dst) {
+    pack_ahead(pr, pr.M, MC, MR, dst, [&](int64_t i, int64_t pc, int m, int64_t kc, float* d) {
+        pack_a_panel({pr.A.at(i, pc), pr.A.rs, pr.A.cs}, m, kc, d);
+    });
+}
+
 void pack_ahead_b(const Problem& pr, float* dst) {
-    const int64_t passes = (pr.K + pr.kc - 1) / pr.kc, blocks = (pr.N + NC - 1) / NC, per_block = NC / NR;
-#pragma omp for schedule(static)
-    for (int64_t t = 0; t < blocks * passes * per_block; ++t) {
-        const int64_t jc = t / (passes * per_block) * NC, pc = t / per_block % passes * pr.kc, j = t % per_block * NR;
-        const int64_t nc = std::min(NC, pr.N - jc), kc = std::min(pr.kc, pr.K - pc);
-        if (j < nc)
-            pack_b_panel({pr.B.at(pc, jc + j), pr.B.rs, pr.B.cs}, int(std::min<int64_t>(NR, nc - j)), kc,
-                         dst + jc * pr.K + pc * round_up(nc, NR) + j * kc);
-    }
+    pack_ahead(pr, pr.N, NC, NR, dst, [&](int64_t j, int64_t pc, int n, int64_t kc, float* d) {
+        pack_b_panel({pr.B.at(pc, j), pr.B.rs, pr.B.cs}, n, kc, d);
+    });
 }
 
 // Rows [i0, i1) × columns [j0, j1) of C by the blocked scheme. An operand packed ahead (pre_a:

@@ -40,9 +40,9 @@ void AdamW::step(float lr) {
         cuda::adamw_step(p, g, m, v, decay_mask_.data(), params_.size(), k, 1.f - lr * opt_.weight_decay);
         return;
     }
-    // One parallel pass over the flat buffers in blocks of kStepBlock elements (not one region per
-    // parameter); a block that spans several slots gives each element its own slot's decay. The
-    // slots tile the buffer in order.
+    // One parallel pass over the flat buffers in blocks of kStepBlock elements, however small the
+    // parameters are; a block that spans several slots gives each element its own slot's decay.
+    // The slots tile the buffer in order.
     constexpr int64_t kStepBlock = 4096;
     const std::vector<FlatParameters::Slot>& slots = params_.slots();
     const int64_t n = params_.size(), blocks = (n + kStepBlock - 1) / kStepBlock;
