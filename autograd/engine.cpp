@@ -15,7 +15,8 @@ bool grad_enabled() { return g_grad_enabled; }
 NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
 
-Tensor record(Tensor out, const char* op, std::vector<Tensor> inputs, BackwardFn backward) {
+namespace {
+Tensor record_node(Tensor out, const char* op, std::vector<Tensor> inputs, BackwardFn backward, WindowFn window) {
     if (!g_grad_enabled) return out;
     bool needs = false;
     for (const Tensor& t : inputs) needs = needs || (t.defined() && t.requires_grad());
@@ -26,9 +27,19 @@ Tensor record(Tensor out, const char* op, std::vector<Tensor> inputs, BackwardFn
     node->op = op;
     node->inputs = std::move(inputs);
     node->backward = std::move(backward);
+    node->window = std::move(window);
     out.impl()->grad_fn = std::move(node);
     out.impl()->requires_grad = true;
     return out;
+}
+}  // namespace
+
+Tensor record(Tensor out, const char* op, std::vector<Tensor> inputs, BackwardFn backward) {
+    return record_node(std::move(out), op, std::move(inputs), std::move(backward), nullptr);
+}
+
+Tensor record_window(Tensor out, const char* op, const Tensor& x, WindowFn window) {
+    return record_node(std::move(out), op, {x}, nullptr, std::move(window));
 }
 
 namespace {
@@ -73,6 +84,20 @@ void accumulate(std::unordered_map<TensorImpl*, Tensor>& grads, TensorImpl* impl
         it->second = raw::binary(Binary::Add, it->second, g);
 }
 
+// A window view's gradient g added into window(x's running gradient): that gradient is created as
+// zeros when g is the first, and copied first when someone else may read it. Same values as
+// scattering g into zeros and summing: 0 + g, or running + g, element by element.
+void accumulate_window(std::unordered_map<TensorImpl*, Tensor>& grads, const Tensor& x, const WindowFn& window,
+                       const Tensor& g) {
+    auto it = grads.find(x.impl());
+    if (it == grads.end())
+        it = grads.emplace(x.impl(), Tensor::zeros(x.shape(), g.device())).first;
+    else if (!owned_outright(it->second))
+        it->second = it->second.clone();
+    Tensor target = window(it->second);
+    raw::add_inplace(target, g);
+}
+
 }  // namespace
 
 void backward(const Tensor& root, const Tensor& grad) {
@@ -107,6 +132,15 @@ void backward(const Tensor& root, const Tensor& grad) {
         }
         SPLATLM_CHECK(!node->released, "backward: the graph through '", node->op,
                       "' was already freed by an earlier backward(); run the forward pass again");
+        if (node->window) {
+            SPLATLM_CHECK(g.shape() == impl->shape, "backward: view '", node->op, "' got a gradient of shape ",
+                          shape_str(g.shape()), " for its output of shape ", shape_str(impl->shape));
+            accumulate_window(grads, node->inputs[0], node->window, g);
+            node->window = nullptr;
+            node->inputs.clear();
+            node->released = true;
+            continue;
+        }
         std::vector<Tensor> input_grads = node->backward(g);
         SPLATLM_CHECK(input_grads.size() == node->inputs.size(), "backward: op '", node->op, "' returned ",
                       input_grads.size(), " gradients for ", node->inputs.size(), " inputs");

@@ -1,5 +1,6 @@
 // ops_views.cpp — differentiable views. Their backwards undo the view on the gradient: reshape
-// back, permute by the inverse, scatter a slice into zeros, and sum over broadcast axes.
+// back, permute by the inverse, add a slice's gradient into its window of the input's gradient
+// (record_window), and sum over broadcast axes.
 #include "autograd/ops.h"
 #include "tensor/ops.h"
 
@@ -27,31 +28,14 @@ Tensor transpose(const Tensor& x, int64_t a, int64_t b) {
     return permute(x, axes);
 }
 
-namespace {
-// Gradient of a view that reads `window(x)`: zeros of x's shape with g written into the window.
-template <class Window>
-Tensor scatter_into_zeros(const Shape& shape, const Tensor& g, Window window) {
-    Tensor dx = Tensor::zeros(shape, g.device());
-    Tensor w = window(dx);
-    raw::copy_into(w, g);
-    return dx;
-}
-}  // namespace
-
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end) {
-    Shape in_shape = x.shape();
-    return record(raw::slice(x, axis, start, end), "slice", {x},
-                  [in_shape, axis, start, end](const Tensor& g) -> std::vector<Tensor> {
-                      return {scatter_into_zeros(in_shape, g, [&](const Tensor& t) { return raw::slice(t, axis, start, end); })};
-                  });
+    return record_window(raw::slice(x, axis, start, end), "slice", x,
+                         [axis, start, end](const Tensor& t) { return raw::slice(t, axis, start, end); });
 }
 
 Tensor select(const Tensor& x, int64_t axis, int64_t index) {
-    Shape in_shape = x.shape();
-    return record(raw::select(x, axis, index), "select", {x},
-                  [in_shape, axis, index](const Tensor& g) -> std::vector<Tensor> {
-                      return {scatter_into_zeros(in_shape, g, [&](const Tensor& t) { return raw::select(t, axis, index); })};
-                  });
+    return record_window(raw::select(x, axis, index), "select", x,
+                         [axis, index](const Tensor& t) { return raw::select(t, axis, index); });
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {

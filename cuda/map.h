@@ -14,6 +14,6 @@ void copy(const BroadcastIndex<2>& index, float* out, const float* x);          
 void affine(const BroadcastIndex<2>& index, float* out, const float* x, float scale, float shift);  // x·scale + shift
 void pow_scalar(const BroadcastIndex<2>& index, float* out, const float* x, float p);              // x^p
 void add_into(const BroadcastIndex<2>& index, float* out, const float* x);                    // out += x
-void fill(float* out, int64_t n, float value);  // n contiguous floats = value (Tensor::full on CUDA)
+void fill(float* out, int64_t n, float value);  // n contiguous floats = value (raw::fill on CUDA)
 
 }  // namespace splatlm::cuda

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "cuda/map.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
@@ -32,11 +31,6 @@ FlatParameters::FlatParameters(const Module& model) {
     }
 }
 
-void FlatParameters::zero_grad() {
-    if (device_ == Device::CUDA)
-        cuda::fill(grads_.data(), grads_.numel(), 0.f);
-    else
-        std::fill_n(grads_.data(), grads_.numel(), 0.f);
-}
+void FlatParameters::zero_grad() { raw::fill(grads_, 0.f); }
 
 }  // namespace splatlm

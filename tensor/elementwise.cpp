@@ -115,7 +115,9 @@ void add_inplace(Tensor& dst, const Tensor& src) {
     const Device device = common_device("add_inplace", dst, src);
     SPLATLM_CHECK(dst.shape() == src.shape(), "add_inplace: shapes ", shape_str(dst.shape()), " and ",
                   shape_str(src.shape()), " differ");
-    SPLATLM_CHECK(dst.is_contiguous(), "add_inplace: destination must be contiguous");
+    for (int64_t a = 0; a < dst.dim(); ++a)  // a window (slice, select) of a buffer is fine; a broadcast is not
+        SPLATLM_CHECK(dst.size(a) <= 1 || dst.strides()[a] != 0, "add_inplace: destination ", shape_str(dst.shape()),
+                      " repeats elements (a broadcast view)");
     if (device == Device::CUDA) {
         cuda::add_into(make_broadcast_index<2>(dst.shape(), {dst.strides(), src.strides()}, "add_inplace"), dst.data(),
                        src.data());

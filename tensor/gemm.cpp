@@ -13,11 +13,11 @@
 // runs a full MR×NR tile and only the write-back is partial. The first K pass applies beta; later
 // passes accumulate into C. The micro-kernel itself is in gemm_kernel.h.
 //
-// Threads (OpenMP): the smaller operand is packed once, then chunks of rows (or columns) of C
-// are handed out dynamically, each run through the scheme above with no barrier in between (on
-// a shared, busy host a barrier can cost a whole time slice). K is never split, so every element
-// of C is summed in the same order whatever the thread count: results are bitwise independent
-// of it.
+// Threads (OpenMP): the smaller operand is packed once by the whole team (one barrier), then
+// chunks of rows (or columns) of C are handed out dynamically, each run through the scheme above
+// with no barrier in between (on a shared, busy host a barrier can cost a whole time slice). K is
+// never split, so every element of C is summed in the same order whatever the thread count:
+// results are bitwise independent of it.
 //
 // Threading policy (thread_count), a function of the problem shape and omp_get_max_threads()
 // only: threads = min(omp_get_max_threads(), max(1, M·N·K / kWorkPerThread)), so each thread
@@ -168,17 +168,33 @@ void pack_b_block(const Problem& pr, int64_t pc, int64_t jc, int64_t kc, int64_t
 }
 
 // A whole operand packed ahead, block after block in the order the loops visit them: block
-// (ic, pc) of A starts at ic·K + pc·round_up(mc, MR), block (pc, jc) of B at jc·K + pc·round_up(nc, NR).
-void pack_all_a(const Problem& pr, float* dst) {
-    for (int64_t ic = 0; ic < pr.M; ic += MC)
-        for (int64_t pc = 0, mc = std::min(MC, pr.M - ic); pc < pr.K; pc += pr.kc)
-            pack_a_block(pr, ic, pc, mc, std::min(pr.kc, pr.K - pc), dst + ic * pr.K + pc * round_up(mc, MR));
+// (ic, pc) of A starts at ic·K + pc·round_up(mc, MR), block (pc, jc) of B at jc·K + pc·round_up(nc, NR),
+// its panels kc floats × MR (NR) apart. Called by every thread of gemm_blocked's team: the panels
+// are shared out by an orphaned `omp for`, whose closing barrier publishes them to the team.
+// `extent` is M (A: blocks of MC, panels of MR rows) or N (B: blocks of NC, panels of NR columns);
+// pack_panel(start, pc, width, kc, dst) packs the panel at row or column `start`, depth pc.
+template <class PackPanel>
+void pack_ahead(const Problem& pr, int64_t extent, int64_t block, int64_t unit, float* dst, PackPanel pack_panel) {
+    const int64_t passes = (pr.K + pr.kc - 1) / pr.kc, blocks = (extent + block - 1) / block, per_block = block / unit;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < blocks * passes * per_block; ++t) {
+        const int64_t b0 = t / (passes * per_block) * block, pc = t / per_block % passes * pr.kc, i = t % per_block * unit;
+        const int64_t span = std::min(block, extent - b0), kc = std::min(pr.kc, pr.K - pc);
+        if (i < span)
+            pack_panel(b0 + i, pc, int(std::min(unit, span - i)), kc, dst + b0 * pr.K + pc * round_up(span, unit) + i * kc);
+    }
 }
 
-void pack_all_b(const Problem& pr, float* dst) {
-    for (int64_t jc = 0; jc < pr.N; jc += NC)
-        for (int64_t pc = 0, nc = std::min(NC, pr.N - jc); pc < pr.K; pc += pr.kc)
-            pack_b_block(pr, pc, jc, std::min(pr.kc, pr.K - pc), nc, dst + jc * pr.K + pc * round_up(nc, NR));
+void pack_ahead_a(const Problem& pr, float* dst) {
+    pack_ahead(pr, pr.M, MC, MR, dst, [&](int64_t i, int64_t pc, int m, int64_t kc, float* d) {
+        pack_a_panel({pr.A.at(i, pc), pr.A.rs, pr.A.cs}, m, kc, d);
+    });
+}
+
+void pack_ahead_b(const Problem& pr, float* dst) {
+    pack_ahead(pr, pr.N, NC, NR, dst, [&](int64_t j, int64_t pc, int n, int64_t kc, float* d) {
+        pack_b_panel({pr.B.at(pc, j), pr.B.rs, pr.B.cs}, n, kc, d);
+    });
 }
 
 // Rows [i0, i1) × columns [j0, j1) of C by the blocked scheme. An operand packed ahead (pre_a:
@@ -208,9 +224,10 @@ void gemm_region(const Problem& pr, int64_t i0, int64_t i1, int64_t j0, int64_t 
 size_t block_floats(const Problem& pr) { return size_t(pr.kc * (NC + MC)); }
 
 // Threads: the smaller operand (B when splitting rows of C, A when splitting columns) is packed
-// once up front; the other dimension is cut into chunks that threads take dynamically, each
-// packing its own blocks of the larger operand. No barrier until the end, and a thread that the
-// OS parks for a while (the host is shared) just takes fewer chunks.
+// once up front by the whole team; the other dimension is cut into chunks that threads take
+// dynamically, each packing its own blocks of the larger operand. One barrier after the shared
+// packing, none between chunks: a thread that the OS parks for a while (the host is shared) just
+// takes fewer chunks.
 void gemm_blocked(const Problem& pr, int threads) {
     const size_t per_thread = block_floats(pr);
     if (threads <= 1) return gemm_region(pr, 0, pr.M, 0, pr.N, nullptr, nullptr, scratch(per_thread));
@@ -221,13 +238,13 @@ void gemm_blocked(const Problem& pr, int threads) {
     const size_t pre = size_t(split_m ? pr.K * round_up(pr.N, NR) : round_up(pr.M, MR) * pr.K);
     float* buf = scratch(pre + per_thread * size_t(threads));
     float* pre_packed = buf + per_thread * size_t(threads);
-    split_m ? pack_all_b(pr, pre_packed) : pack_all_a(pr, pre_packed);
 #pragma omp parallel num_threads(threads)
     {
         int tid = 0;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
+        split_m ? pack_ahead_b(pr, pre_packed) : pack_ahead_a(pr, pre_packed);
         float* work = buf + per_thread * size_t(tid);
 #pragma omp for schedule(dynamic) nowait
         for (int64_t c = 0; c < chunks; ++c) {

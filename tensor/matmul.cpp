@@ -107,8 +107,10 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     const Tensor x2 = reshape(x, {rows, in}), bias = b.defined() ? contiguous(b) : b;
     Tensor y = Tensor::empty(out_shape);
     float* py = y.data();
-    if (bias.defined())
-        for (int64_t r = 0; r < rows; ++r) std::copy(bias.data(), bias.data() + out, py + r * out);
+    if (bias.defined()) {  // every row of y starts as the bias (a strided copy: split across threads)
+        Tensor rows_of_y = reshape(y, {rows, out});
+        copy_into(rows_of_y, expand(bias, {rows, out}));
+    }
     // B = wᵀ: B(k, n) = w(n, k), so its row stride is w's column stride and vice versa.
     gemm(rows, out, in, 1.f, x2.data(), x2.strides()[0], x2.strides()[1], w.data(), w.strides()[1], w.strides()[0],
          bias.defined() ? 1.f : 0.f, py, out, 1);

@@ -139,12 +139,16 @@ LayerNormResult layernorm(const Tensor& x, const Tensor& weight, const Tensor& b
         cuda::layernorm(rows, C, eps, o, mean, rstd, p, pw, pb);
         return r;
     }
+    // The row sums run in vector lanes (omp simd: a fixed order for a given build, whatever the
+    // thread count); a chain of scalar double adds was the kernel's bottleneck.
 #pragma omp parallel for schedule(static) if (rows * C > 16384)
     for (int64_t row = 0; row < rows; ++row) {
         const float* xr = p + row * C;
         double m = 0, v = 0;
+#pragma omp simd reduction(+ : m)
         for (int64_t i = 0; i < C; ++i) m += xr[i];
         m /= C;
+#pragma omp simd reduction(+ : v)
         for (int64_t i = 0; i < C; ++i) v += (xr[i] - m) * (xr[i] - m);
         const float s = layernorm_rstd(v, C, eps);
         for (int64_t i = 0; i < C; ++i) o[row * C + i] = layernorm_y(xr[i], float(m), s, pw[i], pb[i]);
@@ -155,6 +159,7 @@ LayerNormResult layernorm(const Tensor& x, const Tensor& weight, const Tensor& b
 }
 
 // dn = g ⊙ w;  dx = rstd · (dn − mean(dn) − n · mean(dn ⊙ n));  dw = Σ_rows g ⊙ n;  db = Σ_rows g.
+constexpr int64_t kLayerNormBlockRows = 32;  // rows per block of the backward's partial column sums
 LayerNormGrads layernorm_backward(const Tensor& x, const Tensor& weight, const Tensor& mean, const Tensor& rstd,
                                   const Tensor& grad_y) {
     const Device device = common_device("layernorm_backward", {&x, &weight, &mean, &rstd, &grad_y});
@@ -172,29 +177,41 @@ LayerNormGrads layernorm_backward(const Tensor& x, const Tensor& weight, const T
         cuda::layernorm_backward(rows, C, dx, g.dweight.data(), g.dbias.data(), px, pw, pm, ps, pg);
         return g;
     }
+    // One pass over x and g: rows in blocks of kLayerNormBlockRows; per row the two means, then dx
+    // while the row is in L1, and the block's partial column sums of g·n and g (double, rows in
+    // order). The blocks' partials are then added in block order, so dweight and dbias do not depend
+    // on the thread count (the GPU sums chunks of rows the same way, with its own chunk size).
+    const int64_t blocks = (rows + kLayerNormBlockRows - 1) / kLayerNormBlockRows;
+    std::vector<double> partial(size_t(blocks * 2 * C));
 #pragma omp parallel for schedule(static) if (rows * C > 16384)
-    for (int64_t r = 0; r < rows; ++r) {
-        double mean_dn = 0, mean_dn_n = 0;
-        for (int64_t i = 0; i < C; ++i) {
-            const float n = layernorm_normalized(px[r * C + i], pm[r], ps[r]), dn = pg[r * C + i] * pw[i];
-            mean_dn += dn;
-            mean_dn_n += dn * n;
-        }
-        mean_dn /= C;
-        mean_dn_n /= C;
-        for (int64_t i = 0; i < C; ++i) {
-            const float n = layernorm_normalized(px[r * C + i], pm[r], ps[r]), dn = pg[r * C + i] * pw[i];
-            dx[r * C + i] = layernorm_dx(dn, n, ps[r], float(mean_dn), float(mean_dn_n));
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+        double* sum_gn = partial.data() + blk * 2 * C;
+        double* sum_g = sum_gn + C;
+        for (int64_t r = blk * kLayerNormBlockRows; r < std::min(rows, (blk + 1) * kLayerNormBlockRows); ++r) {
+            const float *xr = px + r * C, *gr = pg + r * C;
+            double mean_dn = 0, mean_dn_n = 0;
+#pragma omp simd reduction(+ : mean_dn, mean_dn_n)
+            for (int64_t i = 0; i < C; ++i) {
+                const float n = layernorm_normalized(xr[i], pm[r], ps[r]), dn = gr[i] * pw[i];
+                mean_dn += dn;
+                mean_dn_n += dn * n;
+            }
+            mean_dn /= C;
+            mean_dn_n /= C;
+            for (int64_t i = 0; i < C; ++i) {
+                const float n = layernorm_normalized(xr[i], pm[r], ps[r]), dn = gr[i] * pw[i];
+                dx[r * C + i] = layernorm_dx(dn, n, ps[r], float(mean_dn), float(mean_dn_n));
+                sum_gn[i] += gr[i] * n;
+                sum_g[i] += gr[i];
+            }
         }
     }
-    // Parameter gradients: each thread owns a range of columns, so there are no races and the
-    // summation order is fixed.
     float *dw = g.dweight.data(), *db = g.dbias.data();
-#pragma omp parallel for schedule(static) if (rows * C > 16384)
     for (int64_t i = 0; i < C; ++i) {
-        const LayerNormParamSums s = layernorm_param_sums(px, pg, pm, ps, C, i, 0, rows);
-        dw[i] = float(s.dweight);
-        db[i] = float(s.dbias);
+        double sw = 0, sb = 0;
+        for (int64_t blk = 0; blk < blocks; ++blk) sw += partial[blk * 2 * C + i], sb += partial[blk * 2 * C + C + i];
+        dw[i] = float(sw);
+        db[i] = float(sb);
     }
     return g;
 }

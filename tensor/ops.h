@@ -24,13 +24,14 @@ Tensor select(const Tensor& x, int64_t axis, int64_t index);  // drops the axis:
 Tensor expand(const Tensor& x, const Shape& shape);  // broadcast view: stretched axes get stride 0
 Tensor contiguous(const Tensor& x);                  // x itself when already contiguous
 void copy_into(Tensor& dst, const Tensor& src);      // elementwise copy, same shape, any strides
+void fill(Tensor& dst, float value);                 // every element of a contiguous dst = value
 
 // ---- elementwise (elementwise.cpp) ----
 Tensor unary(Unary op, const Tensor& x);
 Tensor binary(Binary op, const Tensor& a, const Tensor& b);  // numpy broadcasting
 Tensor affine(const Tensor& x, float scale, float shift);   // x·scale + shift
 Tensor pow_scalar(const Tensor& x, float p);
-void add_inplace(Tensor& dst, const Tensor& src);            // dst += src, same shape, dst contiguous
+void add_inplace(Tensor& dst, const Tensor& src);            // dst += src, same shape; dst any non-broadcast view
 
 // ---- reductions (reduce.cpp); double accumulation, independent of thread count ----
 Tensor sum(const Tensor& x, int64_t axis, bool keepdim);

@@ -68,7 +68,9 @@ Tensor sum(const Tensor& x, int64_t axis, bool keepdim) {
         for (int64_t r = 0; r < v.outer; ++r) o[r] = static_cast<float>(sum_contiguous(p + r * v.n, v.n));
         return out;
     }
-    const int64_t block = 256, blocks = (v.inner + block - 1) / block;
+    // Columns in blocks of 64 (each column's sum over n in order, whatever the thread count): a bias
+    // gradient, one row of 128…512 columns, is then still split across threads.
+    const int64_t block = 64, blocks = (v.inner + block - 1) / block;
 #pragma omp parallel for schedule(static) if (v.outer * v.n * v.inner > 32768)
     for (int64_t t = 0; t < v.outer * blocks; ++t) {
         const int64_t r = t / blocks, i0 = (t % blocks) * block, len = std::min(block, v.inner - i0);

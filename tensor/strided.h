@@ -2,6 +2,7 @@
 // broadcasts with stride 0, transposes). Axes that every operand can merge are coalesced first, so a
 // contiguous tensor is one long row and a transposed one is a few long rows.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -34,8 +35,13 @@ StridedLayout<N> coalesce(const Shape& shape, const std::array<Strides, N>& stri
     return out;
 }
 
-// Calls body(offsets, n, inner_strides) once per innermost row: offsets[k] is operand k's element
-// offset of the row start, n the row length. Rows run in parallel when there is enough work.
+// Calls body(offsets, n, inner_strides) once per piece of an innermost row: offsets[k] is operand k's
+// element offset of the piece's start, n its length (at most kRowPiece). Pieces run in parallel when
+// there is enough work. Rows are cut into pieces so that a contiguous tensor — one long row after
+// coalescing — is split across threads too; the cut points depend on the shape only, and each
+// element is visited once whatever the thread count.
+inline constexpr int64_t kRowPiece = 16384;
+
 template <int N, class Body>
 void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, Body&& body) {
     if (numel(shape) == 0) return;  // nothing to visit, and no row length to divide by
@@ -45,8 +51,11 @@ void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, Bod
     for (int k = 0; k < N; ++k) inner[k] = nd ? L.strides[k][nd - 1] : 0;
     const int64_t n = nd ? L.shape[nd - 1] : 1;
     const int64_t rows = nd ? numel(L.shape) / n : 1;
-#pragma omp parallel for schedule(static) if (rows > 1 && rows * n > 32768)
-    for (int64_t r = 0; r < rows; ++r) {
+    const int64_t pieces_per_row = (n + kRowPiece - 1) / kRowPiece;
+    const int64_t pieces = rows * pieces_per_row;
+#pragma omp parallel for schedule(static) if (pieces > 1 && rows * n > 32768)
+    for (int64_t p = 0; p < pieces; ++p) {
+        const int64_t r = p / pieces_per_row, start = (p % pieces_per_row) * kRowPiece;
         std::array<int64_t, N> off{};
         int64_t rem = r;
         for (int64_t a = nd - 2; a >= 0; --a) {
@@ -54,7 +63,8 @@ void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, Bod
             rem /= L.shape[a];
             for (int k = 0; k < N; ++k) off[k] += i * L.strides[k][a];
         }
-        body(off, n, inner);
+        for (int k = 0; k < N; ++k) off[k] += start * inner[k];
+        body(off, std::min(kRowPiece, n - start), inner);
     }
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "cuda/map.h"
 #include "cuda/runtime.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
@@ -26,10 +25,7 @@ Tensor Tensor::empty(const Shape& shape, Device device) {
 
 Tensor Tensor::full(const Shape& shape, float value, Device device) {
     Tensor t = empty(shape, device);
-    if (device == Device::CUDA)
-        cuda::fill(t.data(), t.numel(), value);  // on the device: no host buffer, no copy
-    else
-        std::fill_n(t.data(), t.numel(), value);
+    raw::fill(t, value);  // on a CUDA device without a host buffer; on the CPU across threads when large
     return t;
 }
 

@@ -1,5 +1,5 @@
 // views.cpp — reshape, permute, slice and expand only rewrite (shape, strides, offset); the storage
-// is shared. contiguous() and copy_into() are the only places that move data here.
+// is shared. contiguous(), copy_into() and fill() are the only places that write data here.
 #include <algorithm>
 #include <cstring>
 
@@ -111,6 +111,13 @@ void copy_into(Tensor& dst, const Tensor& src) {
         else
             for (int64_t i = 0; i < n; ++i) dp[i * st[0]] = sp[i * st[1]];
     });
+}
+
+void fill(Tensor& dst, float value) {
+    SPLATLM_CHECK(dst.defined() && dst.is_contiguous(), "fill: the destination must be a defined, contiguous tensor");
+    if (dst.device() == Device::CUDA) return cuda::fill(dst.data(), dst.numel(), value);
+    float* d = dst.data();
+    for_each_row<1>(dst.shape(), {dst.strides()}, [&](auto off, int64_t n, auto) { std::fill_n(d + off[0], n, value); });
 }
 
 Tensor contiguous(const Tensor& x) {

@@ -60,6 +60,55 @@ TEST_CASE("AdamW matches a double-precision reference over several steps", "[ada
     REQUIRE(adam.steps_taken() == 5);
 }
 
+namespace {
+// Slots of odd sizes whose boundaries fall inside the step's blocks, more than 65536 elements in all
+// (so the step runs on the team), decay on and off in turn.
+struct ManySlots : Module {
+    ManySlots() {
+        const std::vector<Shape> shapes{{301, 217}, {4099}, {17, 129}, {3}, {5000}};
+        for (size_t i = 0; i < shapes.size(); ++i)
+            add_parameter("p" + std::to_string(i), random(shapes[i], 40 + i), /*weight_decay=*/i % 2 == 0);
+    }
+};
+
+std::vector<float> adamw_two_steps() {
+    ManySlots model;
+    FlatParameters flat(model);
+    AdamW adam(flat, AdamWOptions{.beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f});
+    Rng rng(7);
+    for (int t = 1; t <= 2; ++t) {
+        rng.normal(flat.grads(), flat.size());
+        adam.step(0.01f * t);
+    }
+    return std::vector<float>(flat.values(), flat.values() + flat.size());
+}
+}  // namespace
+
+TEST_CASE("AdamW over many slots: each element gets its own slot's decay, on 1 and 2 threads alike", "[adamw][threads]") {
+    const std::vector<float> one = with_threads(1, adamw_two_steps), two = with_threads(2, adamw_two_steps);
+    REQUIRE(one == two);
+    ManySlots model;  // the same initial values and gradients, through a double-precision reference
+    FlatParameters flat(model);
+    std::vector<double> p(flat.values(), flat.values() + flat.size()), m(p.size(), 0), v(p.size(), 0);
+    std::vector<float> g(p.size());
+    Rng rng(7);
+    for (int t = 1; t <= 2; ++t) {
+        rng.normal(g.data(), flat.size());
+        const double lr = 0.01 * t;
+        for (const FlatParameters::Slot& slot : flat.slots())
+            for (int64_t i = slot.offset; i < slot.offset + slot.tensor.numel(); ++i) {
+                if (slot.weight_decay) p[i] *= 1.0 - lr * 0.1;
+                m[i] = 0.9 * m[i] + 0.1 * g[i];
+                v[i] = 0.95 * v[i] + 0.05 * double(g[i]) * g[i];
+                p[i] -= lr * (m[i] / (1 - std::pow(0.9, t))) / (std::sqrt(v[i] / (1 - std::pow(0.95, t))) + 1e-8);
+            }
+    }
+    for (size_t i = 0; i < p.size(); ++i) {
+        INFO("element " << i);
+        REQUIRE(two[i] == Approx(p[i]).epsilon(1e-5).margin(1e-6));
+    }
+}
+
 TEST_CASE("global-norm clipping", "[adamw]") {
     TwoParams model;
     FlatParameters flat(model);

@@ -23,6 +23,25 @@ TEST_CASE("summing the gradients of a reused tensor never writes into a gradient
     require_close(x.grad(), raw::binary(Binary::Add, c1, raw::binary(Binary::Mul, c1, c2)), 1e-6, 1e-6);
 }
 
+TEST_CASE("selects and slices add their gradients into windows of the input's gradient", "[autograd]") {
+    // x feeds two selects and an overlapping slice (record_window) and an add whose gradient tensor
+    // y shares: the windows must land on x's gradient only, whichever reaches x first.
+    Tensor x = random_transposed({4, 3, 5}, 35).set_requires_grad(), y = random({4, 3, 5}, 36).set_requires_grad();
+    Tensor c = random({4, 3, 5}, 37), c0 = random({4, 5}, 38), c2 = random({4, 5}, 39), cs = random({4, 3, 3}, 40);
+    backward(sum((x + y) * c) + sum(select(x, 1, 0) * c0) + sum(select(x, 1, 2) * c2) + sum(slice(x, 2, 1, 4) * cs));
+    require_close(y.grad(), c, 0, 0);
+    for (int64_t i = 0; i < 4; ++i)
+        for (int64_t j = 0; j < 3; ++j)
+            for (int64_t k = 0; k < 5; ++k) {
+                float want = c.at({i, j, k});
+                if (j == 0) want += c0.at({i, k});
+                if (j == 2) want += c2.at({i, k});
+                if (k >= 1 && k < 4) want += cs.at({i, j, k - 1});
+                INFO(i << ", " << j << ", " << k);
+                REQUIRE(x.grad().at({i, j, k}) == Approx(want).margin(1e-6));
+            }
+}
+
 TEST_CASE("leaf gradients accumulate across backward calls until zero_grad", "[autograd]") {
     Tensor x = random({5}, 2).set_requires_grad();
     backward(sum(x * 2.f));

@@ -102,12 +102,15 @@ TEST_CASE("map_at: copy, affine, pow and add-into through a broadcast index equa
         require_same_bits(out, src);
         for (int64_t i = 0; i < index.numel; ++i) map_at(index, i, out.data(), src.data(), AffineMap{-1.5f, 0.25f});
         require_same_bits(out, raw::affine(src, -1.5f, 0.25f));
-        Tensor acc = raw::contiguous(raw::affine(src, 2.f, 1.f));  // add_inplace needs a contiguous dst
-        Tensor want = acc.clone();
+        // dst += src into the permuted destination, as a slice's gradient lands in its window
+        // (autograd/engine.cpp accumulate_window): the CPU loop and the CUDA body agree.
+        Tensor want = out.clone();
         raw::add_inplace(want, src);
-        const BroadcastIndex<2> add = make_broadcast_index<2>(src.shape(), {acc.strides(), src.strides()}, "test");
-        for (int64_t i = 0; i < add.numel; ++i) map_at(add, i, acc.data(), src.data(), AddIntoMap{});
-        require_same_bits(acc, want);
+        Tensor on_cpu = raw::permute(out_base.clone(), {1, 2, 0});
+        raw::add_inplace(on_cpu, src);
+        for (int64_t i = 0; i < index.numel; ++i) map_at(index, i, out.data(), src.data(), AddIntoMap{});
+        require_same_bits(out, want);
+        require_same_bits(on_cpu, want);
     }
     Tensor out = Tensor::empty(pos.shape());
     const BroadcastIndex<2> index = make_broadcast_index<2>(pos.shape(), {out.strides(), pos.strides()}, "test");

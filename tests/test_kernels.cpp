@@ -35,6 +35,41 @@ TEST_CASE("binary ops broadcast like numpy on non-contiguous inputs", "[kernels]
     for (int64_t k = 0; k < 7; ++k) REQUIRE(u.at({4, 2, k}) == gelu(a.at({4, 2, k})));
 }
 
+TEST_CASE("elementwise ops on rows longer than one piece: every element once, on 1 and 2 threads", "[kernels][threads]") {
+    // A contiguous tensor coalesces to one row, cut into pieces of kRowPiece for the threads (strided.h):
+    // 3·21851 = 65553 elements is four whole pieces and an odd remainder; the strided and transposed
+    // operands keep rows of other lengths, and the [3, 1] one broadcasts along them.
+    const Shape shape{3, 21851};
+    Tensor a = random(shape, 21), strided = random_strided(shape, 22), transposed = random_transposed(shape, 23);
+    Tensor column = random({3, 1}, 24);
+    auto run = [&] {
+        std::vector<std::vector<float>> outs;
+        outs.push_back(raw::unary(Unary::Gelu, a).to_vector());
+        outs.push_back(raw::binary(Binary::Mul, a, strided).to_vector());
+        outs.push_back(raw::binary(Binary::Add, transposed, column).to_vector());
+        Tensor sum = raw::contiguous(transposed);
+        raw::add_inplace(sum, a);
+        outs.push_back(sum.to_vector());
+        outs.push_back(Tensor::full(shape, 0.75f).to_vector());
+        return outs;
+    };
+    auto one = with_threads(1, run), two = with_threads(2, run);
+    for (size_t i = 0; i < one.size(); ++i) {
+        INFO("output " << i);
+        REQUIRE(one[i] == two[i]);
+    }
+    for (int64_t r = 0; r < shape[0]; ++r)
+        for (int64_t c = 0; c < shape[1]; ++c) {
+            const size_t i = r * shape[1] + c;
+            INFO("element " << r << ", " << c);
+            REQUIRE(two[0][i] == gelu(a.at({r, c})));
+            REQUIRE(two[1][i] == a.at({r, c}) * strided.at({r, c}));
+            REQUIRE(two[2][i] == transposed.at({r, c}) + column.at({r, 0}));
+            REQUIRE(two[3][i] == transposed.at({r, c}) + a.at({r, c}));
+            REQUIRE(two[4][i] == 0.75f);
+        }
+}
+
 TEST_CASE("empty tensors: strided copies and elementwise ops visit nothing", "[kernels]") {
     // Axes merge into one of length 0 here; the row walk used to divide by that length.
     Tensor stretched = raw::expand(Tensor::scalar(2.f), {0, 5});
@@ -116,6 +151,40 @@ TEST_CASE("layernorm matches a double reference", "[kernels]") {
             double ref = (v[row * C + i] - m) * rstd * w.at({i}) + b.at({i});
             REQUIRE(r.y.at({row, i}) == Approx(ref).margin(2e-4));
         }
+    }
+}
+
+TEST_CASE("layernorm backward matches a double reference", "[kernels]") {
+    // 301 rows: several blocks of the backward's partial sums and a short last one; x transposed in memory.
+    const int64_t C = GENERATE(1, 3, 128, 257), rows = 301;
+    Tensor x = random_transposed({rows, C}, 12, 3.f), w = random({C}, 13), b = random({C}, 14), g = random({rows, C}, 15);
+    const raw::LayerNormResult f = raw::layernorm(x, w, b, 1e-5f);
+    const raw::LayerNormGrads got = raw::layernorm_backward(x, w, f.mean, f.rstd, g);
+    std::vector<double> dw(C, 0.0), db(C, 0.0);
+    for (int64_t r = 0; r < rows; ++r) {
+        double m = 0, var = 0;
+        for (int64_t i = 0; i < C; ++i) m += x.at({r, i});
+        m /= C;
+        for (int64_t i = 0; i < C; ++i) var += (x.at({r, i}) - m) * (x.at({r, i}) - m);
+        const double rstd = 1.0 / std::sqrt(var / C + 1e-5);
+        std::vector<double> n(C), dn(C);
+        double mean_dn = 0, mean_dn_n = 0;
+        for (int64_t i = 0; i < C; ++i) {
+            n[i] = (x.at({r, i}) - m) * rstd;
+            dn[i] = double(g.at({r, i})) * w.at({i});
+            mean_dn += dn[i] / C;
+            mean_dn_n += dn[i] * n[i] / C;
+            dw[i] += g.at({r, i}) * n[i];
+            db[i] += g.at({r, i});
+        }
+        for (int64_t i = 0; i < C; ++i) {
+            INFO("row " << r << ", column " << i);
+            REQUIRE(got.dx.at({r, i}) == Approx(rstd * (dn[i] - mean_dn - n[i] * mean_dn_n)).margin(2e-4));
+        }
+    }
+    for (int64_t i = 0; i < C; ++i) {
+        REQUIRE(got.dweight.at({i}) == Approx(dw[i]).margin(1e-3));
+        REQUIRE(got.dbias.at({i}) == Approx(db[i]).margin(1e-3));
     }
 }
 
@@ -202,7 +271,10 @@ TEST_CASE("kernels give bitwise-identical results on 1 and 2 threads", "[kernels
         outs.push_back(raw::sum(x, 1, false).to_vector());
         outs.push_back(raw::sum_all(x).to_vector());
         outs.push_back(raw::softmax(x).to_vector());
-        outs.push_back(raw::layernorm(x, w, b, 1e-5f).y.to_vector());
+        const raw::LayerNormResult ln = raw::layernorm(x, w, b, 1e-5f);
+        outs.push_back(ln.y.to_vector());
+        const raw::LayerNormGrads lg = raw::layernorm_backward(x, w, ln.mean, ln.rstd, raw::affine(x, -0.5f, 0.25f));
+        for (const Tensor* t : {&lg.dx, &lg.dweight, &lg.dbias}) outs.push_back(t->to_vector());
         outs.push_back(raw::cross_entropy(x, targets).loss.to_vector());
         outs.push_back(raw::binary(Binary::Mul, x, w).to_vector());
         outs.push_back(raw::matmul(x, raw::transpose(x, 0, 1)).to_vector());

@@ -1,5 +1,6 @@
 #include "train/adamw.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -39,11 +40,22 @@ void AdamW::step(float lr) {
         cuda::adamw_step(p, g, m, v, decay_mask_.data(), params_.size(), k, 1.f - lr * opt_.weight_decay);
         return;
     }
-    for (const FlatParameters::Slot& slot : params_.slots()) {
-        const float shrink = (slot.weight_decay || opt_.decay_everything) ? 1.f - lr * opt_.weight_decay : 1.f;
-        const int64_t begin = slot.offset, end = slot.offset + slot.tensor.numel();
-#pragma omp parallel for schedule(static) if (end - begin > 16384)
-        for (int64_t i = begin; i < end; ++i) adamw_update(p[i], m[i], v[i], g[i], shrink, k);
+    // One parallel pass over the flat buffers in blocks of kStepBlock elements, however small the
+    // parameters are; a block that spans several slots gives each element its own slot's decay.
+    // The slots tile the buffer in order.
+    constexpr int64_t kStepBlock = 4096;
+    const std::vector<FlatParameters::Slot>& slots = params_.slots();
+    const int64_t n = params_.size(), blocks = (n + kStepBlock - 1) / kStepBlock;
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t lo = b * kStepBlock, hi = std::min(n, lo + kStepBlock);
+        auto slot = std::upper_bound(slots.begin(), slots.end(), lo,
+                                     [](int64_t i, const FlatParameters::Slot& s) { return i < s.offset; }) - 1;
+        for (; slot != slots.end() && slot->offset < hi; ++slot) {
+            const float shrink = (slot->weight_decay || opt_.decay_everything) ? 1.f - lr * opt_.weight_decay : 1.f;
+            const int64_t end = std::min(hi, slot->offset + slot->tensor.numel());
+            for (int64_t i = std::max(lo, slot->offset); i < end; ++i) adamw_update(p[i], m[i], v[i], g[i], shrink, k);
+        }
     }
 }
 
