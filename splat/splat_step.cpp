@@ -31,7 +31,8 @@ void SplatState::restore(const NamedTensors& saved, int64_t length_, const std::
 }
 
 Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const Tensor& centres,
-                  const Tensor& log_scale, const Tensor& log_amp, SplatState& state, const SplatOptions& opt) {
+                  const Tensor& log_scale, const Tensor& log_amp, SplatState& state, const SplatOptions& opt,
+                  Tensor* read_weights) {
     const Device device = check_splat_inputs("splat_step", q_t, k_t, v_t, centres, log_scale, log_amp, opt, 3);
     const int64_t B = q_t.size(0), H = q_t.size(1), D = q_t.size(2), K = centres.size(1);
     SPLATLM_CHECK(state.batch == B && state.heads == H && state.splats == K && state.dim == D,
@@ -41,6 +42,8 @@ Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const
         SPLATLM_CHECK(t->device() == device, "splat_step: the inputs are on ", device_name(device), ", the state ",
                       shape_str(t->shape()), " is on ", device_name(t->device()),
                       " (make it with SplatState(B, H, K, D, device))");
+    SPLATLM_CHECK(!read_weights || device == Device::CPU,
+                  "splat_step: the read weights of a step (splat_flow's generation) are computed on the CPU only");
     Tensor y;
     if (device == Device::CUDA) {
         y = splat_step_gpu(q_t, k_t, v_t, centres, log_scale, log_amp, state, opt);
@@ -53,6 +56,7 @@ Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const
         const Splats sp(centres, log_scale, log_amp, o);
         SplatSaved saved({B, H, 1, K, D}, o.top);
         y = raw::reshape(splat_forward_cpu(token(q_t), token(k_t), token(v_t), sp, saved, &state), {B, H, D});
+        if (read_weights) *read_weights = raw::reshape(saved_read_weights(saved, {B, H, 1, K, D}), {B, H, K});
     }
     ++state.length;
     return y;

@@ -82,6 +82,10 @@ const std::vector<Key>& keys() {
             "input-dependent decay: splat_decay's rate r_j at token t becomes r_j·softplus(x_t·w_j + b_j) (default true; "
             "with splat_decay only)",
             FIELD(model.splat_token_decay)),
+        key("splat_flow",
+            "trajectory flow: each splat layer's queries and keys move by a learned map of the read weights of the "
+            "splat layer below (needs two or more splat layers)",
+            FIELD(model.splat_flow)),
         key("batch", "sequences per step", FIELD(batch)),
         key("steps", "optimiser steps", FIELD(steps)),
         key("lr", "peak learning rate", FIELD(lr)),
