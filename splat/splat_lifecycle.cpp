@@ -10,6 +10,7 @@
 #include "splat/diversity.h"
 #include "splat/splat_attention.h"
 #include "tensor/error.h"
+#include "tensor/principal_axes.h"
 
 namespace splatlm {
 
@@ -237,12 +238,12 @@ struct Head {
             for (int64_t t = 0; t < keys.count; ++t)
                 if (winner[t] == j) won.x.insert(won.x.end(), keys.row(t), keys.row(t) + keys.dim), ++won.count;
             if (won.count < 2) continue;
-            const Axis axis = principal_axes(won, 1, rng_hash(uint64_t(step), uint64_t(at(j) + layer * 1'000'003))).front();
+            const PrincipalAxes axis = principal_axes(won.x, size_t(won.count), size_t(won.dim), 1);
             const double offset = kMitosisOffset * scale(j);
-            split_splat(attn, h, j, child, axis.direction.data(), offset);
+            split_splat(attn, h, j, child, axis.axis[0].data(), offset);
             event({j, child}, "mitosis", "overloaded",
                   {{"read_share", health.splats[j].read_share}, {"threshold", overloaded},
-                   {"keys_won", double(won.count)}, {"axis_std", std::sqrt(axis.variance)}, {"offset", offset}});
+                   {"keys_won", double(won.count)}, {"axis_std", std::sqrt(axis.variance[0])}, {"offset", offset}});
         }
     }
 
