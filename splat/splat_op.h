@@ -114,8 +114,9 @@ struct SplatState {
 
 // One position: q_t, k_t, v_t: [B, H, D] (any strides) → y_t: [B, H, D]; absorbs k_t, v_t into
 // `state` first (position t sees itself), exactly as the parallel form does. No autograd.
-// CUDA inputs need a CUDA state (SplatState(B, H, K, D, Device::CUDA)). With `read_weights` (CPU
-// inputs only), it is also set to the token's π [B, H, K], as the parallel form's π at that position.
+// CUDA inputs need a CUDA state (SplatState(B, H, K, D, Device::CUDA)). With `read_weights`, it is
+// also set to the token's π [B, H, K], as the parallel form's π at that position (on a GPU, computed
+// by the CPU step on host copies).
 Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const Tensor& centres,
                   const Tensor& log_scale, const Tensor& log_amp, SplatState& state, const SplatOptions& options = {},
                   Tensor* read_weights = nullptr);

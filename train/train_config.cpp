@@ -234,8 +234,8 @@ void TrainConfig::validate() const {
     if (splat_adapt != "off") {
         SPLATLM_CHECK(splat_kind, "config: splat_adapt = ", splat_adapt, " adapts splats, but attention '", model.attention,
                       "' has none (use splat or splat_local)");
-        SPLATLM_CHECK(device == "cpu" && dist == "none", "config: splat_adapt works on one CPU process for now "
-                      "(device = cpu, dist = none), got device ", device, ", dist ", dist);
+        SPLATLM_CHECK(dist == "none", "config: splat_adapt works in one process for now (dist = none), got dist ",
+                      dist);
     }
     require_range<int64_t>("progressive_every", progressive_every, 0, int64_t(1e12));
     SPLATLM_CHECK(progressive_every == 0 || device == "cpu", "config key 'progressive_every': progressive training runs "
