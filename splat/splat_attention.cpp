@@ -101,8 +101,7 @@ QKV SplatAttention::head_views(const Tensor& x) const {
     SPLATLM_CHECK(below_->reads_.defined() && below_->reads_.size(0) == x.size(0) && below_->reads_.size(2) == x.size(1),
                   "splat_flow: layer ", flow_source_, " has not run on this input (its read weights are ",
                   below_->reads_.defined() ? shape_str(below_->reads_.shape()) : std::string("missing"), ")");
-    const Tensor shift = flow_shift(below_->reads_, *flow);
-    return {h.q + shift, h.k + shift, h.v};
+    return moved_by_flow(h, below_->reads_, *flow);
 }
 
 SplatOptions SplatAttention::options(const Tensor& x) const {
@@ -181,8 +180,7 @@ Tensor SplatAttention::step_mix(const QKV& h, const Tensor& x_t, AttentionCache&
     if (flow) {
         SPLATLM_CHECK(cache.below && cache.below->state.length == cache.state.length + 1,
                       "splat_flow: the cache of layer ", flow_source_, " has not stepped to this position");
-        const Tensor shift = flow_shift(cache.below->reads, *flow);
-        moved = {h.q + shift, h.k + shift, h.v};
+        moved = moved_by_flow(h, cache.below->reads, *flow);
     }
     Tensor y = splat_step(moved.q, moved.k, moved.v, centres, log_scale, log_amp, cache.state, options(x_t),
                           feeds_flow_ ? &cache.reads : nullptr);

@@ -16,4 +16,9 @@ Tensor flow_shift(const Tensor& reads, const Tensor& flow) {
     return reshape(matmul(reshape(reads, {B, H, 1, K}), flow), {B, H, D});
 }
 
+QKV moved_by_flow(const QKV& heads, const Tensor& reads, const Tensor& flow) {
+    const Tensor shift = flow_shift(reads, flow);
+    return {heads.q + shift, heads.k + shift, heads.v};
+}
+
 }  // namespace splatlm

@@ -9,6 +9,7 @@
 // as data (computed without a graph by the lower layer's op): the gradient reaches W and this layer's
 // q and k, not the lower layer through π.
 #pragma once
+#include "nn/projected_attention.h"
 #include "tensor/tensor.h"
 
 namespace splatlm {
@@ -16,5 +17,7 @@ namespace splatlm {
 // δ = π·W per head: reads [B, H, T, K] (or one position's [B, H, K]), flow [H, K, D] → [B, H, T, D]
 // (or [B, H, D]). Differentiable in `flow`.
 Tensor flow_shift(const Tensor& reads, const Tensor& flow);
+// A layer's heads with q and k moved: {q + δ, k + δ, v}, δ = flow_shift(reads, flow).
+QKV moved_by_flow(const QKV& heads, const Tensor& reads, const Tensor& flow);
 
 }  // namespace splatlm
