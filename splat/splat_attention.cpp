@@ -91,7 +91,7 @@ void SplatAttention::link_layers(const std::vector<Attention*>& below) {
     if (flow_source_ < 0) return;
     auto* source = dynamic_cast<SplatAttention*>(below.at(size_t(flow_source_)));
     SPLATLM_CHECK(source, "splat_flow: layer ", flow_source_, " is not a splat layer");
-    source->feeds_flow_ = true;
+    source->above_ = this;
     below_ = source;
 }
 
@@ -130,7 +130,7 @@ SplatOptions SplatAttention::options(const Tensor& x) const {
 }
 
 Tensor SplatAttention::mix(const QKV& h, const Tensor& x) {
-    return splat_attention(h.q, h.k, h.v, centres, log_scale, log_amp, options(x), feeds_flow_ ? &reads_ : nullptr);
+    return splat_attention(h.q, h.k, h.v, centres, log_scale, log_amp, options(x), above_ ? &reads_ : nullptr);
 }
 
 Tensor SplatAttention::splat_step_heads(const QKV& h, const Tensor& x_t, SplatState& state) const {
@@ -183,7 +183,7 @@ Tensor SplatAttention::step_mix(const QKV& h, const Tensor& x_t, AttentionCache&
         moved = moved_by_flow(h, cache.below->reads, *flow);
     }
     Tensor y = splat_step(moved.q, moved.k, moved.v, centres, log_scale, log_amp, cache.state, options(x_t),
-                          feeds_flow_ ? &cache.reads : nullptr);
+                          above_ ? &cache.reads : nullptr);
     return raw::reshape(y, {x_t.size(0), heads_ * head_dim_});
 }
 

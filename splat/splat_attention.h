@@ -55,6 +55,9 @@ class SplatAttention : public ProjectedAttention {
     // q, k, v of the input x, q and k moved by the flow (splat_flow) from the last forward of the layer below.
     QKV head_views(const Tensor& x) const override;
     void link_layers(const std::vector<Attention*>& below) override;
+    // The `flow` [H, K, D] of the splat layer above that reads this layer's π (splat_flow), or null:
+    // its row (h, j) belongs to this layer's slot j of head h (splat_lifecycle.h's slot_parameters).
+    Tensor* flow_above() const { return above_ ? above_->flow : nullptr; }
     void link_cache(AttentionCache& own, const std::vector<AttentionCache*>& below) const override;
 
   protected:
@@ -78,8 +81,8 @@ class SplatAttention : public ProjectedAttention {
     int64_t top_;  // splat_top
     int64_t flow_source_;                  // splat_flow: the layer whose π moves this one's q, k (−1: none)
     const SplatAttention* below_ = nullptr;  // that layer
-    bool feeds_flow_ = false;              // a layer above reads this one's π
-    Tensor reads_;                         // π [B, H, T, K] of this layer's last forward, when feeds_flow_
+    const SplatAttention* above_ = nullptr;  // the layer whose q, k this one's π moves (splat_flow)
+    Tensor reads_;                           // π [B, H, T, K] of this layer's last forward, when above_
 };
 
 }  // namespace splatlm

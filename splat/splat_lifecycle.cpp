@@ -24,6 +24,7 @@ std::vector<SlotSlice> slot_parameters(const SplatAttention& attn, int64_t head,
             out.push_back({gate->weight, at * C, C});
             out.push_back({*gate->bias, at, 1});
         }
+    if (Tensor* flow = attn.flow_above()) out.push_back({*flow, at * D, D});  // how the layer above reads slot j
     return out;
 }
 
@@ -71,7 +72,7 @@ void merge_splats(SplatAttention& attn, int64_t head, int64_t keep, int64_t drop
     for (int64_t d = 0; d < D; ++d) mu_a[d] = float(mu[d]);
     attn.log_scale.data()[a[1].first] = float(0.5 * std::log(s2));
     attn.log_amp.data()[a[2].first] = float(amp_a + std::log1p(std::exp(amp_b - amp_a)));  // log(a_i + a_j)
-    for (size_t i = 3; i < a.size(); ++i) {  // decay and gate: the same weighted mean
+    for (size_t i = 3; i < a.size(); ++i) {  // decay, gates, the flow row above: the same weighted mean
         float* x = a[i].param.data() + a[i].first;
         const float* y = b[i].param.data() + b[i].first;
         for (int64_t e = 0; e < a[i].count; ++e) x[e] = float(wa * x[e] + wb * y[e]);

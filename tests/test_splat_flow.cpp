@@ -6,6 +6,7 @@
 #include "nn/gpt.h"
 #include "splat/register.h"
 #include "splat/splat_attention.h"
+#include "splat/splat_lifecycle.h"
 #include "tests/helpers.h"
 #include "tests/train_helpers.h"
 #include "train/checkpoint.h"
@@ -92,6 +93,28 @@ TEST_CASE("splat_flow: generation steps and batched rows reproduce the parallel 
         const Tensor batched = model.step_rows({ids.ids[t], ids.ids[24 + t]}, {&rows[0], &rows[1]});
         require_close(batched, step, 1e-5, 1e-5);
     }
+}
+
+TEST_CASE("splat_flow: a split in the layer below copies its flow row, so a split without offset keeps the logits",
+          "[splat_flow][splat_life]") {
+    register_splat_attentions();
+    GPTConfig c = flow_config(2);
+    c.max_splats = 8;  // two empty slots per head
+    GPT model(c, 9);
+    spread_parameters(model.parameters(), 11);
+    auto& below = dynamic_cast<SplatAttention&>(model.block(0).attention());
+    auto& above = dynamic_cast<SplatAttention&>(model.block(1).attention());
+    NoGradGuard no_grad;
+    for (int64_t h = 0; h < 2; ++h)  // (spread_parameters filled the empty slots' amplitudes too)
+        for (int64_t j = 6; j < 8; ++j) empty_slot(below, h, j), empty_slot(above, h, j);
+    REQUIRE(below.flow_above() == above.flow);
+    const Indices ids = random_ids(2, 24, 20, 12);
+    const Tensor before = model.forward(ids);
+    const std::vector<double> direction(8, 0.0);
+    split_splat(below, 1, 2, 6, direction.data(), 0.0);
+    const float* w = above.flow->data();
+    for (int64_t d = 0; d < 8; ++d) REQUIRE(w[(1 * 8 + 6) * 8 + d] == w[(1 * 8 + 2) * 8 + d]);
+    require_close(model.forward(ids), before, 1e-4, 1e-5);
 }
 
 TEST_CASE("splat_flow: a run with it checkpoints the flow and resumes bitwise", "[splat_flow][train][resume]") {
