@@ -62,7 +62,7 @@ struct SplatOptions {
 // outputs. Work is split in fixed 256-token ranges and 16-column blocks, never by thread count.
 // With `read_weights`, it is also set to π [B, H, T, K] as splat_read_weights gives it, on the inputs'
 // device and with no gradient (splat_flow's input: splat/splat_flow.h). The CPU forward has π anyway;
-// the GPU path computes it again.
+// on CUDA inputs it is computed again on the host (splat_read_weights), a copy each way per call.
 Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
                        const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& options = {},
                        Tensor* read_weights = nullptr);
