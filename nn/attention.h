@@ -39,6 +39,13 @@ class Attention : public Module {
     // Batched decoding: row r of x: [R, C] is the next position of the sequence in caches[r] (each a
     // batch-1 cache) → [R, C], row r bitwise what step() gives for it alone. Runs without autograd.
     virtual Tensor step_rows(const Tensor& x, const std::vector<AttentionCache*>& caches) = 0;
+
+    // For a kind that reads what a lower layer computed (splat_flow, splat/splat_flow.h); by default
+    // nothing. GPT calls link_layers once, after every block is built, with the attentions of the
+    // blocks below this one (index = layer); and link_cache on every new generation cache, with the
+    // caches of the layers below (`own` is this layer's, made by new_cache).
+    virtual void link_layers(const std::vector<Attention*>& /*below*/) {}
+    virtual void link_cache(AttentionCache& /*own*/, const std::vector<AttentionCache*>& /*below*/) const {}
 };
 
 using AttentionFactory = std::function<std::unique_ptr<Attention>(const GPTConfig& config, int64_t layer, Rng& rng)>;

@@ -27,11 +27,13 @@ struct GPTConfig {
     int64_t splat_top = 0;      // sparse routing: each token writes to and reads from only its top-p splats (0 = all)
     bool splat_gate = false;    // content gating: what token t writes into splat j is scaled by sigmoid(x_t·g_j)
     bool splat_token_decay = false;  // input-dependent decay: splat_decay's rate r_j at token t becomes r_j·softplus(x_t·w_j + b_j)
+    bool splat_flow = false;    // trajectory flow: a splat layer's q and k move by a learned map of the read weights of the splat layer below
 
     int64_t head_dim() const { return width / heads; }
     int64_t splat_slots() const { return max_splats > 0 ? max_splats : splats; }
     std::string layer_kind(int64_t layer) const;  // the attention kind of block `layer`
     bool has_splat_layer() const;                 // some block is `splat` or `splat_local`
+    int64_t flow_source(int64_t layer) const;     // splat_flow: the nearest `splat` layer below `layer` (−1: none)
     void validate() const;    // clear errors for impossible shapes
 };
 

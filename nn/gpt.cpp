@@ -33,6 +33,13 @@ bool GPTConfig::has_splat_layer() const {
     return false;
 }
 
+int64_t GPTConfig::flow_source(int64_t layer) const {
+    if (!splat_flow || layer_kind(layer) != "splat") return -1;
+    for (int64_t i = layer - 1; i >= 0; --i)
+        if (layer_kind(i) == "splat") return i;
+    return -1;
+}
+
 void GPTConfig::validate() const {
     SPLATLM_CHECK(vocab > 0 && context > 0 && layers > 0 && heads > 0 && width > 0,
                   "model config: vocab, context, layers, heads and width must be positive (got vocab ", vocab,
@@ -58,6 +65,12 @@ void GPTConfig::validate() const {
             SPLATLM_CHECK(!kind.empty(), "model config: layer_kinds '", layer_kinds, "' has an empty entry");
     }
     // (splat_decay is on by default in training configs, so other kinds simply have no splats to decay)
+    if (splat_flow) {
+        int64_t splat_layers = 0;
+        for (int64_t i = 0; i < layers; ++i) splat_layers += layer_kind(i) == "splat";
+        SPLATLM_CHECK(splat_layers >= 2, "model config: splat_flow passes read weights from one splat layer to the "
+                      "next and needs two or more layers of kind splat; this model has ", splat_layers);
+    }
     SPLATLM_CHECK(has_splat_layer() || (splat_levels == 1 && !splat_gate && splat_top == 0),
                   "model config: splat_levels, splat_gate and splat_top apply to splat and splat_local attention, "
                   "not to '", layer_kinds.empty() ? attention : layer_kinds, "'");
@@ -97,6 +110,11 @@ GPT::GPT(const GPTConfig& c, uint64_t seed)
         Rng rng(seed + 100 + i);  // a stream per block: adding a layer leaves the others' weights alone
         blocks_.push_back(&add_module("blocks." + std::to_string(i), std::make_unique<Block>(c, i, rng)));
     }
+    std::vector<Attention*> below;
+    for (Block* b : blocks_) {
+        b->attention().link_layers(below);
+        below.push_back(&b->attention());
+    }
     ln_f_ = &add_module("ln_f", std::make_unique<LayerNorm>(c.width));
 }
 
@@ -131,7 +149,12 @@ Tensor GPT::attention_input(const Indices& ids, int64_t layer) {
 
 GPT::Cache GPT::new_cache(int64_t batch) const {
     Cache cache;
-    for (Block* b : blocks_) cache.layers.push_back(b->attention().new_cache(batch, config_.context));
+    std::vector<AttentionCache*> below;
+    for (Block* b : blocks_) {
+        cache.layers.push_back(b->attention().new_cache(batch, config_.context));
+        b->attention().link_cache(*cache.layers.back(), below);
+        below.push_back(cache.layers.back().get());
+    }
     return cache;
 }
 

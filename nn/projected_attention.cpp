@@ -62,6 +62,10 @@ std::unique_ptr<AttentionCache> ProjectedAttention::new_cache(int64_t batch, int
     return cache;
 }
 
+AttentionCache& ProjectedAttention::mix_cache(AttentionCache& cache) const {
+    return conv_ ? *dynamic_cast<ShortConvCache&>(cache).mixer : cache;
+}
+
 // One position's projection through the conv (when on), advancing its window; `cache` becomes the
 // kind's part of the cache.
 Tensor ProjectedAttention::step_qkv(const Tensor& qkv_t, AttentionCache*& cache) const {

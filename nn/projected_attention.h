@@ -28,8 +28,9 @@ Tensor merge_heads(const Tensor& y);
 class ProjectedAttention : public Attention {
   public:
     Tensor forward(const Tensor& x) override { return proj_.forward(merge_heads(mix(head_views(x), x))); }
-    // The per-head q, k, v this layer computes for its input x, each [B, H, T, D] (also for inspection).
-    QKV head_views(const Tensor& x) const {
+    // The per-head q, k, v this layer mixes for its input x, each [B, H, T, D] (also for inspection;
+    // a kind may move q and k, as splat_flow does).
+    virtual QKV head_views(const Tensor& x) const {
         return split_heads(conv_ ? conv_->forward(qkv_.forward(x)) : qkv_.forward(x), heads_);
     }
     // The kind's cache (new_mix_cache), with the conv's window beside it when the conv is on.
@@ -47,6 +48,8 @@ class ProjectedAttention : public Attention {
     // One position of the kind's recurrence: q, k, v [B, H, D] each of the layer input x_t [B, C],
     // advancing `cache` → the mixed heads [B, H·D] (before proj). Runs without autograd.
     virtual Tensor step_mix(const QKV& heads_t, const Tensor& x_t, AttentionCache& cache) = 0;
+    // The kind's own part (new_mix_cache's) of a cache new_cache made.
+    AttentionCache& mix_cache(AttentionCache& cache) const;
 
     int64_t heads_, head_dim_;
     Linear& qkv_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "splat/splat_flow.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
@@ -64,7 +65,8 @@ SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
     : ProjectedAttention(c, rng),
       centres(add_parameter("centres", init_centres(c.heads, c.splat_slots(), c.head_dim(), rng))),
       log_scale(add_parameter("log_scale", init_log_scale(c.heads, c.splat_slots(), c.head_dim(), c.splat_levels))),
-      log_amp(add_parameter("log_amp", init_log_amp(c.heads, c.splat_slots(), c.splats))), top_(c.splat_top) {
+      log_amp(add_parameter("log_amp", init_log_amp(c.heads, c.splat_slots(), c.splats))), top_(c.splat_top),
+      flow_source_(c.flow_source(layer)) {
     SPLATLM_CHECK(c.splats > 0, "splat attention: the number of splats must be positive, got ", c.splats);
     SPLATLM_CHECK(c.splat_levels > 0 && c.splat_slots() % c.splat_levels == 0, "splat attention: splat_levels (",
                   c.splat_levels, ") must divide the splat slots (", c.splat_slots(), ")");
@@ -82,6 +84,24 @@ SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
         std::fill_n(decay_gate->weight.data(), decay_gate->weight.numel(), 0.f);
         std::fill_n(decay_gate->bias->data(), decay_gate->bias->numel(), float(std::log(std::exp(1.0) - 1.0)));
     }
+    if (flow_source_ >= 0) flow = &add_parameter("flow", Tensor::zeros({c.heads, c.splat_slots(), c.head_dim()}));
+}
+
+void SplatAttention::link_layers(const std::vector<Attention*>& below) {
+    if (flow_source_ < 0) return;
+    auto* source = dynamic_cast<SplatAttention*>(below.at(size_t(flow_source_)));
+    SPLATLM_CHECK(source, "splat_flow: layer ", flow_source_, " is not a splat layer");
+    source->above_ = this;
+    below_ = source;
+}
+
+QKV SplatAttention::head_views(const Tensor& x) const {
+    QKV h = ProjectedAttention::head_views(x);
+    if (!flow) return h;
+    SPLATLM_CHECK(below_->reads_.defined() && below_->reads_.size(0) == x.size(0) && below_->reads_.size(2) == x.size(1),
+                  "splat_flow: layer ", flow_source_, " has not run on this input (its read weights are ",
+                  below_->reads_.defined() ? shape_str(below_->reads_.shape()) : std::string("missing"), ")");
+    return moved_by_flow(h, below_->reads_, *flow);
 }
 
 SplatOptions SplatAttention::options(const Tensor& x) const {
@@ -110,7 +130,7 @@ SplatOptions SplatAttention::options(const Tensor& x) const {
 }
 
 Tensor SplatAttention::mix(const QKV& h, const Tensor& x) {
-    return splat_attention(h.q, h.k, h.v, centres, log_scale, log_amp, options(x));
+    return splat_attention(h.q, h.k, h.v, centres, log_scale, log_amp, options(x), above_ ? &reads_ : nullptr);
 }
 
 Tensor SplatAttention::splat_step_heads(const QKV& h, const Tensor& x_t, SplatState& state) const {
@@ -122,6 +142,8 @@ namespace {
 struct SplatCache : AttentionCache {
     SplatState state;
     int64_t max_len = 0;
+    Tensor reads;                      // π [B, H, K] of the last step, when a layer above reads it (splat_flow)
+    const SplatCache* below = nullptr; // the cache of the layer whose π moves this one's q, k (splat_flow)
     NamedTensors contents() const override {
         NamedTensors out;
         state.save_to(out);
@@ -141,12 +163,27 @@ std::unique_ptr<AttentionCache> SplatAttention::new_mix_cache(int64_t batch, int
     return cache;
 }
 
-// One position: O(H·K·D) work and state, independent of how many positions came before.
+void SplatAttention::link_cache(AttentionCache& own, const std::vector<AttentionCache*>& below) const {
+    if (below_)
+        dynamic_cast<SplatCache&>(mix_cache(own)).below =
+            &dynamic_cast<SplatCache&>(below_->mix_cache(*below.at(size_t(flow_source_))));
+}
+
+// One position: O(H·K·D) work and state, independent of how many positions came before. With the
+// flow, q and k move as in head_views, by the π the layer below's step left in its cache.
 Tensor SplatAttention::step_mix(const QKV& h, const Tensor& x_t, AttentionCache& base) {
     SplatCache& cache = dynamic_cast<SplatCache&>(base);
     SPLATLM_CHECK(cache.state.length < cache.max_len, "splat attention: cache full at ", cache.max_len,
                   " positions");
-    Tensor y = splat_step_heads(h, x_t, cache.state);
+    NoGradGuard no_grad;
+    QKV moved = h;
+    if (flow) {
+        SPLATLM_CHECK(cache.below && cache.below->state.length == cache.state.length + 1,
+                      "splat_flow: the cache of layer ", flow_source_, " has not stepped to this position");
+        moved = moved_by_flow(h, cache.below->reads, *flow);
+    }
+    Tensor y = splat_step(moved.q, moved.k, moved.v, centres, log_scale, log_amp, cache.state, options(x_t),
+                          above_ ? &cache.reads : nullptr);
     return raw::reshape(y, {x_t.size(0), heads_ * head_dim_});
 }
 

@@ -15,6 +15,9 @@
 //                  Δ_t·A): a Linear "decay_gate" C → H·K, weights 0 and bias ln(e − 1) at init, so every
 //                  Δ starts at 1 and the model starts as with splat_decay alone; with splat_decay off it does nothing
 //                  (like splat_decay for the non-splat kinds, it is on by default in training configs).
+//   splat_flow   → on a `splat` layer above another: q and k move by `flow` [H, K, D] (init 0) times the
+//                  read weights π of the splat layer below (splat/splat_flow.h); the layer below keeps its
+//                  last π (forward: reads_; generation: its cache) for the one above.
 //
 // Slots: the parameters hold GPTConfig::splat_slots() splats per head (max_splats, or splats). A slot
 // is *empty* (retired, or not born yet) when its log amplitude is kRetiredLogAmp: every affinity
@@ -49,6 +52,13 @@ class SplatAttention : public ProjectedAttention {
     // The op's options for the layer input x: [B, T, C] (send bias [B, H, T, K]) or one position
     // [B, C] (send bias [B, H, K]). Differentiable in the parameters; empty when no variant is on.
     SplatOptions options(const Tensor& x) const;
+    // q, k, v of the input x, q and k moved by the flow (splat_flow) from the last forward of the layer below.
+    QKV head_views(const Tensor& x) const override;
+    void link_layers(const std::vector<Attention*>& below) override;
+    // The `flow` [H, K, D] of the splat layer above that reads this layer's π (splat_flow), or null:
+    // its row (h, j) belongs to this layer's slot j of head h (splat_lifecycle.h's slot_parameters).
+    Tensor* flow_above() const { return above_ ? above_->flow : nullptr; }
+    void link_cache(AttentionCache& own, const std::vector<AttentionCache*>& below) const override;
 
   protected:
     Tensor mix(const QKV& h, const Tensor& x) override;
@@ -65,9 +75,14 @@ class SplatAttention : public ProjectedAttention {
     Tensor* level_weight = nullptr; // [H, L] with splat_levels = L > 1, init 0
     Linear* send_gate = nullptr;    // C → H·K with splat_gate
     Linear* decay_gate = nullptr;   // C → H·K with splat_token_decay
+    Tensor* flow = nullptr;         // [H, K, D] with splat_flow above another splat layer, init 0
 
   private:
     int64_t top_;  // splat_top
+    int64_t flow_source_;                  // splat_flow: the layer whose π moves this one's q, k (−1: none)
+    const SplatAttention* below_ = nullptr;  // that layer
+    const SplatAttention* above_ = nullptr;  // the layer whose q, k this one's π moves (splat_flow)
+    Tensor reads_;                           // π [B, H, T, K] of this layer's last forward, when above_
 };
 
 }  // namespace splatlm

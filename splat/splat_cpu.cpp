@@ -286,7 +286,11 @@ Tensor splat_read_weights_cpu(const Tensor& q, const Tensor& k, const Splats& sp
         affinity_pass(n, sp, Q, Kh, s);
         scalar_pass(n, sp, s, nullptr);
     }
-    return raw::contiguous(raw::select(raw::reshape(s.scalars.f, {n.B, n.H, HeadScalars::kPlanes, n.T, n.K}), 2, 3));
+    return saved_read_weights(s, n);
+}
+
+Tensor saved_read_weights(const SplatSaved& s, const SplatDims& n) {
+    return raw::select(raw::reshape(s.scalars.f, {n.B, n.H, HeadScalars::kPlanes, n.T, n.K}), 2, 3).clone();
 }
 
 }  // namespace splatlm

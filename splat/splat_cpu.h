@@ -52,5 +52,7 @@ std::vector<Tensor> splat_backward_cpu(const Tensor& q, const Tensor& k, const T
 
 // Passes 1 and 2 alone: the read-out weights π [B, H, T, K] of every token over the splats.
 Tensor splat_read_weights_cpu(const Tensor& q, const Tensor& k, const Splats& sp, int64_t top);
+// The π [B, H, T, K] a forward kept in `saved` (a copy: later passes do not touch it).
+Tensor saved_read_weights(const SplatSaved& saved, const SplatDims& n);
 
 }  // namespace splatlm

@@ -110,53 +110,20 @@ Placement kmeans(const Points& points, int64_t K, uint64_t seed, int iterations)
     return {c, cluster_radii(points, c)};
 }
 
-std::vector<Axis> principal_axes(const Points& points, int64_t count, uint64_t seed) {
-    const int64_t N = points.count, D = points.dim;
-    const std::vector<double> m = mean_of(points);
-    std::vector<double> cov(size_t(D * D), 0.0);  // covariance, deflated by each axis found
-    for (int64_t i = 0; i < N; ++i)
-        for (int64_t a = 0; a < D; ++a)
-            for (int64_t b = 0; b < D; ++b)
-                cov[size_t(a * D + b)] += (points.row(i)[a] - m[a]) * (points.row(i)[b] - m[b]) / double(N);
-    Rng rng(seed);
-    std::vector<Axis> axes;
-    for (int64_t a = 0; a < std::min(count, D); ++a) {
-        std::vector<double> u(static_cast<size_t>(D)), w(static_cast<size_t>(D));
-        for (double& x : u) x = rng.next_double() - 0.5;
-        double lambda = 0;
-        for (int it = 0; it < 200; ++it) {  // power iteration on the deflated covariance
-            for (int64_t r = 0; r < D; ++r) {
-                w[r] = 0;
-                for (int64_t s = 0; s < D; ++s) w[r] += cov[size_t(r * D + s)] * u[s];
-            }
-            double norm = 0;
-            for (double x : w) norm += x * x;
-            norm = std::sqrt(norm);
-            if (norm <= 0) break;
-            lambda = norm;
-            for (int64_t r = 0; r < D; ++r) u[r] = w[r] / norm;
-        }
-        for (int64_t r = 0; r < D; ++r)
-            for (int64_t s = 0; s < D; ++s) cov[size_t(r * D + s)] -= lambda * u[r] * u[s];
-        axes.push_back({.direction = u, .variance = lambda, .mean = m});
-    }
-    return axes;
-}
-
-Placement pca_placement(const Points& points, int64_t K, uint64_t seed) {
+Placement pca_placement(const Points& points, int64_t K) {
     SPLATLM_CHECK(K >= 1 && points.count >= 1, "pca_placement: need K >= 1 and points");
     const int64_t D = points.dim;
-    const std::vector<Axis> axes = principal_axes(points, (K + 3) / 4, seed);
-    const int64_t count = int64_t(axes.size());
+    const PrincipalAxes axes = principal_axes(points.x, size_t(points.count), size_t(D), size_t((K + 3) / 4));
+    const int64_t count = int64_t(axes.axis.size());
     Points c{.count = K, .dim = D, .x = std::vector<double>(size_t(K * D))};
     int64_t placed = 0;
     for (int64_t a = 0; a < count; ++a) {
-        const Axis& axis = axes[a];
+        const std::vector<double>& axis = axes.axis[a];
         const int64_t here = K / count + (a < K % count ? 1 : 0);  // centres on this axis
         for (int64_t i = 0; i < here; ++i, ++placed) {
             const double offset = here == 1 ? 0.0 : -1.5 + 3.0 * double(i) / double(here - 1);
             for (int64_t d = 0; d < D; ++d)
-                c.x[size_t(placed * D + d)] = axis.mean[d] + offset * std::sqrt(axis.variance) * axis.direction[d];
+                c.x[size_t(placed * D + d)] = axes.mean[d] + offset * std::sqrt(axes.variance[a]) * axis[d];
         }
     }
     return {c, cluster_radii(points, c)};
@@ -188,7 +155,7 @@ int64_t initialise_splats(GPT& model, const Indices& ids, const std::string& met
             SPLATLM_CHECK(k.size(0) * k.size(2) >= n, "splat_init: ", k.size(0) * k.size(2), " keys per head cannot place ", n, " splats");
             const Points keys = head_points(k, h);
             const uint64_t head_seed = rng_hash(seed, uint64_t(layer * H + h));
-            const Placement p = method == "kmeans" ? kmeans(keys, n, head_seed) : pca_placement(keys, n, head_seed);
+            const Placement p = method == "kmeans" ? kmeans(keys, n, head_seed) : pca_placement(keys, n);
             for (int64_t i = 0; i < n; ++i) {
                 const int64_t j = slots[i];
                 for (int64_t d = 0; d < D; ++d) attn->centres.data()[(h * K + j) * D + d] = float(p.centres.row(i)[d]);

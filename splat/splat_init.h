@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nn/gpt.h"
+#include "tensor/principal_axes.h"
 
 namespace splatlm {
 
@@ -37,16 +38,9 @@ struct Placement {
 
 // k-means++ (seeded) followed by `iterations` Lloyd steps; K ≤ points.count.
 Placement kmeans(const Points& points, int64_t K, uint64_t seed, int iterations = 25);
-struct Axis {
-    std::vector<double> direction;  // unit
-    double variance = 0;            // of the points along it
-    std::vector<double> mean;       // of the points
-};
-// The top min(count, dim) principal axes of the points, largest first (power iteration on the
-// covariance, deflated after each axis; seeded start).
-std::vector<Axis> principal_axes(const Points& points, int64_t count, uint64_t seed);
-// K centres along the top principal axes of the points (power iteration, seeded start).
-Placement pca_placement(const Points& points, int64_t K, uint64_t seed);
+// K centres along the top ⌈K/4⌉ principal axes of the points (tensor/principal_axes.h: no seed, the
+// same points give the same axes).
+Placement pca_placement(const Points& points, int64_t K);
 // Per centre, √(mean squared distance of the points nearest to it), at least 1% of the whole set's
 // radius √(mean ‖x − mean‖²); a centre no point is nearest to gets the whole set's radius.
 std::vector<double> cluster_radii(const Points& points, const Points& centres);

@@ -10,6 +10,7 @@
 #include "splat/diversity.h"
 #include "splat/splat_attention.h"
 #include "tensor/error.h"
+#include "tensor/principal_axes.h"
 
 namespace splatlm {
 
@@ -23,6 +24,7 @@ std::vector<SlotSlice> slot_parameters(const SplatAttention& attn, int64_t head,
             out.push_back({gate->weight, at * C, C});
             out.push_back({*gate->bias, at, 1});
         }
+    if (Tensor* flow = attn.flow_above()) out.push_back({*flow, at * D, D});  // how the layer above reads slot j
     return out;
 }
 
@@ -70,7 +72,7 @@ void merge_splats(SplatAttention& attn, int64_t head, int64_t keep, int64_t drop
     for (int64_t d = 0; d < D; ++d) mu_a[d] = float(mu[d]);
     attn.log_scale.data()[a[1].first] = float(0.5 * std::log(s2));
     attn.log_amp.data()[a[2].first] = float(amp_a + std::log1p(std::exp(amp_b - amp_a)));  // log(a_i + a_j)
-    for (size_t i = 3; i < a.size(); ++i) {  // decay and gate: the same weighted mean
+    for (size_t i = 3; i < a.size(); ++i) {  // decay, gates, the flow row above: the same weighted mean
         float* x = a[i].param.data() + a[i].first;
         const float* y = b[i].param.data() + b[i].first;
         for (int64_t e = 0; e < a[i].count; ++e) x[e] = float(wa * x[e] + wb * y[e]);
@@ -237,12 +239,12 @@ struct Head {
             for (int64_t t = 0; t < keys.count; ++t)
                 if (winner[t] == j) won.x.insert(won.x.end(), keys.row(t), keys.row(t) + keys.dim), ++won.count;
             if (won.count < 2) continue;
-            const Axis axis = principal_axes(won, 1, rng_hash(uint64_t(step), uint64_t(at(j) + layer * 1'000'003))).front();
+            const PrincipalAxes axis = principal_axes(won.x, size_t(won.count), size_t(won.dim), 1);
             const double offset = kMitosisOffset * scale(j);
-            split_splat(attn, h, j, child, axis.direction.data(), offset);
+            split_splat(attn, h, j, child, axis.axis[0].data(), offset);
             event({j, child}, "mitosis", "overloaded",
                   {{"read_share", health.splats[j].read_share}, {"threshold", overloaded},
-                   {"keys_won", double(won.count)}, {"axis_std", std::sqrt(axis.variance)}, {"offset", offset}});
+                   {"keys_won", double(won.count)}, {"axis_std", std::sqrt(axis.variance[0])}, {"offset", offset}});
         }
     }
 

@@ -51,7 +51,8 @@ struct SplatEvent {
 };
 
 // The elements of one slot in each per-splat parameter: centres, log_scale, log_amp, log_decay,
-// send_gate weight row and bias.
+// send_gate and decay_gate weight rows and biases, and with splat_flow the row of the layer above's
+// `flow` that reads this slot's π (so a split copies it, a merge averages it, its moments reset).
 struct SlotSlice {
     Tensor param;
     int64_t first = 0, count = 0;

@@ -14,7 +14,8 @@
 namespace splatlm {
 
 Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
-                       const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& opt) {
+                       const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& opt,
+                       Tensor* read_weights) {
     const Device device = check_splat_inputs("splat_attention", q, k, v, centres, log_scale, log_amp, opt, 4);
     const std::vector<Tensor> inputs = splat_inputs(q, k, v, centres, log_scale, log_amp, opt);
     bool needs_grad = false;
@@ -22,6 +23,7 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
     needs_grad &= grad_enabled();
     if (device == Device::CUDA) {  // the backward recomputes the scan from the inputs (nothing saved)
         Tensor y = splat_forward_gpu(q, k, v, centres, log_scale, log_amp, opt);
+        if (read_weights) *read_weights = splat_read_weights(q, k, centres, log_scale, log_amp, opt).to(device);
         if (!needs_grad) return y;
         return record(y, "splat_attention", inputs, [q, k, v, centres, log_scale, log_amp, opt](const Tensor& grad) {
             return splat_backward_gpu(q, k, v, centres, log_scale, log_amp, opt, grad);
@@ -30,6 +32,7 @@ Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
     auto sp = std::make_shared<const Splats>(centres, log_scale, log_amp, opt);
     auto saved = std::make_shared<SplatSaved>(SplatDims{q.size(0), q.size(1), q.size(2), sp->K, q.size(3)}, opt.top);
     Tensor y = splat_forward_cpu(q, k, v, *sp, *saved);
+    if (read_weights) *read_weights = saved_read_weights(*saved, {q.size(0), q.size(1), q.size(2), sp->K, q.size(3)});
     if (!needs_grad) return y;
     return record(y, "splat_attention", inputs, [q, k, v, opt, sp, saved](const Tensor& grad) {
         return splat_backward_cpu(q, k, v, *sp, opt, *saved, grad);

@@ -60,8 +60,12 @@ struct SplatOptions {
 // The op saves only per-token scalars (O(T·K) per head) and the backward recomputes the splat
 // state from t = 0 in column blocks, so activation memory is O(T·K) per head beyond the inputs and
 // outputs. Work is split in fixed 256-token ranges and 16-column blocks, never by thread count.
+// With `read_weights`, it is also set to π [B, H, T, K] as splat_read_weights gives it, on the inputs'
+// device and with no gradient (splat_flow's input: splat/splat_flow.h). The CPU forward has π anyway;
+// on CUDA inputs it is computed again on the host (splat_read_weights), a copy each way per call.
 Tensor splat_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
-                       const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& options = {});
+                       const Tensor& log_scale, const Tensor& log_amp, const SplatOptions& options = {},
+                       Tensor* read_weights = nullptr);
 
 // The O(T²·K) reference in float64: builds every weight w[t,u] explicitly and returns Σ_u w[t,u]·v_u.
 Tensor splat_attention_reference(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& centres,
@@ -110,8 +114,11 @@ struct SplatState {
 
 // One position: q_t, k_t, v_t: [B, H, D] (any strides) → y_t: [B, H, D]; absorbs k_t, v_t into
 // `state` first (position t sees itself), exactly as the parallel form does. No autograd.
-// CUDA inputs need a CUDA state (SplatState(B, H, K, D, Device::CUDA)).
+// CUDA inputs need a CUDA state (SplatState(B, H, K, D, Device::CUDA)). With `read_weights`, it is
+// also set to the token's π [B, H, K], as the parallel form's π at that position (on a GPU, computed
+// by the CPU step on host copies).
 Tensor splat_step(const Tensor& q_t, const Tensor& k_t, const Tensor& v_t, const Tensor& centres,
-                  const Tensor& log_scale, const Tensor& log_amp, SplatState& state, const SplatOptions& options = {});
+                  const Tensor& log_scale, const Tensor& log_amp, SplatState& state, const SplatOptions& options = {},
+                  Tensor* read_weights = nullptr);
 
 }  // namespace splatlm

@@ -3,6 +3,7 @@
 #include "nn/gpt.h"
 #include "splat/diversity.h"
 #include "splat/register.h"
+#include "splat/splat_attention.h"
 #include "tests/helpers.h"
 
 using namespace splatlm;
@@ -17,6 +18,14 @@ class FakeSplats : public Module {
     Tensor& centres;
     Tensor& log_scale;
 };
+
+// The same with the slots' log amplitudes (kRetiredLogAmp: an empty slot).
+class FakeSlots : public FakeSplats {
+  public:
+    FakeSlots(Tensor centres, Tensor log_scale, Tensor log_amp)
+        : FakeSplats(std::move(centres), std::move(log_scale)), log_amp(add_parameter("log_amp", std::move(log_amp))) {}
+    Tensor& log_amp;
+};
 }  // namespace
 
 TEST_CASE("splat diversity: the value is the mean pair overlap", "[diversity]") {
@@ -28,6 +37,25 @@ TEST_CASE("splat diversity: the value is the mean pair overlap", "[diversity]") 
     FakeSplats m(centres, log_scale);
     const double expected = (std::exp(-1.0 / 4) + std::exp(-4.0 / 10) + std::exp(-1.0 / 10)) / 3;
     REQUIRE(std::abs(splat_diversity_loss(m).item() - expected) < 1e-6);
+}
+
+TEST_CASE("splat diversity: empty slots take part in no pair", "[diversity][splat_life]") {
+    // The three splats of the case above, and a fourth slot, empty, right on splat 0 (overlap 1 if counted).
+    Tensor centres = Tensor::zeros({1, 4, 2});
+    centres.data()[2] = 1.f, centres.data()[4] = 2.f, centres.data()[6] = 0.f;
+    Tensor log_scale = Tensor::zeros({1, 4});
+    log_scale.data()[2] = std::log(2.f);
+    Tensor log_amp = Tensor::zeros({1, 4});
+    log_amp.data()[3] = kRetiredLogAmp;
+    FakeSlots m(centres, log_scale, log_amp);
+    const double expected = (std::exp(-1.0 / 4) + std::exp(-4.0 / 10) + std::exp(-1.0 / 10)) / 3;
+    Tensor r = splat_diversity_loss(m);
+    REQUIRE(std::abs(r.item() - expected) < 1e-6);
+    backward(r);
+    for (int64_t d = 0; d < 2; ++d) REQUIRE(m.centres.grad().data()[3 * 2 + d] == 0.f);  // the empty slot is not pushed
+    // A head with one live splat has no pair left.
+    std::fill_n(m.log_amp.data() + 1, 3, kRetiredLogAmp);
+    REQUIRE_THROWS_WITH(splat_diversity_loss(m), Catch::Contains("two or more live splats"));
 }
 
 TEST_CASE("splat diversity: gradients of the centres match finite differences", "[diversity][gradcheck]") {
@@ -72,7 +100,7 @@ TEST_CASE("splat diversity: only models with splats have one", "[diversity][erro
     GPT softmax(GPTConfig{.vocab = 10, .context = 8, .layers = 1, .heads = 2, .width = 8}, 1);
     REQUIRE_THROWS_WITH(splat_diversity_loss(softmax), Catch::Contains("no splat attention"));
     FakeSplats one(random({2, 1, 3}, 1), random({2, 1}, 2));
-    REQUIRE_THROWS_WITH(splat_diversity_loss(one), Catch::Contains("two or more splats"));
+    REQUIRE_THROWS_WITH(splat_diversity_loss(one), Catch::Contains("two or more live splats"));
     FakeSplats bad(random({2, 3, 3}, 1), random({3, 2}, 2));
     REQUIRE_THROWS_WITH(splat_diversity_loss(bad), Catch::Contains("log_scale is [3, 2]"));
 }

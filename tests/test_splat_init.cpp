@@ -57,7 +57,7 @@ TEST_CASE("PCA spreads centres along the keys' principal axis", "[splat_init]") 
         rng.normal(z.data(), D + 1);
         for (int64_t d = 0; d < D; ++d) keys.x[size_t(i * D + d)] = centre[d] + 5.0 * z[D] * u[d] + 0.2 * z[d];
     }
-    const Placement p = pca_placement(keys, K, 1);
+    const Placement p = pca_placement(keys, K);
     std::vector<double> along;
     for (int64_t j = 0; j < K; ++j) {
         std::vector<double> off(static_cast<size_t>(D));
@@ -89,7 +89,7 @@ TEST_CASE("splat_init places a model's splats deterministically; bad values are 
             // Layer 0's head 0 centres are k-means (or PCA) of exactly its keys.
             if (layer == 0) {
                 const Points keys = head_points(pa.head_views(a.attention_input(ids, 0)).k, 0);
-                const Placement p = std::string(method) == "kmeans" ? kmeans(keys, 4, rng_hash(9, 0)) : pca_placement(keys, 4, rng_hash(9, 0));
+                const Placement p = std::string(method) == "kmeans" ? kmeans(keys, 4, rng_hash(9, 0)) : pca_placement(keys, 4);
                 for (int64_t i = 0; i < 4 * config.head_dim(); ++i) REQUIRE(pa.centres.data()[i] == float(p.centres.x[i]));
                 REQUIRE(pa.log_scale.data()[1] == float(std::log(p.radii[1])));
             }

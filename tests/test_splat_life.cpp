@@ -15,6 +15,7 @@
 #include "splat/splat_lifecycle.h"
 #include "tensor/ops.h"
 #include "tests/helpers.h"
+#include "train/host_model.h"
 #include "train/splat_adaptation.h"
 #include "train/splat_lives.h"
 
@@ -55,6 +56,26 @@ void warm_up(GPT& model, FlatParameters& flat, AdamW& adam, const Indices& ids) 
         backward(model.loss(ids, targets()));
         adam.step(1e-3f);
     }
+}
+
+// Sets up every kind of event and takes the two health checks that make them due; returns the last.
+// Layer 1, head 0: splat 3 sent far away (dies), splat 5 a copy of splat 4 (a collapsed pair);
+// head 1: splat 0 wide and the others narrow (splat 0 is overloaded, the others die).
+// Layer 0, head 1: every splat narrow (most queries uncovered: births).
+std::vector<LayerHealth> provoke_events(GPT& model, const Indices& ids, SplatHealthTracker& tracker) {
+    SplatAttention& a = attention(model, 1);
+    const int64_t K = a.splats(), D = a.centres.size(2);
+    for (int64_t d = 0; d < D; ++d) a.centres.data()[3 * D + d] = 1000.f, a.centres.data()[5 * D + d] = a.centres.data()[4 * D + d];
+    a.log_scale.data()[5] = a.log_scale.data()[4];
+    a.log_scale.data()[K] = 3.f;
+    for (int64_t j = 1; j < 8; ++j) a.log_scale.data()[K + j] = -4.f;
+    for (int64_t j = 0; j < 8; ++j) attention(model, 0).log_scale.data()[K + j] = -4.f;
+    std::vector<LayerHealth> health;
+    for (int64_t step : {1, 2}) {
+        health = measure_splat_health(model, ids);
+        tracker.record(step, health);
+    }
+    return health;
 }
 
 }  // namespace
@@ -108,20 +129,8 @@ TEST_CASE("every life event keeps shapes and moments right; the model trains, is
     REQUIRE(K == 12);
     REQUIRE((a.live_splats(0) == 8 && a.live_splats(1) == 8));
 
-    // Layer 1, head 0: splat 3 sent far away (dies), splat 5 a copy of splat 4 (a collapsed pair);
-    // head 1: splat 0 wide and the others narrow (splat 0 is overloaded, the others die).
-    // Layer 0, head 1: every splat narrow (most queries uncovered: births).
-    for (int64_t d = 0; d < D; ++d) a.centres.data()[3 * D + d] = 1000.f, a.centres.data()[5 * D + d] = a.centres.data()[4 * D + d];
-    a.log_scale.data()[5] = a.log_scale.data()[4];
-    a.log_scale.data()[K] = 3.f;
-    for (int64_t j = 1; j < 8; ++j) a.log_scale.data()[K + j] = -4.f;
-    for (int64_t j = 0; j < 8; ++j) attention(model, 0).log_scale.data()[K + j] = -4.f;
     SplatHealthTracker tracker(2);
-    std::vector<LayerHealth> health;
-    for (int64_t step : {1, 2}) {
-        health = measure_splat_health(model, ids);
-        tracker.record(step, health);
-    }
+    const std::vector<LayerHealth> health = provoke_events(model, ids, tracker);
     REQUIRE(tracker.dead({1, 0, 3}));
     REQUIRE(health[1].heads[1].splats[0].read_share > 0.5);
 
@@ -194,6 +203,26 @@ TEST_CASE("every life event keeps shapes and moments right; the model trains, is
     GPT::Cache cache = model.new_cache(2);
     for (int64_t t = 0; t < 16; ++t)
         require_close(model.step({ids.ids[t], ids.ids[16 + t]}, cache), raw::select(logits, 1, t), 1e-4, 1e-4);
+}
+
+TEST_CASE("adaptation on a host copy written back equals adaptation in place (a GPU model's path)", "[splat_life]") {
+    register_splat_attentions();
+    const Indices ids = random_ids(2, 16, 20, 4);
+    GPT in_place(kConfig, 3), device(kConfig, 3), host(kConfig, 99);
+    SplatHealthTracker tracker_a(2), tracker_b(2);
+    const std::vector<LayerHealth> health_a = provoke_events(in_place, ids, tracker_a);
+    provoke_events(device, ids, tracker_b);
+    copy_parameters(device, host);  // what on_host does for a model on the GPU
+    const std::vector<LayerHealth> health_b = measure_splat_health(host, ids);
+    const LifePolicy policy{.death = true, .birth = true, .mitosis = true, .merge = true, .min_splats = 2};
+    const std::vector<SplatEvent> a = adapt_splats(in_place, ids, health_a, tracker_a, policy, 3);
+    const std::vector<SplatEvent> b = adapt_splats(host, ids, health_b, tracker_b, policy, 3);
+    copy_parameters(host, device);
+    REQUIRE(a.size() == b.size());
+    REQUIRE(a.size() >= 4);
+    for (size_t i = 0; i < a.size(); ++i) REQUIRE((a[i].kind == b[i].kind && a[i].splats == b[i].splats));
+    const NamedTensors x = in_place.named_parameters(), y = device.named_parameters();
+    for (size_t i = 0; i < x.size(); ++i) REQUIRE(x[i].second.to_vector() == y[i].second.to_vector());
 }
 
 TEST_CASE("life policy parsing and empty slots at construction", "[splat_life]") {

@@ -122,23 +122,13 @@ TEST_CASE("checkpoint: save then load gives identical logits", "[train][checkpoi
 }
 
 TEST_CASE("resume gives bitwise-identical losses to an uninterrupted run", "[train][checkpoint][resume]") {
-    const std::string straight = temp_dir("straight"), split = temp_dir("split");
-    auto config = [](const std::string& out) {
+    const std::string straight = require_bitwise_resume("resume", [](const std::string& out) {
         TrainConfig c = tiny_config(out);
         c.model.dropout = 0.1f;  // the dropout stream must resume exactly too
         return c;
-    };
-    REQUIRE(run_training(config(straight), "") == 0);
-    REQUIRE(run_training(config(split), "", 6) == 0);  // a session that stops after step 6
-    REQUIRE(load_model(split).step == 6);
-    REQUIRE(run_training(config(split), split) == 0);  // ...and one that resumes
-    std::vector<std::string> a = training_lines(straight), b = training_lines(split);
-    REQUIRE(a.size() == 12);
-    REQUIRE(a == b);
+    });
+    REQUIRE(training_lines(straight).size() == 12);
     REQUIRE(read_file(checkpoint_directory(straight) + "/model.safetensors").substr(0, 64).size() == 64);
-    LoadedModel ma = load_model(straight), mb = load_model(split);
-    for (size_t i = 0; i < ma.model->parameters().size(); ++i)
-        REQUIRE(ma.model->parameters()[i].to_vector() == mb.model->parameters()[i].to_vector());
 }
 
 TEST_CASE("splat life: logged, and a resumed run adapts bitwise like an uninterrupted one", "[train][splat_rescue][splat_life][resume]") {

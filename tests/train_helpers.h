@@ -16,7 +16,9 @@
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 #include "tensor/rng.h"
+#include "tests/helpers.h"
 #include "tests/shell.h"
+#include "train/checkpoint.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
 
@@ -83,6 +85,23 @@ inline std::vector<std::string> training_lines(const std::string& dir) {
     for (std::string line; std::getline(in, line);)
         if (line.find("\"loss\"") != std::string::npos) lines.push_back(line.substr(0, line.find(",\"tokens_per_s\"")));
     return lines;
+}
+
+// Trains config(dir) once straight through and once stopped after step 6 and resumed, each in its own
+// scratch directory named after `name`: both must log the same training lines and end with bitwise the
+// same parameters. Returns the straight run's directory.
+template <class MakeConfig>
+std::string require_bitwise_resume(const std::string& name, const MakeConfig& config) {
+    const std::string straight = temp_dir(name + "-straight"), split = temp_dir(name + "-split");
+    REQUIRE(run_training(config(straight), "") == 0);
+    REQUIRE(run_training(config(split), "", 6) == 0);  // a session that stops after step 6
+    REQUIRE(load_model(split).step == 6);
+    REQUIRE(run_training(config(split), split) == 0);  // ...and one that resumes
+    REQUIRE(training_lines(straight) == training_lines(split));
+    LoadedModel a = load_model(straight), b = load_model(split);
+    for (size_t i = 0; i < a.model->parameters().size(); ++i)
+        REQUIRE(a.model->parameters()[i].to_vector() == b.model->parameters()[i].to_vector());
+    return straight;
 }
 
 // `config` as a `key = value` file for `splatlm train --config`; returns its path.

@@ -10,7 +10,9 @@
 #include "splat/splat_init.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
+#include "tensor/ops.h"
 #include "train/batch.h"
+#include "train/host_model.h"
 
 namespace splatlm {
 
@@ -30,8 +32,10 @@ void reset_moments(const FlatParameters& flat, AdamW& adam, const Tensor& param,
         if (slot.tensor.data() == param.data()) {
             SPLATLM_CHECK(first >= 0 && first + count <= slot.tensor.numel(), "reset_moments: ", slot.name, " has ",
                           slot.tensor.numel(), " elements, not ", first + count);
-            std::fill_n(adam.m().data() + slot.offset + first, count, 0.f);
-            std::fill_n(adam.v().data() + slot.offset + first, count, 0.f);
+            for (Tensor* moments : {&adam.m(), &adam.v()}) {  // (where they live: CPU or GPU)
+                Tensor part = raw::slice(*moments, 0, slot.offset + first, slot.offset + first + count);
+                raw::copy_into(part, Tensor::zeros({count}, part.device()));
+            }
             return;
         }
     fail("reset_moments: the parameter is not in the flat buffers");
@@ -158,11 +162,15 @@ std::vector<SplatEvent> SplatLife::adapt(int64_t step, GPT& model, FlatParameter
     if (c.splat_adapt == "off" || step < c.adapt_start || (c.adapt_stop > 0 && step > c.adapt_stop) ||
         (step - c.adapt_start) % c.adapt_every != 0)
         return {};
-    check(step, model);
+    // On a GPU the events run on a host copy of the model, written back whole (shapes never change,
+    // so the device's flat buffers take the new values in place); the moments are zeroed on the device.
+    HostModel host = on_host(model, c);
+    check(step, *host);
     LifePolicy policy = policy_;
     policy.seat_on_queries = c.splat_seat == "queries";
     policy.min_splats = c.min_splats;
-    std::vector<SplatEvent> events = adapt_splats(model, windows_, last_health_, tracker_, policy, step);
+    std::vector<SplatEvent> events = adapt_splats(*host, windows_, last_health_, tracker_, policy, step);
+    if (host.copy && !events.empty()) copy_parameters(*host, model);
     for (const SplatEvent& e : events) {
         const auto& attn = dynamic_cast<const SplatAttention&>(model.block(e.layer).attention());
         for (int64_t j : e.splats) reset_slot_moments(flat, adam, attn, e.head, j);

@@ -82,6 +82,10 @@ const std::vector<Key>& keys() {
             "input-dependent decay: splat_decay's rate r_j at token t becomes r_j·softplus(x_t·w_j + b_j) (default true; "
             "with splat_decay only)",
             FIELD(model.splat_token_decay)),
+        key("splat_flow",
+            "trajectory flow: each splat layer's queries and keys move by a learned map of the read weights of the "
+            "splat layer below (needs two or more splat layers)",
+            FIELD(model.splat_flow)),
         key("batch", "sequences per step", FIELD(batch)),
         key("steps", "optimiser steps", FIELD(steps)),
         key("lr", "peak learning rate", FIELD(lr)),
@@ -230,8 +234,8 @@ void TrainConfig::validate() const {
     if (splat_adapt != "off") {
         SPLATLM_CHECK(splat_kind, "config: splat_adapt = ", splat_adapt, " adapts splats, but attention '", model.attention,
                       "' has none (use splat or splat_local)");
-        SPLATLM_CHECK(device == "cpu" && dist == "none", "config: splat_adapt works on one CPU process for now "
-                      "(device = cpu, dist = none), got device ", device, ", dist ", dist);
+        SPLATLM_CHECK(dist == "none", "config: splat_adapt works in one process for now (dist = none), got dist ",
+                      dist);
     }
     require_range<int64_t>("progressive_every", progressive_every, 0, int64_t(1e12));
     SPLATLM_CHECK(progressive_every == 0 || device == "cpu", "config key 'progressive_every': progressive training runs "

@@ -19,6 +19,7 @@
 #include "train/checkpoint.h"
 #include "train/curves.h"
 #include "train/data_parallel.h"
+#include "train/host_model.h"
 #include "train/dashboard.h"
 #include "train/memory_budget.h"
 #include "train/training_data.h"
@@ -118,25 +119,6 @@ void print_header(const Run& run) {
     std::printf("run: %s, steps %lld → %lld, batch %lld\n", run.dir.c_str(), (long long)run.progress.step,
                 (long long)run.config.steps, (long long)run.config.batch);
     std::fflush(stdout);
-}
-
-// Splat statistics, pictures and the dashboard read parameters on the host. For a model on the
-// GPU they get a CPU copy of it (made when asked: the parameters change every step).
-struct HostModel {
-    GPT* model;
-    std::unique_ptr<GPT> copy;
-    GPT& operator*() { return *model; }
-};
-HostModel on_host(GPT& model, const TrainConfig& c) {
-    if (model.device() == Device::CPU) return {&model, nullptr};
-    auto copy = std::make_unique<GPT>(c.model, c.seed);
-    const NamedTensors from = model.named_parameters(), to = copy->named_parameters();
-    for (size_t i = 0; i < from.size(); ++i) {
-        Tensor dst = to[i].second;
-        raw::copy_into(dst, from[i].second.to(Device::CPU));
-    }
-    GPT* raw_copy = copy.get();
-    return {raw_copy, std::move(copy)};
 }
 
 Json finite_or_null(double x) { return std::isfinite(x) ? Json(x) : Json(); }  // JSON has no NaN

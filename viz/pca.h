@@ -2,11 +2,9 @@
 //
 // Pictures of high-dimensional vectors (a head's keys and queries live in R^D, D = 32 say) need a
 // 2-D view. The plane through the points' mean spanned by the two directions of largest variance
-// keeps as much of their spread as any plane can. We find those directions by power iteration
-// on the D×D covariance (the second after deflating the first), from a fixed start, so the same
-// points always give the same plane. Degenerate clouds never fail: when the points have no
-// variance left along a direction (one point, identical points, a line), that axis is taken as a
-// fixed unit vector orthogonal to the axes already found and its variance is reported as 0.
+// keeps as much of their spread as any plane can: the first two of tensor/principal_axes.h (the
+// same computation that places splats along their keys' axes), degenerate clouds included (an axis
+// with no variance left is a fixed unit vector orthogonal to the first, variance 0).
 #pragma once
 #include <cstddef>
 #include <span>
