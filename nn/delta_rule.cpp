@@ -6,12 +6,11 @@
 #include "autograd/graph.h"
 #include "nn/heads.h"
 #include "tensor/error.h"
+#include "tensor/ops.h"
 
 namespace splatlm {
 
-void DeltaState::write(const float* k, const float* v, float beta, float* error) {
-    std::vector<float> local;
-    if (!error) local.resize(D), error = local.data();
+void DeltaState::write(const float* k, const float* v, float beta, float* error) const {
     for (int64_t i = 0; i < D; ++i) {  // u = v − S k
         const float* row = &S[i * P];
         float sk = 0.f;
@@ -98,10 +97,10 @@ void backward_head(const HeadInputs& in, const float* saved, const float* grad, 
     std::vector<float> dS(DP, 0.f), before(kDeltaChunk * DP), u(kDeltaChunk * D), g(D), tmp(P);
     for (int64_t c = chunks(s.T) - 1; c >= 0; --c) {
         const int64_t t0 = c * kDeltaChunk, t1 = std::min(s.T, t0 + kDeltaChunk);
-        DeltaState state(D, P);  // recompute S_{t−1} and u_t for the chunk from its checkpoint
-        std::copy_n(saved + c * DP, DP, state.S.begin());
+        std::vector<float> S(saved + c * DP, saved + (c + 1) * DP);  // S_{t−1} and u_t of the chunk, recomputed
+        const DeltaState state{S.data(), D, P};
         for (int64_t t = t0; t < t1; ++t) {
-            std::copy(state.S.begin(), state.S.end(), before.begin() + (t - t0) * DP);
+            std::copy(S.begin(), S.end(), before.begin() + (t - t0) * DP);
             state.write(&in.k[t * P], &in.v[t * D], in.beta[t], &u[(t - t0) * D]);
         }
         for (int64_t t = t1 - 1; t >= t0; --t) {
@@ -147,12 +146,13 @@ Tensor delta_rule(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
     for (int64_t b = 0; b < s.B; ++b)
         for (int64_t h = 0; h < s.H; ++h) {
             const HeadInputs in(Q, K, V, Bt, b, h, s);
-            DeltaState state(s.D, s.P);
+            std::vector<float> S(DP, 0.f), u(s.D);
+            const DeltaState state{S.data(), s.D, s.P};
             float* oh = o.data() + (b * s.H + h) * s.T * s.D;
             float* sh = saved.data() + (b * s.H + h) * C * DP;
             for (int64_t t = 0; t < s.T; ++t) {
-                if (t % kDeltaChunk == 0) std::copy(state.S.begin(), state.S.end(), sh + (t / kDeltaChunk) * DP);
-                state.write(&in.k[t * s.P], &in.v[t * s.D], in.beta[t]);
+                if (t % kDeltaChunk == 0) std::copy(S.begin(), S.end(), sh + (t / kDeltaChunk) * DP);
+                state.write(&in.k[t * s.P], &in.v[t * s.D], in.beta[t], u.data());
                 state.read(&in.q[t * s.P], oh + t * s.D);
             }
         }
@@ -175,6 +175,26 @@ Tensor delta_rule(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
             }
         return std::vector<Tensor>{dq, dk, dv, dbeta};
     });
+}
+
+Tensor delta_rule_step(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, Tensor& state) {
+    const int64_t B = q.size(0), H = q.size(1), P = q.size(2), D = v.size(2);
+    SPLATLM_CHECK(q.dim() == 3 && q.shape() == k.shape() && v.dim() == 3 && v.size(0) == B && v.size(1) == H &&
+                      beta.shape() == Shape({B, H}) && state.shape() == Shape({B, H, D, P}),
+                  kOp, ": a step takes q, k [B, H, P], v [B, H, D], beta [B, H] and a state [B, H, D, P], got ",
+                  shape_str(q.shape()), ", ", shape_str(k.shape()), ", ", shape_str(v.shape()), ", ",
+                  shape_str(beta.shape()), ", ", shape_str(state.shape()));
+    check_device(kOp, state, Device::CPU);
+    const Tensor qc = raw::contiguous(q).to(Device::CPU), kc = raw::contiguous(k).to(Device::CPU),
+                 vc = raw::contiguous(v).to(Device::CPU), bc = raw::contiguous(beta).to(Device::CPU);
+    Tensor o = Tensor::empty({B, H, D});
+    std::vector<float> u(D);
+    for (int64_t n = 0; n < B * H; ++n) {
+        const DeltaState s{state.data() + n * D * P, D, P};
+        s.write(kc.data() + n * P, vc.data() + n * D, bc.data()[n], u.data());
+        s.read(qc.data() + n * P, o.data() + n * D);
+    }
+    return o.to(q.device());
 }
 
 Tensor delta_rule_reference(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta) {

@@ -24,13 +24,17 @@ Tensor delta_rule(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
 // The same recurrence in float64, one token at a time: the tests' yardstick.
 Tensor delta_rule_reference(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta);
 
-// One head's state for generation (and the op's inner loop): S, D×P row-major (row i = value dim i).
+// One position of the recurrence, for generation (no autograd): q, k [B, H, P], v [B, H, D], beta
+// [B, H] on any device; `state` [B, H, D, P] on the CPU, advanced in place → o [B, H, D] on q's device.
+Tensor delta_rule_step(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, Tensor& state);
+
+// One head's state S (D×P, row-major: row i = value dim i) in memory someone else owns: the per-token
+// math of the op, its backward's recomputation and the generation step.
 struct DeltaState {
-    int64_t D = 0, P = 0;
-    std::vector<float> S;
-    DeltaState(int64_t value_dim, int64_t key_dim) : D(value_dim), P(key_dim), S(value_dim * key_dim, 0.f) {}
-    // S += β (v − S k) kᵀ; the prediction error u = v − S k (before the write) goes to `error` if given.
-    void write(const float* k, const float* v, float beta, float* error = nullptr);
+    float* S;
+    int64_t D, P;
+    // S += β (v − S k) kᵀ; the prediction error u = v − S k (before the write) goes to `error` (D floats).
+    void write(const float* k, const float* v, float beta, float* error) const;
     void read(const float* q, float* out) const;  // out = S q
 };
 
