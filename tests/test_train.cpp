@@ -106,7 +106,7 @@ TEST_CASE("a run with splat_diversity > 0 logs the regulariser beside the LM los
 }
 
 TEST_CASE("checkpoint: save then load gives identical logits", "[train][checkpoint]") {
-    const std::string kind = GENERATE("splat", "delta");
+    const std::string kind = GENERATE("splat", "delta", "splat_delta");
     const std::string dir = temp_dir("ckpt-" + kind);
     TrainConfig c = tiny_config(dir);
     c.model.attention = kind;

@@ -82,6 +82,8 @@ const std::vector<Key>& keys() {
             "input-dependent decay: splat_decay's rate r_j at token t becomes r_j·softplus(x_t·w_j + b_j) (default true; "
             "with splat_decay only)",
             FIELD(model.splat_token_decay)),
+        key("splat_delta_rank", "splat_delta: dimensions of a key's offset within a splat (the state has splats·rank columns per head)",
+            FIELD(model.splat_delta_rank)),
         key("batch", "sequences per step", FIELD(batch)),
         key("steps", "optimiser steps", FIELD(steps)),
         key("lr", "peak learning rate", FIELD(lr)),
