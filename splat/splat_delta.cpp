@@ -11,7 +11,7 @@ namespace splatlm {
 
 Tensor splat_delta_features(const Tensor& x, const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp,
                             const Tensor& frame) {
-    const int64_t B = x.size(0), H = x.size(1), T = x.size(2), K = centres.size(1), P = frame.size(1);
+    const int64_t B = x.size(0), H = x.size(1), T = x.size(2), D = x.size(3), K = centres.size(1), P = frame.size(1) / K;
     // ‖x − μ_j‖² = ‖x‖² − 2 x·μ_j + ‖μ_j‖²: one product [B, H, T, D]·[H, D, K] instead of a [B, H, T, K, D] difference
     const Tensor d2 = sum(x * x, 3, true) - 2.f * matmul(x, transpose(centres, 1, 2)) +
                       reshape(sum(centres * centres, 2), {H, 1, K});
@@ -19,8 +19,10 @@ Tensor splat_delta_features(const Tensor& x, const Tensor& centres, const Tensor
     if (log_amp.defined()) logits = logits + reshape(log_amp, {H, 1, K});
     // √w = e^{½ log w}: finite gradients where a share underflows to 0 (√ has none there)
     const Tensor root_share = exp(0.5f * log_softmax(logits));  // [B, H, T, K]
-    const Tensor Ut = transpose(frame, 1, 2);                   // [H, D, P]
-    const Tensor offset = reshape(matmul(x, Ut), {B, H, T, 1, P}) - reshape(matmul(centres, Ut), {H, 1, K, P});
+    // U_j(x − μ_j) = U_j x − U_j μ_j: every splat's frame in one product [B, H, T, D]·[H, D, K·P]
+    const Tensor frames = reshape(frame, {H, K, P, D});
+    const Tensor centre_offsets = sum(frames * reshape(centres, {H, K, 1, D}), 3);  // U_j μ_j: [H, K, P]
+    const Tensor offset = reshape(matmul(x, transpose(frame, 1, 2)), {B, H, T, K, P}) - reshape(centre_offsets, {H, 1, K, P});
     return reshape(unit_rows(offset) * reshape(root_share, {B, H, T, K, 1}), {B, H, T, K * P});
 }
 
@@ -30,7 +32,7 @@ SplatDeltaAttention::SplatDeltaAttention(const GPTConfig& c, int64_t layer, Rng&
       centres(add_parameter("centres", initial_centres(c.heads, c.splats, c.head_dim(), rng))),
       log_scale(add_parameter("log_scale", initial_log_scale(c.heads, c.splats, c.head_dim(), 1))),
       log_amp(add_parameter("log_amp", initial_log_amp(c.heads, c.splats, c.splats))),
-      frame(add_parameter("frame", Tensor::randn({c.heads, c.splat_delta_rank, c.head_dim()}, rng,
+      frame(add_parameter("frame", Tensor::randn({c.heads, c.splats * c.splat_delta_rank, c.head_dim()}, rng,
                                                  1.f / std::sqrt(float(c.head_dim()))))),
       write_gate_(add_module("write_gate", std::make_unique<Linear>(c.width, c.heads, true, rng))) {
     SPLATLM_CHECK(c.max_splats == 0 || c.max_splats == c.splats,
@@ -49,7 +51,7 @@ Tensor SplatDeltaAttention::mix(const QKV& h, const Tensor& x) {
 
 std::unique_ptr<AttentionCache> SplatDeltaAttention::new_mix_cache(int64_t batch, int64_t) const {
     auto cache = std::make_unique<DeltaCache>();
-    cache->S = Tensor::zeros({batch, heads_, head_dim_, centres.size(1) * frame.size(1)});
+    cache->S = Tensor::zeros({batch, heads_, head_dim_, frame.size(1)});
     return cache;
 }
 

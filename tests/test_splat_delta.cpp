@@ -16,7 +16,7 @@ struct FeatureInputs {
 };
 FeatureInputs feature_inputs(int64_t B, int64_t H, int64_t T, int64_t D, int64_t K, int64_t P) {
     return {random_transposed({B, H, T, D}, 1), random({H, K, D}, 2, 0.7f), random({H, K}, 3, 0.3f),
-            random({H, K}, 4, 0.5f), random({H, P, D}, 5)};
+            random({H, K}, 4, 0.5f), random({H, K * P, D}, 5)};
 }
 }  // namespace
 
