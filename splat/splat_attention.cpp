@@ -8,7 +8,7 @@
 
 namespace splatlm {
 
-Tensor initial_centres(int64_t H, int64_t K, int64_t D, Rng& rng) { return Tensor::randn({H, K, D}, rng, 0.5f); }
+Tensor initial_centres(int64_t H, int64_t K, int64_t D, Rng& rng, float std) { return Tensor::randn({H, K, D}, rng, std); }
 
 // log s = log √D + (l − (L−1)/2)·log 2 for the splats of level l = j / (K/L): one octave per level.
 Tensor initial_log_scale(int64_t H, int64_t K, int64_t D, int64_t L) {

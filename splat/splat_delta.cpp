@@ -9,6 +9,13 @@
 
 namespace splatlm {
 
+namespace {
+// A centre is also the origin of its splat's offsets. Centres far outside the keys make every key's
+// offset point the same way, so the memory sees all keys as one (keys have norm ≈ 2 at init at width
+// 128): the centres start at norm ≈ 0.1·√D, inside the keys (docs/SPLAT.md §15 has the measurement).
+constexpr float kCentreStd = 0.1f;
+}  // namespace
+
 Tensor splat_delta_features(const Tensor& x, const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp,
                             const Tensor& frame) {
     const int64_t B = x.size(0), H = x.size(1), T = x.size(2), D = x.size(3), K = centres.size(1), P = frame.size(1) / K;
@@ -29,7 +36,7 @@ Tensor splat_delta_features(const Tensor& x, const Tensor& centres, const Tensor
 // The frame draws after the centres, the gate last; scales and amplitudes take no draws.
 SplatDeltaAttention::SplatDeltaAttention(const GPTConfig& c, int64_t layer, Rng& rng)
     : ProjectedAttention(c, rng),
-      centres(add_parameter("centres", initial_centres(c.heads, c.splats, c.head_dim(), rng))),
+      centres(add_parameter("centres", initial_centres(c.heads, c.splats, c.head_dim(), rng, kCentreStd))),
       log_scale(add_parameter("log_scale", initial_log_scale(c.heads, c.splats, c.head_dim(), 1))),
       log_amp(add_parameter("log_amp", initial_log_amp(c.heads, c.splats, c.splats))),
       frame(add_parameter("frame", Tensor::randn({c.heads, c.splats * c.splat_delta_rank, c.head_dim()}, rng,

@@ -11,7 +11,8 @@
 // offset inside splat j: keys in different splats never interfere, keys in one splat are told apart
 // by their direction from its centre. (The scale s_j drops out of φ_j — normalise(U_j(x − μ)/s) is
 // normalise(U_j(x − μ)) — and acts through the affinities only.) K·P state columns per head, so
-// O(K·P·D) per token. Centres, scales and amplitudes start as splat attention's; U_j ~ N(0, 1/D).
+// O(K·P·D) per token. Scales and amplitudes start as splat attention's, centres at a fifth of its
+// spread (N(0, 0.1²): inside the keys, see the .cpp); U_j ~ N(0, 1/D).
 // (Own frames rather than one U per head: with one U every splat sees the key only through the same
 // P numbers U k, so the K·P features of a key carry P dimensions of its identity plus the routing.)
 // Health, statistics, pictures and splat life (splat/splat_health.h …) cover `splat` and
