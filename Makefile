@@ -254,7 +254,7 @@ $(BIN)/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(LIB)
 	@mkdir -p $(BIN)
 	$(CXX) -fsanitize=fuzzer,address,undefined $^ -o $@ $(STB_LIBS) $(ZLIB_LIBS) $(LDLIBS)
 
-# The MQAR accuracy table of docs/TASKS.md: softmax, splat, linear, local (under an hour on 2 cores).
+# The MQAR accuracy table of docs/TASKS.md: softmax, splat, linear, local, delta, splat_delta (about 1.5 hours on 2 cores).
 bench-tasks: all
 	tools/bench_tasks.sh
 

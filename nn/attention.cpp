@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "nn/delta_attention.h"
 #include "nn/linear_attention.h"
 #include "nn/softmax_attention.h"
 #include "tensor/error.h"
@@ -21,6 +22,9 @@ std::map<std::string, AttentionFactory>& registry() {
          }},
         {"linear", [](const GPTConfig& c, int64_t layer, Rng& rng) {
              return std::make_unique<LinearAttention>(c, layer, rng);
+         }},
+        {"delta", [](const GPTConfig& c, int64_t layer, Rng& rng) {
+             return std::make_unique<DeltaAttention>(c, layer, rng);
          }},
     };
     return kinds;

@@ -55,6 +55,8 @@ void GPTConfig::validate() const {
                   ") must be at least splats (", splats, "), or 0 for no room to grow");
     SPLATLM_CHECK(splat_levels > 0 && splats % splat_levels == 0 && splat_slots() % splat_levels == 0, "model config: splat_levels must be positive and divide splats (",
                   splats, ") and max_splats, got ", splat_levels);
+    SPLATLM_CHECK(splat_delta_rank > 0 && splat_delta_rank <= 256, "model config: splat_delta_rank must be in [1, 256], got ",
+                  splat_delta_rank);
     SPLATLM_CHECK(splat_top >= 0 && splat_top <= splats, "model config: splat_top must be in [0, splats = ", splats,
                   "], got ", splat_top);
     if (!layer_kinds.empty()) {

@@ -9,11 +9,10 @@
 
 namespace splatlm {
 
-namespace {
-Tensor init_centres(int64_t H, int64_t K, int64_t D, Rng& rng) { return Tensor::randn({H, K, D}, rng, 0.5f); }
+Tensor initial_centres(int64_t H, int64_t K, int64_t D, Rng& rng, float std) { return Tensor::randn({H, K, D}, rng, std); }
 
 // log s = log √D + (l − (L−1)/2)·log 2 for the splats of level l = j / (K/L): one octave per level.
-Tensor init_log_scale(int64_t H, int64_t K, int64_t D, int64_t L) {
+Tensor initial_log_scale(int64_t H, int64_t K, int64_t D, int64_t L) {
     Tensor t = Tensor::empty({H, K});
     for (int64_t h = 0; h < H; ++h)
         for (int64_t j = 0; j < K; ++j) {
@@ -24,13 +23,11 @@ Tensor init_log_scale(int64_t H, int64_t K, int64_t D, int64_t L) {
 }
 
 // log a = 0 for the first `live` splats of each head, kRetiredLogAmp (an empty slot) for the rest.
-Tensor init_log_amp(int64_t H, int64_t slots, int64_t live) {
+Tensor initial_log_amp(int64_t H, int64_t slots, int64_t live) {
     Tensor t = Tensor::zeros({H, slots});
     for (int64_t h = 0; h < H; ++h) std::fill(t.data() + h * slots + live, t.data() + (h + 1) * slots, kRetiredLogAmp);
     return t;
 }
-
-}  // namespace
 
 bool is_live(float log_amp) { return log_amp > 0.5f * kRetiredLogAmp; }
 
@@ -63,9 +60,9 @@ Tensor initial_log_decay(int64_t H, int64_t K, int64_t context) {
 // then (with splat_gate) the gate — so configs without the variants initialise as before.
 SplatAttention::SplatAttention(const GPTConfig& c, int64_t layer, Rng& rng)
     : ProjectedAttention(c, rng),
-      centres(add_parameter("centres", init_centres(c.heads, c.splat_slots(), c.head_dim(), rng))),
-      log_scale(add_parameter("log_scale", init_log_scale(c.heads, c.splat_slots(), c.head_dim(), c.splat_levels))),
-      log_amp(add_parameter("log_amp", init_log_amp(c.heads, c.splat_slots(), c.splats))), top_(c.splat_top),
+      centres(add_parameter("centres", initial_centres(c.heads, c.splat_slots(), c.head_dim(), rng))),
+      log_scale(add_parameter("log_scale", initial_log_scale(c.heads, c.splat_slots(), c.head_dim(), c.splat_levels))),
+      log_amp(add_parameter("log_amp", initial_log_amp(c.heads, c.splat_slots(), c.splats))), top_(c.splat_top),
       flow_source_(c.flow_source(layer)) {
     SPLATLM_CHECK(c.splats > 0, "splat attention: the number of splats must be positive, got ", c.splats);
     SPLATLM_CHECK(c.splat_levels > 0 && c.splat_slots() % c.splat_levels == 0, "splat attention: splat_levels (",

@@ -34,6 +34,11 @@
 
 namespace splatlm {
 
+// Where a head's splats start (also splat_delta's): centres [H, K, D] ~ N(0, std²); log scales [H, K]
+// log √D, one octave per level of L; log amplitudes [H, K] 0 for the first `live` splats, empty slots after.
+Tensor initial_centres(int64_t heads, int64_t splats, int64_t dim, Rng& rng, float std = 0.5f);
+Tensor initial_log_scale(int64_t heads, int64_t splats, int64_t dim, int64_t levels);
+Tensor initial_log_amp(int64_t heads, int64_t slots, int64_t live);
 // The log decay rates a model with splat_decay starts from ([H, K], half-lives 2 … 4·context).
 Tensor initial_log_decay(int64_t heads, int64_t splats, int64_t context);
 

@@ -55,7 +55,7 @@ TEST_CASE("gradients stay correct across query blocks (T > block size)", "[atten
 }
 
 TEST_CASE("baseline attentions never see the future", "[attention][causality]") {
-    const std::string kind = GENERATE("softmax", "local", "linear");
+    const std::string kind = GENERATE("softmax", "local", "linear", "delta");
     GPTConfig config{.vocab = 10, .context = 40, .layers = 1, .heads = 2, .width = 8, .attention = kind, .window = 5};
     Rng rng(9);
     std::unique_ptr<Attention> attn = make_attention(config, 0, rng);
@@ -72,7 +72,7 @@ TEST_CASE("baseline attentions never see the future", "[attention][causality]") 
 }
 
 TEST_CASE("recurrent steps (KV cache or running state) equal the parallel form token by token", "[attention][recurrent]") {
-    const std::string kind = GENERATE("softmax", "local", "linear");
+    const std::string kind = GENERATE("softmax", "local", "linear", "delta");
     GPTConfig config{.vocab = 10, .context = 30, .layers = 1, .heads = 2, .width = 12, .attention = kind, .window = 4};
     Rng rng(11);
     std::unique_ptr<Attention> attn = make_attention(config, 0, rng);

@@ -29,7 +29,7 @@ GPTConfig with_kind(GPTConfig c, const std::string& name) {
 #define ALL_KINDS                                                                                                    \
     "softmax", "local", "linear", "splat", "splat_local", "splat+variants", "splat_local+variants", "splat+top",     \
         "splat_local+top", "softmax+conv", "local+conv", "linear+conv", "splat+conv", "splat_local+conv",             \
-        "splat+nopos", "mixed", "splat+forget"
+        "splat+nopos", "mixed", "splat+forget", "delta", "delta+conv", "splat_delta", "splat_delta+conv"
 
 // Finite differences need routes that no step of 1e-2 flips. With every centre at 0, all splats of a
 // head see the same distance ‖x‖², so reads go to the two narrowest splats (c_j = ½e^{0.6·j}: splats

@@ -37,7 +37,7 @@ const SampleOptions kSampled{.tokens = 12, .temperature = 0.9f, .top_k = 0, .top
 }  // namespace
 
 TEST_CASE("a session carries the cache across turns; the reply after a load is bitwise the same", "[serve][session]") {
-    const std::string kind = GENERATE("softmax", "local", "linear", "splat", "splat_local");
+    const std::string kind = GENERATE("softmax", "local", "linear", "delta", "splat", "splat_local", "splat_delta");
     INFO(kind);
     TinyChatModel m(kind);  // context 24: the third turn passes it, so the cache is rebuilt once
     Session a(m.model, *m.tokenizer, kSampled);

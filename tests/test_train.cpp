@@ -70,6 +70,9 @@ TEST_CASE("config: splat decay is the default, older checkpoints stay plain, mis
     REQUIRE_THROWS_WITH(top.validate(), Contains("splat_top"));
     top.splat_top = 2, top.attention = "linear";
     REQUIRE_THROWS_WITH(top.validate(), Contains("splat_top") && Contains("linear"));
+    TrainConfig delta;  // no CUDA kernel for the delta rule: refused before any work
+    delta.model.layer_kinds = "splat,splat,delta,splat", delta.device = "cuda";
+    REQUIRE_THROWS_WITH(delta.validate(), Contains("'delta' runs on the CPU only"));
 }
 
 TEST_CASE("a run with splat_diversity > 0 logs the regulariser beside the LM loss", "[train][diversity]") {
@@ -103,8 +106,10 @@ TEST_CASE("a run with splat_diversity > 0 logs the regulariser beside the LM los
 }
 
 TEST_CASE("checkpoint: save then load gives identical logits", "[train][checkpoint]") {
-    const std::string dir = temp_dir("ckpt");
+    const std::string kind = GENERATE("splat", "delta", "splat_delta");
+    const std::string dir = temp_dir("ckpt-" + kind);
     TrainConfig c = tiny_config(dir);
+    c.model.attention = kind;
     REQUIRE(run_training(c, "") == 0);
     LoadedModel a = load_model(dir), b = load_model(dir);
     REQUIRE(a.step == 12);

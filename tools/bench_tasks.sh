@@ -6,7 +6,7 @@
 # Override with ATTENTIONS="softmax splat" SETTINGS="64:4" STEPS=… OUT=….
 set -eu
 OUT=${OUT:-runs/bench-tasks}
-ATTENTIONS=${ATTENTIONS:-"softmax splat linear local"}
+ATTENTIONS=${ATTENTIONS:-"softmax splat linear local delta splat_delta"}
 SETTINGS=${SETTINGS:-"64:4 128:8"}   # seq:pairs
 STEPS=${STEPS:-800}
 PROTOCOL="--layers 2 --width 128 --heads 2 --batch 32 --steps $STEPS --lr 3e-3 --min_lr 3e-4 --warmup 50

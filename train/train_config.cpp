@@ -62,7 +62,7 @@ const std::vector<Key>& keys() {
         key("layers", "transformer blocks", FIELD(model.layers)),
         key("heads", "attention heads", FIELD(model.heads)),
         key("width", "embedding width", FIELD(model.width)),
-        key("attention", "attention kind: softmax, local, linear, splat, splat_local", FIELD(model.attention)),
+        key("attention", "attention kind: softmax, local, linear, delta, splat, splat_local, splat_delta", FIELD(model.attention)),
         key("layer_kinds", "one attention kind per layer, comma-separated (e.g. splat,splat,softmax,splat); empty: `attention` in every layer",
             FIELD(model.layer_kinds)),
         key("short_conv", "taps of a short causal convolution on q/k/v before the mixer (default 4; 0 = off)",
@@ -86,6 +86,8 @@ const std::vector<Key>& keys() {
             "trajectory flow: each splat layer's queries and keys move by a learned map of the read weights of the "
             "splat layer below (needs two or more splat layers)",
             FIELD(model.splat_flow)),
+        key("splat_delta_rank", "splat_delta: dimensions of a key's offset within a splat (the state has splats·rank columns per head)",
+            FIELD(model.splat_delta_rank)),
         key("batch", "sequences per step", FIELD(batch)),
         key("steps", "optimiser steps", FIELD(steps)),
         key("lr", "peak learning rate", FIELD(lr)),
@@ -241,6 +243,11 @@ void TrainConfig::validate() const {
     SPLATLM_CHECK(progressive_every == 0 || device == "cpu", "config key 'progressive_every': progressive training runs "
                   "on the CPU only, got device ", device);
     parse_device(device);  // "unknown device '...' (expected cpu or cuda)"
+    for (int64_t layer = 0; layer < model.layers && device == "cuda"; ++layer) {
+        const std::string kind = model.layer_kind(layer);
+        SPLATLM_CHECK(kind != "delta" && kind != "splat_delta", "config: attention '", kind,
+                      "' runs on the CPU only (no CUDA kernel for the delta rule yet), got device cuda");
+    }
     SPLATLM_CHECK(dist == "none" || dist == "mpi" || dist == "nccl", "config: dist must be none, mpi or nccl, got '", dist, "'");
     SPLATLM_CHECK(dist_timeout > 0 && dist_bucket_mb > 0, "config: dist_timeout and dist_bucket_mb must be positive");
     if (!task.empty()) {
