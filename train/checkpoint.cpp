@@ -14,6 +14,7 @@
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 #include "tensor/ops.h"
+#include "train/host_model.h"
 #include "train/memory_budget.h"
 #include "train/safetensors.h"
 
@@ -215,11 +216,7 @@ void set_context(LoadedModel& loaded, int64_t context, const std::string& who) {
                   " tokens, so it cannot read ", context, " (train it with --positions none)");
     m.context = context;
     auto longer = std::make_unique<GPT>(m, loaded.config.seed);
-    const NamedTensors from = loaded.model->named_parameters(), to = longer->named_parameters();
-    for (size_t i = 0; i < from.size(); ++i) {
-        Tensor into = to[i].second;
-        raw::copy_into(into, from[i].second);
-    }
+    copy_parameters(*loaded.model, *longer);
     loaded.model = std::move(longer);
 }
 

@@ -18,7 +18,8 @@ struct HostModel {
 };
 HostModel on_host(GPT& model, const TrainConfig& config);
 
-// Copies every parameter value of `from` into `to` (the same config; any devices).
+// Copies every parameter value of `from` into `to` (the same parameters in the same order, e.g. one
+// config at two context lengths without positions; any devices).
 void copy_parameters(GPT& from, GPT& to);
 
 }  // namespace splatlm
