@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "cuda/delta_scan.h"
 #include "nn/heads.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
@@ -37,16 +38,12 @@ namespace {
 
 constexpr const char* kOp = "delta_rule";
 
-// The operands' sizes, after the one check of their shapes and device.
-struct DeltaShape {
-    int64_t B, H, T, P, D;
-};
+using cuda::DeltaShape;  // B, H, T, P, D: the kernels' sizes are the CPU's
 
+// The operands' sizes, after the one check of their shapes and device (all on q's).
 DeltaShape check_operands(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta) {
     for (const Tensor* t : {&q, &k, &v, &beta}) SPLATLM_CHECK(t->defined(), kOp, ": undefined tensor");
-    for (const Tensor* t : {&q, &k, &v, &beta})
-        SPLATLM_CHECK(t->device() == Device::CPU, kOp, ": tensor of shape ", shape_str(t->shape()), " is on ",
-                      device_name(t->device()), "; the delta rule runs on the CPU only (no CUDA kernel yet)");
+    for (const Tensor* t : {&k, &v, &beta}) check_device(kOp, *t, q.device());
     SPLATLM_CHECK(q.dim() == 4 && q.shape() == k.shape(), kOp, ": q and k must share one [B, H, T, P] shape, got ",
                   shape_str(q.shape()), ", ", shape_str(k.shape()));
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), P = q.size(3);
@@ -81,7 +78,7 @@ struct HeadInputs {
     }
 };
 
-int64_t chunks(int64_t T) { return (T + kDeltaChunk - 1) / kDeltaChunk; }
+using cuda::delta_chunks;
 
 // The backward of one head, from the states the forward kept (`saved`: S before each chunk's first
 // token). With dS the adjoint of S_t accumulated from every later step, u_t = v_t − S_{t−1}k_t and
@@ -95,7 +92,7 @@ void backward_head(const HeadInputs& in, const float* saved, const float* grad, 
                    float* dk, float* dv, float* dbeta) {
     const int64_t D = s.D, P = s.P, DP = D * P;
     std::vector<float> dS(DP, 0.f), before(kDeltaChunk * DP), u(kDeltaChunk * D), g(D), tmp(P);
-    for (int64_t c = chunks(s.T) - 1; c >= 0; --c) {
+    for (int64_t c = delta_chunks(s.T) - 1; c >= 0; --c) {
         const int64_t t0 = c * kDeltaChunk, t1 = std::min(s.T, t0 + kDeltaChunk);
         std::vector<float> S(saved + c * DP, saved + (c + 1) * DP);  // S_{t−1} and u_t of the chunk, recomputed
         const DeltaState state{S.data(), D, P};
@@ -133,11 +130,39 @@ void backward_head(const HeadInputs& in, const float* saved, const float* grad, 
     }
 }
 
+// β as the kernels take it: β_t at row(b, h, t)[0] (a trailing axis of 1 is never stepped).
+cuda::HeadView beta_view(const Tensor& beta) {
+    return {const_cast<float*>(beta.data()), beta.strides()[0], beta.strides()[1], beta.strides()[2], 0};
+}
+
+// The same op on CUDA tensors through the scan kernels (cuda/delta_scan.h): the same recurrence and
+// checkpoints, one thread block per head; the backward's per-chunk states go to a scratch tensor.
+Tensor delta_rule_cuda(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const DeltaShape& s) {
+    SPLATLM_CHECK(s.D <= cuda::kDeltaMaxDim && s.P <= cuda::kDeltaMaxDim, kOp, ": state ", s.D, "×", s.P, " of ",
+                  shape_str(q.shape()), " and ", shape_str(v.shape()), " exceeds the CUDA kernel's limit of ",
+                  cuda::kDeltaMaxDim, " per side");
+    const cuda::DeltaInputs in{s, head_view(q), head_view(k), head_view(v), beta_view(beta)};
+    Tensor o = Tensor::empty({s.B, s.H, s.T, s.D}, Device::CUDA);
+    Tensor saved = Tensor::empty({s.B, s.H, delta_chunks(s.T), s.D, s.P}, Device::CUDA);
+    cuda::delta_rule_forward({in, head_view(o), saved.data()});
+    // The lambda holds q, k, v, β (which `in` points into) and the saved states alive until the backward.
+    return record(o, kOp, {q, k, v, beta}, [q, k, v, beta, in, saved, s](const Tensor& grad) {
+        check_device(kOp, grad, Device::CUDA);
+        Tensor dq = Tensor::empty(q.shape(), Device::CUDA), dk = Tensor::empty(k.shape(), Device::CUDA),
+               dv = Tensor::empty(v.shape(), Device::CUDA), dbeta = Tensor::empty(beta.shape(), Device::CUDA);
+        Tensor scratch = Tensor::empty({s.B * s.H, int64_t(cuda::delta_scratch_floats(s.D, s.P))}, Device::CUDA);
+        cuda::delta_rule_backward({in, head_view(grad), head_view(dq), head_view(dk), head_view(dv), beta_view(dbeta),
+                                   saved.data(), scratch.data()});
+        return std::vector<Tensor>{dq, dk, dv, dbeta};
+    });
+}
+
 }  // namespace
 
 Tensor delta_rule(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta) {
     const DeltaShape s = check_operands(q, k, v, beta);
-    const int64_t DP = s.D * s.P, C = chunks(s.T);
+    if (q.device() == Device::CUDA) return delta_rule_cuda(q, k, v, beta, s);
+    const int64_t DP = s.D * s.P, C = delta_chunks(s.T);
     Tensor o = Tensor::empty({s.B, s.H, s.T, s.D}), saved = Tensor::empty({s.B, s.H, C, s.D, s.P});
     const Heads Q(q), K(k), V(v);
     const Betas Bt(beta);
@@ -161,7 +186,7 @@ Tensor delta_rule(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
                dbeta = Tensor::empty(beta.shape());
         const Heads Q(q), K(k), V(v), G(grad);
         const Betas Bt(beta);
-        const int64_t C = chunks(s.T), DP = s.D * s.P;
+        const int64_t C = delta_chunks(s.T), DP = s.D * s.P;
 #pragma omp parallel for collapse(2) schedule(dynamic)
         for (int64_t b = 0; b < s.B; ++b)
             for (int64_t h = 0; h < s.H; ++h) {
@@ -199,6 +224,7 @@ Tensor delta_rule_step(const Tensor& q, const Tensor& k, const Tensor& v, const 
 
 Tensor delta_rule_reference(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta) {
     const DeltaShape s = check_operands(q, k, v, beta);
+    check_device(kOp, q, Device::CPU);
     Tensor o = Tensor::empty({s.B, s.H, s.T, s.D});
     const Heads Q(q), K(k), V(v);
     const Betas Bt(beta);

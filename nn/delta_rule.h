@@ -7,17 +7,19 @@
 //
 // With ‖k_t‖ ≤ 1 and β_t ∈ (0, 1), S_{t−1}(I − β_t k_t k_tᵀ) is a contraction: the state stays bounded.
 // The forward saves S every kDeltaChunk tokens; the backward recomputes each chunk's states from its
-// checkpoint and runs the reverse scan (derivation in the .cpp). CPU only: a CUDA tensor is refused
-// in one line (no kernel yet; docs/SPLAT.md §15).
+// checkpoint and runs the reverse scan (derivation in the .cpp). CUDA tensors (D, P ≤ 128) go to the
+// same scans as kernels, one thread block per head (cuda/delta_scan_steps.h; tested on the host, not
+// yet run on a GPU).
 #pragma once
 #include <cstdint>
 #include <vector>
 
+#include "cuda/delta_scan_steps.h"
 #include "tensor/tensor.h"
 
 namespace splatlm {
 
-inline constexpr int64_t kDeltaChunk = 64;  // tokens between the states the forward keeps
+using cuda::kDeltaChunk;  // tokens between the states the forward keeps (one constant for CPU and GPU)
 
 // q, k: [B, H, T, P]; v: [B, H, T, D]; beta: [B, H, T] or [B, H, T, 1] (any strides) → o: [B, H, T, D].
 Tensor delta_rule(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta);
@@ -26,6 +28,8 @@ Tensor delta_rule_reference(const Tensor& q, const Tensor& k, const Tensor& v, c
 
 // One position of the recurrence, for generation (no autograd): q, k [B, H, P], v [B, H, D], beta
 // [B, H] on any device; `state` [B, H, D, P] on the CPU, advanced in place → o [B, H, D] on q's device.
+// A model on the GPU steps on the host too (its q, k, v, β come over, o goes back: small copies per
+// layer and token), which is simple and exactly the CPU's step; a device step is not written.
 Tensor delta_rule_step(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, Tensor& state);
 
 // One head's state S (D×P, row-major: row i = value dim i) in memory someone else owns: the per-token

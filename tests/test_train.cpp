@@ -70,9 +70,9 @@ TEST_CASE("config: splat decay is the default, older checkpoints stay plain, mis
     REQUIRE_THROWS_WITH(top.validate(), Contains("splat_top"));
     top.splat_top = 2, top.attention = "linear";
     REQUIRE_THROWS_WITH(top.validate(), Contains("splat_top") && Contains("linear"));
-    TrainConfig delta;  // no CUDA kernel for the delta rule: refused before any work
-    delta.model.layer_kinds = "splat,splat,delta,splat", delta.device = "cuda";
-    REQUIRE_THROWS_WITH(delta.validate(), Contains("'delta' runs on the CPU only"));
+    TrainConfig delta;  // the delta rule has CUDA kernels (cuda/delta_scan.h): both kinds are allowed there
+    delta.model.layer_kinds = "splat,splat_delta,delta,splat", delta.device = "cuda";
+    delta.validate();
 }
 
 TEST_CASE("a run with splat_diversity > 0 logs the regulariser beside the LM loss", "[train][diversity]") {

@@ -243,11 +243,6 @@ void TrainConfig::validate() const {
     SPLATLM_CHECK(progressive_every == 0 || device == "cpu", "config key 'progressive_every': progressive training runs "
                   "on the CPU only, got device ", device);
     parse_device(device);  // "unknown device '...' (expected cpu or cuda)"
-    for (int64_t layer = 0; layer < model.layers && device == "cuda"; ++layer) {
-        const std::string kind = model.layer_kind(layer);
-        SPLATLM_CHECK(kind != "delta" && kind != "splat_delta", "config: attention '", kind,
-                      "' runs on the CPU only (no CUDA kernel for the delta rule yet), got device cuda");
-    }
     SPLATLM_CHECK(dist == "none" || dist == "mpi" || dist == "nccl", "config: dist must be none, mpi or nccl, got '", dist, "'");
     SPLATLM_CHECK(dist_timeout > 0 && dist_bucket_mb > 0, "config: dist_timeout and dist_bucket_mb must be positive");
     if (!task.empty()) {
