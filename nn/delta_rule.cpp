@@ -56,24 +56,16 @@ DeltaShape check_operands(const Tensor& q, const Tensor& k, const Tensor& v, con
     return {B, H, T, P, v.size(3)};
 }
 
-// β_t of head (b, h), any strides (a trailing axis of 1 is ignored).
-struct Betas {
-    const float* base;
-    int64_t sb, sh, st;
-    explicit Betas(const Tensor& x) : base(x.data()), sb(x.strides()[0]), sh(x.strides()[1]), st(x.strides()[2]) {}
-    float operator()(int64_t b, int64_t h, int64_t t) const { return base[b * sb + h * sh + t * st]; }
-};
-
 // One head's operands gathered into contiguous T×P, T×D and T buffers.
 struct HeadInputs {
     std::vector<float> q, k, v, beta;
-    HeadInputs(const Heads& Q, const Heads& K, const Heads& V, const Betas& Bt, int64_t b, int64_t h,
+    HeadInputs(const Heads& Q, const Heads& K, const Heads& V, const cuda::HeadView& Bt, int64_t b, int64_t h,
                const DeltaShape& s)
         : q(s.T * s.P), k(s.T * s.P), v(s.T * s.D), beta(s.T) {
         for (int64_t t = 0; t < s.T; ++t) {
             for (int64_t j = 0; j < s.P; ++j) q[t * s.P + j] = Q(b, h, t, j), k[t * s.P + j] = K(b, h, t, j);
             for (int64_t i = 0; i < s.D; ++i) v[t * s.D + i] = V(b, h, t, i);
-            beta[t] = Bt(b, h, t);
+            beta[t] = Bt.row(b, h, t)[0];
         }
     }
 };
@@ -130,18 +122,13 @@ void backward_head(const HeadInputs& in, const float* saved, const float* grad, 
     }
 }
 
-// β as the kernels take it: β_t at row(b, h, t)[0] (a trailing axis of 1 is never stepped).
-cuda::HeadView beta_view(const Tensor& beta) {
-    return {const_cast<float*>(beta.data()), beta.strides()[0], beta.strides()[1], beta.strides()[2], 0};
-}
-
 // The same op on CUDA tensors through the scan kernels (cuda/delta_scan.h): the same recurrence and
 // checkpoints, one thread block per head; the backward's per-chunk states go to a scratch tensor.
 Tensor delta_rule_cuda(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const DeltaShape& s) {
     SPLATLM_CHECK(s.D <= cuda::kDeltaMaxDim && s.P <= cuda::kDeltaMaxDim, kOp, ": state ", s.D, "×", s.P, " of ",
                   shape_str(q.shape()), " and ", shape_str(v.shape()), " exceeds the CUDA kernel's limit of ",
                   cuda::kDeltaMaxDim, " per side");
-    const cuda::DeltaInputs in{s, head_view(q), head_view(k), head_view(v), beta_view(beta)};
+    const cuda::DeltaInputs in{s, head_view(q), head_view(k), head_view(v), scalar_view(beta)};
     Tensor o = Tensor::empty({s.B, s.H, s.T, s.D}, Device::CUDA);
     Tensor saved = Tensor::empty({s.B, s.H, delta_chunks(s.T), s.D, s.P}, Device::CUDA);
     cuda::delta_rule_forward({in, head_view(o), saved.data()});
@@ -151,7 +138,7 @@ Tensor delta_rule_cuda(const Tensor& q, const Tensor& k, const Tensor& v, const 
         Tensor dq = Tensor::empty(q.shape(), Device::CUDA), dk = Tensor::empty(k.shape(), Device::CUDA),
                dv = Tensor::empty(v.shape(), Device::CUDA), dbeta = Tensor::empty(beta.shape(), Device::CUDA);
         Tensor scratch = Tensor::empty({s.B * s.H, int64_t(cuda::delta_scratch_floats(s.D, s.P))}, Device::CUDA);
-        cuda::delta_rule_backward({in, head_view(grad), head_view(dq), head_view(dk), head_view(dv), beta_view(dbeta),
+        cuda::delta_rule_backward({in, head_view(grad), head_view(dq), head_view(dk), head_view(dv), scalar_view(dbeta),
                                    saved.data(), scratch.data()});
         return std::vector<Tensor>{dq, dk, dv, dbeta};
     });
@@ -165,7 +152,7 @@ Tensor delta_rule(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
     const int64_t DP = s.D * s.P, C = delta_chunks(s.T);
     Tensor o = Tensor::empty({s.B, s.H, s.T, s.D}), saved = Tensor::empty({s.B, s.H, C, s.D, s.P});
     const Heads Q(q), K(k), V(v);
-    const Betas Bt(beta);
+    const cuda::HeadView Bt = scalar_view(beta);
     // One thread per head, each head's loop in one fixed order: bitwise the same for any thread count.
 #pragma omp parallel for collapse(2) schedule(dynamic)
     for (int64_t b = 0; b < s.B; ++b)
@@ -185,7 +172,7 @@ Tensor delta_rule(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
         Tensor dq = Tensor::empty(q.shape()), dk = Tensor::empty(k.shape()), dv = Tensor::empty(v.shape()),
                dbeta = Tensor::empty(beta.shape());
         const Heads Q(q), K(k), V(v), G(grad);
-        const Betas Bt(beta);
+        const cuda::HeadView Bt = scalar_view(beta);
         const int64_t C = delta_chunks(s.T), DP = s.D * s.P;
 #pragma omp parallel for collapse(2) schedule(dynamic)
         for (int64_t b = 0; b < s.B; ++b)
@@ -227,7 +214,7 @@ Tensor delta_rule_reference(const Tensor& q, const Tensor& k, const Tensor& v, c
     check_device(kOp, q, Device::CPU);
     Tensor o = Tensor::empty({s.B, s.H, s.T, s.D});
     const Heads Q(q), K(k), V(v);
-    const Betas Bt(beta);
+    const cuda::HeadView Bt = scalar_view(beta);
     for (int64_t b = 0; b < s.B; ++b)
         for (int64_t h = 0; h < s.H; ++h) {
             std::vector<double> S(s.D * s.P, 0.0), u(s.D);
@@ -238,7 +225,7 @@ Tensor delta_rule_reference(const Tensor& q, const Tensor& k, const Tensor& v, c
                     u[i] = V(b, h, t, i) - sk;
                 }
                 for (int64_t i = 0; i < s.D; ++i)
-                    for (int64_t j = 0; j < s.P; ++j) S[i * s.P + j] += double(Bt(b, h, t)) * u[i] * K(b, h, t, j);
+                    for (int64_t j = 0; j < s.P; ++j) S[i * s.P + j] += double(Bt.row(b, h, t)[0]) * u[i] * K(b, h, t, j);
                 for (int64_t i = 0; i < s.D; ++i) {
                     double acc = 0;
                     for (int64_t j = 0; j < s.P; ++j) acc += S[i * s.P + j] * Q(b, h, t, j);

@@ -26,6 +26,12 @@ inline cuda::HeadView head_view(const Tensor& x) {
     return {const_cast<float*>(x.data()), x.strides()[0], x.strides()[1], x.strides()[2], x.strides()[3]};
 }
 
+// A [B, H, T] (or [B, H, T, 1]) operand, one value per position (the delta rule's β), as the kernels
+// take it: the value at row(b, h, t)[0], any strides.
+inline cuda::HeadView scalar_view(const Tensor& x) {
+    return {const_cast<float*>(x.data()), x.strides()[0], x.strides()[1], x.strides()[2], 0};
+}
+
 // q, k, v on one device; otherwise one error line naming `op` and each operand's shape and device.
 inline Device common_device(const char* op, const Tensor& q, const Tensor& k, const Tensor& v) {
     for (const Tensor* t : {&q, &k, &v}) SPLATLM_CHECK(t->defined(), op, ": undefined tensor");

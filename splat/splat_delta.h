@@ -16,7 +16,7 @@
 // (Own frames rather than one U per head: with one U every splat sees the key only through the same
 // P numbers U k, so the K·P features of a key carry P dimensions of its identity plus the routing.)
 // Health, statistics, pictures and splat life (splat/splat_health.h …) cover `splat` and
-// `splat_local` only. CPU only, like the op.
+// `splat_local` only. On CUDA through the op's kernels (K·P ≤ 128 state columns there).
 #pragma once
 #include "nn/delta_attention.h"
 

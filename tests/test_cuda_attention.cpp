@@ -17,6 +17,7 @@
 #include "nn/heads.h"
 #include "nn/kv_cache.h"
 #include "nn/linear_attention.h"
+#include "tests/cuda_helpers.h"
 #include "tests/helpers.h"
 
 using namespace splatlm;
@@ -45,17 +46,6 @@ QKV random_heads(int64_t B, int64_t H, int64_t T, int64_t D, uint64_t seed, floa
 }
 
 // ---- the kernels' block bodies on the host -------------------------------------------------
-
-// Runs a kernel body over every block with the host's one-thread team. Shared memory starts as NaN
-// in every block, so a read of something no phase of that block wrote shows up in the result.
-template <class Body>
-void run_blocks(int64_t blocks, size_t floats, Body body) {
-    std::vector<float> shared(floats);
-    for (int64_t block = 0; block < blocks; ++block) {
-        std::fill(shared.begin(), shared.end(), NAN);
-        body(block, shared.data(), cuda::Team{0, 1});
-    }
-}
 
 cuda::FlashProblem flash_problem(const Tensor& q, int64_t window) {
     return {q.size(0), q.size(1), q.size(2), q.size(3), window, 1.f / std::sqrt(float(q.size(3)))};
@@ -233,12 +223,6 @@ TEST_CASE("KV-cache step body, run on the host, equals the CPU cache step by ste
 // ---- on the GPU ----------------------------------------------------------------------------
 
 namespace {
-
-// x on `device` with x's shape, strides and offset (its whole storage copied).
-Tensor same_layout_on(const Tensor& x, Device device) {
-    const Tensor storage = Tensor::view_of(x.storage(), {x.storage()->size()}, {1}, 0).to(device);
-    return Tensor::view_of(storage.storage(), x.shape(), x.strides(), x.offset());
-}
 
 Outputs on_cpu(const Outputs& g) {
     return {same_layout_on(g.y, Device::CPU), g.dq.to(Device::CPU), g.dk.to(Device::CPU), g.dv.to(Device::CPU)};

@@ -16,7 +16,7 @@ namespace {
 // Every kind with a GPU path; sparse routing (splat_top) is refused on CUDA (docs/SPLAT.md §12).
 #define GPU_KINDS                                                                                            \
     "softmax", "local", "linear", "splat", "splat_local", "splat+variants", "splat_local+variants", "splat+conv", \
-        "softmax+mixed", "splat+forget"
+        "softmax+mixed", "splat+forget", "delta", "splat_delta+conv"
 
 GPTConfig config_for(const std::string& name) {
     GPTConfig c{.vocab = 23, .context = 40, .layers = 2, .heads = 2, .width = 16, .window = 5};

@@ -30,5 +30,9 @@ for kind in softmax splat; do
     step "train-gpt2-$kind" 900 ./bin/splatlm bench train --device cuda --attention "$kind" --layers 12 --heads 12 \
         --width 768 --context 1024 --batch 8 --vocab 50257 --steps 10 --warmup 3 --compare
 done
+# The delta-rule kinds (one block per head scanning T in order): the small model only, no PyTorch twin.
+for kind in delta splat_delta; do
+    step "train-small-$kind" 300 ./bin/splatlm bench train --device cuda --attention "$kind"
+done
 tail -n +1 "$out"/doctor.txt "$out"/tests-gpu.txt | tail -n 30
 exit $status
