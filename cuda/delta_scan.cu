@@ -9,7 +9,7 @@ namespace {
 
 constexpr int kThreads = 256;
 
-// One block per head. At D = P = 128 the forward needs 65 KiB and the backward 130 KiB of shared
+// One block per head. At D = P = 128 the forward needs 66.5 KiB and the backward 131 KiB of shared
 // memory, past the 48 KiB a kernel gets without opting in (launch_block_body opts in).
 template <class Args, void (*Body)(const Args&, int64_t, float*, Team)>
 void launch_heads(const Args& args, size_t floats) {

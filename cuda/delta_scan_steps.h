@@ -17,7 +17,7 @@
 // β near 1: unstable. So the recompute writes each S_{t−1} (and u_t) to a per-block scratch buffer in
 // global memory (delta_scratch_floats per block, from the caching allocator), as the CPU keeps them in
 // a per-thread vector; only S and dS live in shared memory. Cost: B·H·64·(D·P + D) floats of scratch
-// during the backward (e.g. 32 heads at D = 64, P = 128: 68 MiB).
+// during the backward (e.g. 32 heads at D = 64, P = 128: 64.5 MiB).
 //
 // Why sequential per head rather than DeltaNet's chunked WY form: it is the CPU's recurrence, needs
 // no cross-block work and is deterministic; its parallelism is B·H blocks × D·P threads of work per
