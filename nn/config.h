@@ -29,6 +29,7 @@ struct GPTConfig {
     bool splat_token_decay = false;  // input-dependent decay: splat_decay's rate r_j at token t becomes r_j·softplus(x_t·w_j + b_j)
     bool splat_flow = false;    // trajectory flow: a splat layer's q and k move by a learned map of the read weights of the splat layer below
     int64_t splat_delta_rank = 8;    // splat_delta: the dimensions P of a key's offset within a splat (state K·P columns per head)
+    bool splat_delta_key_route = false;  // splat_delta: a query reads through the splats its own token's key is written into
 
     int64_t head_dim() const { return width / heads; }
     int64_t splat_slots() const { return max_splats > 0 ? max_splats : splats; }

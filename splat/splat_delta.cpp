@@ -16,16 +16,19 @@ namespace {
 constexpr float kCentreStd = 0.1f;
 }  // namespace
 
-Tensor splat_delta_features(const Tensor& x, const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp,
-                            const Tensor& frame) {
-    const int64_t B = x.size(0), H = x.size(1), T = x.size(2), D = x.size(3), K = centres.size(1), P = frame.size(1) / K;
+Tensor splat_root_shares(const Tensor& x, const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp) {
+    const int64_t H = x.size(1), K = centres.size(1);
     // ‖x − μ_j‖² = ‖x‖² − 2 x·μ_j + ‖μ_j‖²: one product [B, H, T, D]·[H, D, K] instead of a [B, H, T, K, D] difference
     const Tensor d2 = sum(x * x, 3, true) - 2.f * matmul(x, transpose(centres, 1, 2)) +
                       reshape(sum(centres * centres, 2), {H, 1, K});
     Tensor logits = neg(d2 * reshape(0.5f * exp(-2.f * log_scale), {H, 1, K}));
     if (log_amp.defined()) logits = logits + reshape(log_amp, {H, 1, K});
     // √w = e^{½ log w}: finite gradients where a share underflows to 0 (√ has none there)
-    const Tensor root_share = exp(0.5f * log_softmax(logits));  // [B, H, T, K]
+    return exp(0.5f * log_softmax(logits));
+}
+
+Tensor splat_delta_features(const Tensor& x, const Tensor& centres, const Tensor& frame, const Tensor& root_share) {
+    const int64_t B = x.size(0), H = x.size(1), T = x.size(2), D = x.size(3), K = centres.size(1), P = frame.size(1) / K;
     // U_j(x − μ_j) = U_j x − U_j μ_j: every splat's frame in one product [B, H, T, D]·[H, D, K·P]
     const Tensor frames = reshape(frame, {H, K, P, D});
     const Tensor centre_offsets = sum(frames * reshape(centres, {H, K, 1, D}), 3);  // U_j μ_j: [H, K, P]
@@ -41,14 +44,16 @@ SplatDeltaAttention::SplatDeltaAttention(const GPTConfig& c, int64_t layer, Rng&
       log_amp(add_parameter("log_amp", initial_log_amp(c.heads, c.splats, c.splats))),
       frame(add_parameter("frame", Tensor::randn({c.heads, c.splats * c.splat_delta_rank, c.head_dim()}, rng,
                                                  1.f / std::sqrt(float(c.head_dim()))))),
-      write_gate_(add_module("write_gate", std::make_unique<Linear>(c.width, c.heads, true, rng))) {
+      write_gate_(add_module("write_gate", std::make_unique<Linear>(c.width, c.heads, true, rng))),
+      key_route_(c.splat_delta_key_route) {
     SPLATLM_CHECK(c.max_splats == 0 || c.max_splats == c.splats,
                   "splat_delta: max_splats is for splat life (splat and splat_local), got ", c.max_splats);
 }
 
 std::pair<Tensor, Tensor> SplatDeltaAttention::features(const Tensor& q, const Tensor& k) const {
-    return {splat_delta_features(q, centres, log_scale, Tensor(), frame),
-            splat_delta_features(k, centres, log_scale, log_amp, frame)};
+    const Tensor send = splat_root_shares(k, centres, log_scale, log_amp);
+    const Tensor receive = key_route_ ? send : splat_root_shares(q, centres, log_scale, Tensor());
+    return {splat_delta_features(q, centres, frame, receive), splat_delta_features(k, centres, frame, send)};
 }
 
 Tensor SplatDeltaAttention::mix(const QKV& h, const Tensor& x) {

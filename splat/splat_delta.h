@@ -15,6 +15,9 @@
 // spread (N(0, 0.1²): inside the keys, see the .cpp); U_j ~ N(0, 1/D).
 // (Own frames rather than one U per head: with one U every splat sees the key only through the same
 // P numbers U k, so the K·P features of a key carry P dimensions of its identity plus the routing.)
+// With `splat_delta_key_route`, a query reads through its own token's send shares: φ(q_t) uses w_t (from
+// k_t) in place of π_t, so a token that comes back reads the very splats it was written into, and q
+// and k need not learn to agree on the routing as well as on the direction.
 // Health, statistics, pictures and splat life (splat/splat_health.h …) cover `splat` and
 // `splat_local` only. On CUDA through the op's kernels (K·P ≤ 128 state columns there).
 #pragma once
@@ -22,10 +25,11 @@
 
 namespace splatlm {
 
-// φ(x) of the table above: x [B, H, T, D], centres [H, K, D], log_scale [H, K], frames [H, K·P, D] (U_j: rows j·P …);
-// log_amp [H, K] for keys (send affinities), undefined for queries (receive) → [B, H, T, K·P].
-Tensor splat_delta_features(const Tensor& x, const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp,
-                            const Tensor& frame);
+// √w_t (or √π_t) of the table above: x [B, H, T, D], centres [H, K, D], log_scale [H, K]; log_amp [H, K] for
+// keys (send affinities), undefined for queries (receive) → [B, H, T, K].
+Tensor splat_root_shares(const Tensor& x, const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp);
+// φ(x) of the table above from x's root shares [B, H, T, K]: frames [H, K·P, D] (U_j: rows j·P …) → [B, H, T, K·P].
+Tensor splat_delta_features(const Tensor& x, const Tensor& centres, const Tensor& frame, const Tensor& root_share);
 
 class SplatDeltaAttention : public ProjectedAttention {
   public:
@@ -44,6 +48,7 @@ class SplatDeltaAttention : public ProjectedAttention {
     std::pair<Tensor, Tensor> features(const Tensor& q, const Tensor& k) const;
 
     Linear& write_gate_;  // C → H: the logits of β
+    bool key_route_;      // φ(q_t) routed by k_t's send shares (splat_delta_key_route)
 };
 
 }  // namespace splatlm

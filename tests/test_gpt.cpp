@@ -21,6 +21,7 @@ GPTConfig with_kind(GPTConfig c, const std::string& name) {
     if (variant == "variants") c.splat_decay = c.splat_gate = true, c.splat_levels = 2, c.splats = 4;
     if (variant == "top") c.splat_decay = true, c.splats = 8, c.splat_top = 2;
     if (variant == "forget") c.splat_decay = c.splat_token_decay = true;
+    if (variant == "route") c.splat_delta_key_route = true, c.short_conv = 3;
     if (variant == "conv" || variant == "nopos") c.short_conv = 3;
     if (variant == "nopos") c.positions = "none", c.splat_decay = true;
     if (name == "mixed") c.attention = "splat", c.layer_kinds = "splat_local,softmax";
@@ -29,7 +30,7 @@ GPTConfig with_kind(GPTConfig c, const std::string& name) {
 #define ALL_KINDS                                                                                                    \
     "softmax", "local", "linear", "splat", "splat_local", "splat+variants", "splat_local+variants", "splat+top",     \
         "splat_local+top", "softmax+conv", "local+conv", "linear+conv", "splat+conv", "splat_local+conv",             \
-        "splat+nopos", "mixed", "splat+forget", "delta", "delta+conv", "splat_delta", "splat_delta+conv"
+        "splat+nopos", "mixed", "splat+forget", "delta", "delta+conv", "splat_delta", "splat_delta+conv", "splat_delta+route"
 
 // Finite differences need routes that no step of 1e-2 flips. With every centre at 0, all splats of a
 // head see the same distance ‖x‖², so reads go to the two narrowest splats (c_j = ½e^{0.6·j}: splats

@@ -24,7 +24,8 @@ TEST_CASE("splat_delta features: unit norm, each splat's block scaled by √(its
     const int64_t B = 2, H = 3, T = 7, D = 5, K = 4, P = 3;
     FeatureInputs in = feature_inputs(B, H, T, D, K, P);
     for (bool keys : {true, false}) {
-        const Tensor f = splat_delta_features(in.x, in.centres, in.log_scale, keys ? in.log_amp : Tensor(), in.frame);
+        const Tensor f = splat_delta_features(
+            in.x, in.centres, in.frame, splat_root_shares(in.x, in.centres, in.log_scale, keys ? in.log_amp : Tensor()));
         REQUIRE(f.shape() == Shape{B, H, T, K * P});
         for (int64_t b = 0; b < B; ++b)
             for (int64_t h = 0; h < H; ++h)
@@ -55,18 +56,28 @@ TEST_CASE("splat_delta features: unit norm, each splat's block scaled by √(its
 
 TEST_CASE("splat_delta feature gradients", "[splat_delta][gradcheck]") {
     FeatureInputs in = feature_inputs(2, 2, 3, 3, 3, 2);
-    require_gradcheck(
-        [](const std::vector<Tensor>& v) { return splat_delta_features(v[0], v[1], v[2], v[3], v[4]); },
-        {in.x, in.centres, in.log_scale, in.log_amp, in.frame});
-    require_gradcheck([](const std::vector<Tensor>& v) { return splat_delta_features(v[0], v[1], v[2], Tensor(), v[3]); },
+    auto features = [](const Tensor& x, const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp,
+                       const Tensor& frame) {
+        return splat_delta_features(x, centres, frame, splat_root_shares(x, centres, log_scale, log_amp));
+    };
+    require_gradcheck([&](const std::vector<Tensor>& v) { return features(v[0], v[1], v[2], v[3], v[4]); },
+                      {in.x, in.centres, in.log_scale, in.log_amp, in.frame});
+    require_gradcheck([&](const std::vector<Tensor>& v) { return features(v[0], v[1], v[2], Tensor(), v[3]); },
                       {in.x, in.centres, in.log_scale, in.frame});
+    // routed by another tensor's shares (splat_delta_key_route: a query through its key's shares)
+    const Tensor k = random({2, 2, 3, 3}, 7);
+    require_gradcheck(
+        [&](const std::vector<Tensor>& v) {
+            return splat_delta_features(v[0], v[1], v[4], splat_root_shares(v[5], v[1], v[2], v[3]));
+        },
+        {in.x, in.centres, in.log_scale, in.log_amp, in.frame, k});
 }
 
 TEST_CASE("splat_delta features stay finite when a splat's share underflows", "[splat_delta]") {
     FeatureInputs in = feature_inputs(1, 1, 4, 3, 3, 2);
     for (int64_t d = 0; d < 3; ++d) in.centres.data()[2 * 3 + d] = 1e3f;  // splat 2: e^{−10⁶}, exactly 0 in float
     for (Tensor* t : {&in.x, &in.centres, &in.log_scale, &in.log_amp, &in.frame}) t->set_requires_grad();
-    const Tensor f = splat_delta_features(in.x, in.centres, in.log_scale, in.log_amp, in.frame);
+    const Tensor f = splat_delta_features(in.x, in.centres, in.frame, splat_root_shares(in.x, in.centres, in.log_scale, in.log_amp));
     backward(sum(f * random(f.shape(), 6)));
     for (const Tensor& t : {f, in.x.grad(), in.centres.grad(), in.log_scale.grad(), in.frame.grad()})
         for (float v : t.to_vector()) REQUIRE(std::isfinite(v));

@@ -88,6 +88,10 @@ const std::vector<Key>& keys() {
             FIELD(model.splat_flow)),
         key("splat_delta_rank", "splat_delta: dimensions of a key's offset within a splat (the state has splats·rank columns per head)",
             FIELD(model.splat_delta_rank)),
+        key("splat_delta_key_route",
+            "splat_delta: true: a query reads through the splats its own token's key is written into (the key's shares) "
+            "instead of its own",
+            FIELD(model.splat_delta_key_route)),
         key("batch", "sequences per step", FIELD(batch)),
         key("steps", "optimiser steps", FIELD(steps)),
         key("lr", "peak learning rate", FIELD(lr)),
