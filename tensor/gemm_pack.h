@@ -107,10 +107,12 @@ inline void pack_transposed(const float* src, int64_t ld, int rows, int64_t kc, 
 #ifdef SPLATLM_GEMM_TRANSPOSE_BLOCK
     using T = TransposeBlock;
     constexpr int V = T::V;
-    for (int r0 = 0; r0 < W; r0 += V) {  // V rows of the source: V lanes of the panel's rows
-        const int live = std::clamp(rows - r0, 0, V), lanes = std::min(V, W - r0);
-        for (int64_t p = 0; p < kc; p += V) {
-            const int cols = int(std::min<int64_t>(V, kc - p));
+    // K outermost, so the panel is written front to back (for B's 32-wide panel 1.2–1.4× faster
+    // than a pass over the whole depth per 8 source rows).
+    for (int64_t p = 0; p < kc; p += V) {  // V columns of the source: V rows of the panel
+        const int cols = int(std::min<int64_t>(V, kc - p));
+        for (int r0 = 0; r0 < W; r0 += V) {  // V rows of the source: V lanes of the panel's rows
+            const int live = std::clamp(rows - r0, 0, V), lanes = std::min(V, W - r0);
             typename T::Vec v[V];
 #pragma GCC unroll 8
             for (int r = 0; r < V; ++r) v[r] = r < live ? T::load(src + (r0 + r) * ld + p, cols) : T::zero();
