@@ -50,7 +50,7 @@ struct TransposeBlock {
     // 128-bit halves swapped across the two groups of four rows.
     static void transpose(Vec (&v)[V]) {
         __m256 t[8], s[8];
-        for (int i = 0; i < 8; i += 2) {
+        for (int i = 0; i < 8; i += 2) {  // rows i and j = i + 1, element by element (r_i0: row i, column 0)
             t[i] = _mm256_unpacklo_ps(v[i], v[i + 1]);      // r_i0 r_j0 r_i1 r_j1 | r_i4 r_j4 r_i5 r_j5
             t[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]);  // r_i2 r_j2 r_i3 r_j3 | r_i6 r_j6 r_i7 r_j7
         }
