@@ -11,7 +11,8 @@
 // aligned, which is also what makes arbitrary (row, column) strides free: a transposed operand
 // only changes the gather loop of its packing. Edge panels are zero-padded, so the kernel always
 // runs a full MR×NR tile and only the write-back is partial. The first K pass applies beta; later
-// passes accumulate into C. The micro-kernel itself is in gemm_kernel.h.
+// passes accumulate into C. The micro-kernel itself is in gemm_kernel.h, the transposing copy
+// that packs an operand whose rows (A) or columns (B) are contiguous along K in gemm_pack.h.
 //
 // Threads (OpenMP): the smaller operand is packed once by the whole team (one barrier), then
 // chunks of rows (or columns) of C are handed out dynamically, each run through the scheme above
@@ -38,6 +39,7 @@
 
 #include "tensor/error.h"
 #include "tensor/gemm_kernel.h"
+#include "tensor/gemm_pack.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -52,6 +54,7 @@ using gemm_detail::PackedA;
 using gemm_detail::PackedB;
 using gemm_detail::MR;
 using gemm_detail::NR;
+using gemm_detail::pack_transposed;
 using gemm_detail::Tile;
 using gemm_detail::update;
 
@@ -106,11 +109,11 @@ int thread_count(int64_t M, int64_t N, int64_t K) {
 }
 
 // Rows [0, m) (m ≤ MR) and columns [0, kc) of A into one MR×kc panel: dst[p·MR + i] = A(i, p).
-// Rows m..MR are zero. Unit strides get their own loops so the compiler can vectorise them.
+// Rows m..MR are zero. Unit strides get their own loops so the compiler can vectorise them; rows
+// contiguous along K are a transpose, done in register blocks (gemm_pack.h).
 void pack_a_panel(Matrix A, int m, int64_t kc, float* dst) {
-    if (m == MR && A.cs == 1) {
-        for (int64_t p = 0; p < kc; ++p)
-            for (int i = 0; i < MR; ++i) dst[p * MR + i] = A.p[i * A.rs + p];
+    if (A.cs == 1) {
+        pack_transposed<MR>(A.p, A.rs, m, kc, dst);
     } else if (m == MR && A.rs == 1) {
         for (int64_t p = 0; p < kc; ++p)
             for (int i = 0; i < MR; ++i) dst[p * MR + i] = A.p[p * A.cs + i];
@@ -125,9 +128,8 @@ void pack_b_panel(Matrix B, int n, int64_t kc, float* dst) {
     if (n == NR && B.cs == 1) {
         for (int64_t p = 0; p < kc; ++p)
             for (int j = 0; j < NR; ++j) dst[p * NR + j] = B.p[p * B.rs + j];
-    } else if (B.rs == 1) {  // Bᵀ stored row-major: read along K, write with stride NR
-        for (int j = 0; j < NR; ++j)
-            for (int64_t p = 0; p < kc; ++p) dst[p * NR + j] = j < n ? B.p[j * B.cs + p] : 0.f;
+    } else if (B.rs == 1) {  // Bᵀ stored row-major: its columns are contiguous along K, a transpose
+        pack_transposed<NR>(B.p, B.cs, n, kc, dst);
     } else {
         for (int64_t p = 0; p < kc; ++p)
             for (int j = 0; j < NR; ++j) dst[p * NR + j] = j < n ? *B.at(p, j) : 0.f;
