@@ -93,6 +93,7 @@ int cmd_task(int argc, char** argv) {
         for (const double depth : depths) {
             TaskSpec at = spec;
             at.depth = depth;
+            at.mix.clear();  // held-out examples have the trained shape alone
             check_task(at, length);  // a length too short for the task, a depth outside [0, 1]
         }
     }
@@ -113,6 +114,7 @@ int cmd_task(int argc, char** argv) {
         for (const double depth : depths) {
             TaskSpec at = spec;
             at.depth = depth;
+            at.mix.clear();  // held-out examples have the trained shape alone
             const TaskData data(at, length, trained.seed);
             const Evaluation e = data.evaluate(*loaded.model, batch, (examples + batch - 1) / batch);
             if (args.flag("json")) {

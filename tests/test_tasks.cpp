@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "tests/helpers.h"
@@ -33,8 +34,8 @@ constexpr int64_t kT = 96;
 
 // The answer for graded position t, worked out from tokens[0..t] only (never tokens[t+1..]).
 int32_t oracle(const TaskSpec& s, const std::vector<int32_t>& x, int64_t t) {
-    if (s.kind == "mqar") {  // the value after the key's first appearance, among the pairs
-        for (int64_t j = 0; j < 2 * s.pairs; j += 2)
+    if (s.kind == "mqar") {  // the value after the key's first appearance (keys and values never share ids)
+        for (int64_t j = 0; j < t; ++j)
             if (x[j] == x[t]) return x[j + 1];
     } else if (s.kind == "copy") {
         return x[t - s.span];
@@ -102,6 +103,33 @@ TEST_CASE("tasks: mqar keys are distinct, every key is queried once, and queries
     }
 }
 
+TEST_CASE("tasks: an mqar mix trains on every listed shape, padded, and holds out the trained shape alone", "[tasks]") {
+    const TaskSpec s = spec_of("mqar pairs=8 keys=20 values=30 mix=16x2,40x5");
+    check_task(s, kT);
+    Rng rng(21);
+    std::map<int64_t, int64_t> by_pairs;  // graded answers of an example -> how many examples
+    for (int i = 0; i < 600; ++i) {
+        const TaskExample e = make_training_example(s, kT, rng);
+        int64_t graded = 0, last = 0;
+        for (int64_t t = 0; t < kT; ++t) {
+            if (!e.graded[t]) continue;
+            ++graded, last = t;
+            REQUIRE(oracle(s, e.tokens, t) == e.tokens[t + 1]);
+        }
+        ++by_pairs[graded];
+        const int64_t seq = graded == 2 ? 16 : graded == 5 ? 40 : kT;  // the shape's own window
+        REQUIRE(last + 1 <= seq);
+        for (int64_t t = seq + 1; t <= kT; ++t) REQUIRE(e.tokens[t] == 0);  // padding after a short shape
+    }
+    REQUIRE(by_pairs.size() == 3);
+    for (const int64_t pairs : {2, 5, 8}) REQUIRE((by_pairs[pairs] > 150 && by_pairs[pairs] < 250));
+
+    const TaskData data(s, kT, 9);
+    Rng held(4);
+    const Batch b = data.sample(Split::validation, 40, kT, held);
+    REQUIRE(std::count_if(b.targets.ids.begin(), b.targets.ids.end(), [](int32_t id) { return id >= 0; }) == 40 * 8);
+}
+
 TEST_CASE("tasks: seeded and reproducible; a passkey depth puts the key where asked", "[tasks]") {
     for (const std::string& text : kSpecs) {
         const TaskSpec s = spec_of(text);
@@ -166,6 +194,12 @@ TEST_CASE("tasks: spec text round trip; bad options give one line naming them", 
     REQUIRE_THROWS_WITH(check_task(spec_of("mqar pairs=20"), 64), Contains("--pairs 20 does not fit"));
     REQUIRE_THROWS_WITH(check_task(spec_of("mqar pairs=8 keys=4"), 64), Contains("--keys 4 is too small"));
     REQUIRE_THROWS_WITH(check_task(spec_of("mqar keys=200 values=100"), 64), Contains("--keys + --values"));
+    REQUIRE(task_spec_text(spec_of("mqar pairs=4 mix=16x2,32x3")) == "mqar pairs=4 keys=64 values=64 mix=16x2,32x3");
+    REQUIRE_THROWS_WITH(spec_of("mqar mix=16-2"), Contains("--mix: expected SEQxPAIRS"));
+    REQUIRE_THROWS_WITH(spec_of("mqar mix=16x"), Contains("--mix"));
+    REQUIRE_THROWS_WITH(check_task(spec_of("mqar mix=128x4"), 64), Contains("--mix shape 128x4"));
+    REQUIRE_THROWS_WITH(check_task(spec_of("mqar mix=16x8"), 64), Contains("4·pairs = 32"));
+    REQUIRE_THROWS_WITH(check_task(spec_of("mqar keys=8 mix=64x10"), 64), Contains("--keys 8"));
     REQUIRE_THROWS_WITH(check_task(spec_of("copy span=40"), 64), Contains("--span 40"));
     REQUIRE_THROWS_WITH(check_task(spec_of("passkey depth=2"), 512), Contains("--depth"));
     REQUIRE_THROWS_WITH(check_task(spec_of("passkey"), 32), Contains("--seq 32 is too short"));
@@ -190,6 +224,7 @@ TEST_CASE("tasks: spec text round trip; bad options give one line naming them", 
     one_error_line(run_cli("task sort" + out), "unknown task 'sort'");
     one_error_line(run_cli("task mqar --bogus 1" + out), "--bogus");
     one_error_line(run_cli("task copy --pairs 2" + out), "--pairs");
+    one_error_line(run_cli("task mqar --seq 64 --mix 256x16" + out), "--mix");
     one_error_line(run_cli("task mqar --steps x" + out), "steps");
     one_error_line(run_cli("task passkey --seq 256 --eval-seq 1024" + out), "--positions none");
     one_error_line(run_cli("task mqar --eval-depths 0.5" + out), "--eval-depths");

@@ -37,10 +37,10 @@ TaskData::TaskData(const TaskSpec& spec, int64_t T, uint64_t seed) : spec_(spec)
 
 std::string TaskData::describe() const { return "task " + task_spec_text(spec_) + " (examples made on the fly)"; }
 
-Batch TaskData::sample(Split, int64_t B, int64_t T, Rng& rng) const {
+Batch TaskData::sample(Split split, int64_t B, int64_t T, Rng& rng) const {
     Batch b{{{B, T}, {}}, {{B * T}, {}}};
     for (int64_t r = 0; r < B; ++r) {
-        const TaskExample e = make_task_example(spec_, T, rng);
+        const TaskExample e = split == Split::train ? make_training_example(spec_, T, rng) : make_task_example(spec_, T, rng);
         b.inputs.ids.insert(b.inputs.ids.end(), e.tokens.begin(), e.tokens.end() - 1);
         for (int64_t t = 0; t < T; ++t) b.targets.ids.push_back(e.graded[t] ? e.tokens[t + 1] : -1);
     }

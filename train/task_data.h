@@ -24,7 +24,7 @@ class TaskData final : public TrainingData {
   public:
     TaskData(const TaskSpec& spec, int64_t T, uint64_t seed);  // check_task(spec, T) first
     std::string describe() const override;
-    Batch sample(Split split, int64_t B, int64_t T, Rng& rng) const override;  // split is ignored
+    Batch sample(Split split, int64_t B, int64_t T, Rng& rng) const override;  // train: with the mqar mix
     Evaluation evaluate(GPT& model, int64_t batch, int64_t max_batches) const override;
     const TaskSpec& spec() const { return spec_; }
 

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "nn/config.h"
 #include "tensor/error.h"
 #include "train/args.h"
 
@@ -106,6 +107,23 @@ TaskExample passkey(const TaskSpec& s, int64_t T, Rng& rng) {
     return e;
 }
 
+// "64x4,128x8" <-> {{64, 4}, {128, 8}}.
+std::vector<MqarShape> parse_mix(const std::string& text) {
+    std::vector<MqarShape> mix;
+    for (const std::string& item : split_commas(text)) {
+        const size_t x = item.find('x');
+        SPLATLM_CHECK(x != std::string::npos, "--mix: expected SEQxPAIRS shapes such as 64x4,128x8, got '", item, "'");
+        mix.push_back({parse_int(item.substr(0, x), "--mix"), parse_int(item.substr(x + 1), "--mix")});
+    }
+    return mix;
+}
+
+std::string mix_text(const std::vector<MqarShape>& mix) {
+    std::string text;
+    for (const MqarShape& m : mix) text += (text.empty() ? "" : ",") + std::to_string(m.seq) + "x" + std::to_string(m.pairs);
+    return text;
+}
+
 void require_kind(const std::string& kind) {
     const auto& kinds = task_kinds();
     if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) return;
@@ -123,7 +141,7 @@ const std::vector<std::string>& task_kinds() {
 
 const std::vector<std::string>& task_option_names(const std::string& kind) {
     require_kind(kind);
-    static const std::vector<std::string> mqar{"pairs", "keys", "values"}, copies{"span", "alphabet"},
+    static const std::vector<std::string> mqar{"pairs", "keys", "values", "mix"}, copies{"span", "alphabet"},
         induction{"alphabet"}, passkey{"digits", "depth"};
     if (kind == "mqar") return mqar;
     if (kind == "induction") return induction;
@@ -136,7 +154,8 @@ void set_task_option(TaskSpec& s, const std::string& name, const std::string& va
     SPLATLM_CHECK(std::find(names.begin(), names.end(), name) != names.end(), "task ", s.kind, ": --", name,
                   " is not an option of this task");
     const std::string what = "--" + name;
-    if (name == "depth") s.depth = parse_double(value, what);
+    if (name == "mix") s.mix = parse_mix(value);
+    else if (name == "depth") s.depth = parse_double(value, what);
     else if (name == "pairs") s.pairs = parse_int(value, what);
     else if (name == "keys") s.keys = parse_int(value, what);
     else if (name == "values") s.values = parse_int(value, what);
@@ -149,8 +168,10 @@ std::string task_spec_text(const TaskSpec& s) {
     std::ostringstream out;
     out << s.kind;
     for (const std::string& name : task_option_names(s.kind)) {
+        if (name == "mix" && s.mix.empty()) continue;  // the text of runs from before the option
         out << ' ' << name << '=';
-        if (name == "depth") out << s.depth;
+        if (name == "mix") out << mix_text(s.mix);
+        else if (name == "depth") out << s.depth;
         else out << (name == "pairs" ? s.pairs : name == "keys" ? s.keys : name == "values" ? s.values
                      : name == "span" ? s.span : name == "alphabet" ? s.alphabet : s.digits);
     }
@@ -182,6 +203,12 @@ void check_task(const TaskSpec& s, int64_t T) {
                       kTaskTokens, " task tokens of the char vocabulary");
         SPLATLM_CHECK(4 * s.pairs <= T, "--pairs ", s.pairs, " does not fit the sequence", seq,
                       ": pairs and queries take 4·pairs = ", 4 * s.pairs, " tokens");
+        for (const MqarShape& m : s.mix) {
+            const std::string shape = "--mix shape " + mix_text({m});
+            SPLATLM_CHECK(m.pairs >= 1 && m.seq <= T, shape, " must have at least 1 pair and fit the sequence", seq);
+            SPLATLM_CHECK(4 * m.pairs <= m.seq, shape, ": its pairs and queries take 4·pairs = ", 4 * m.pairs, " tokens");
+            SPLATLM_CHECK(m.pairs <= s.keys, shape, " needs more keys than --keys ", s.keys);
+        }
     } else if (s.kind == "passkey") {
         SPLATLM_CHECK(s.digits >= 1 && s.digits <= 18, "--digits must be in 1..18, got ", s.digits);
         SPLATLM_CHECK(s.depth == -1 || (s.depth >= 0 && s.depth <= 1), "--depth must be in [0, 1] (or -1: random), got ",
@@ -203,6 +230,20 @@ void check_task(const TaskSpec& s, int64_t T) {
                           need, " tokens");
         }
     }
+}
+
+TaskExample make_training_example(const TaskSpec& s, int64_t T, Rng& rng) {
+    if (s.mix.empty()) return make_task_example(s, T, rng);
+    const int64_t pick = draw(rng, int64_t(s.mix.size()) + 1);
+    if (pick == int64_t(s.mix.size())) return make_task_example(s, T, rng);
+    TaskSpec shape = s;
+    shape.pairs = s.mix[pick].pairs;
+    const int64_t seq = s.mix[pick].seq;
+    const TaskExample part = mqar(shape, seq, rng);
+    TaskExample e = blank(T);
+    std::copy(part.tokens.begin(), part.tokens.end(), e.tokens.begin());
+    std::copy(part.graded.begin(), part.graded.end(), e.graded.begin());
+    return e;
 }
 
 TaskExample make_task_example(const TaskSpec& s, int64_t T, Rng& rng) {

@@ -7,6 +7,8 @@
 //                  pairs k1 v1 … kP vP, then every key once more, in random order, each in a random
 //                  two-token slot of the rest (zeros between): the value after a queried key is graded.
 //                  keys are ids 1..keys, values keys+1..keys+values; keys are distinct in an example.
+//                  `mix` trains on several (seq, pairs) shapes, as Zoology does: each training example
+//                  takes one of them at random, shorter ones padded with zeros to the window.
 //   copy           `span` symbols, a separator, the same symbols again: the copy is graded.
 //   selective_copy `span` symbols scattered in order among noise tokens, a separator, then the symbols
 //                  in order (Mamba's selective copying): the symbols after the separator are graded.
@@ -24,9 +26,16 @@
 
 namespace splatlm {
 
+// One MQAR shape of a training mix: `pairs` pairs and their queries in the first `seq` tokens.
+struct MqarShape {
+    int64_t seq = 0, pairs = 0;
+    bool operator==(const MqarShape&) const = default;
+};
+
 struct TaskSpec {
     std::string kind;
     int64_t pairs = 4;      // mqar
+    std::vector<MqarShape> mix;  // mqar: extra training shapes beside (T, pairs); empty = none
     int64_t keys = 64;      // mqar: key vocabulary
     int64_t values = 64;    // mqar: value vocabulary
     int64_t span = 8;       // copy, selective_copy: symbols to reproduce
@@ -56,5 +65,9 @@ struct TaskExample {
 
 // One example, drawn from rng alone (the same rng state gives the same example). Call check_task first.
 TaskExample make_task_example(const TaskSpec& spec, int64_t T, Rng& rng);
+// A training example: with an mqar `mix`, first draws its shape uniformly from the mix and (T, pairs),
+// then builds it in the first `seq` tokens of the window (zeros after it, nothing graded there).
+// Without a mix, make_task_example. Held-out examples are always make_task_example's.
+TaskExample make_training_example(const TaskSpec& spec, int64_t T, Rng& rng);
 
 }  // namespace splatlm
