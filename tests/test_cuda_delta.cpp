@@ -11,6 +11,7 @@
 #include "nn/heads.h"
 #include "tests/cuda_helpers.h"
 #include "tests/helpers.h"
+#include "train/train_config.h"
 
 using namespace splatlm;
 using namespace splatlm::test;
@@ -100,6 +101,22 @@ TEST_CASE("delta scan: shared memory and scratch sizes cover the layouts at the 
     REQUIRE(st.scalar + 2 == shared.data() + cuda::delta_forward_floats(D, P));  // dS follows the forward's layout
     REQUIRE(cuda::delta_backward_floats(D, P) * sizeof(float) <= 163 * 1024);  // sm_80's opt-in limit
     REQUIRE(cuda::delta_scratch_floats(D, P) == size_t(cuda::kDeltaChunk * (D * P + D)));
+}
+
+TEST_CASE("delta scan: a config whose state exceeds the kernel's is refused for cuda before training", "[cuda][delta][errors]") {
+    TrainConfig c;
+    c.device = "cuda";
+    c.model.width = 128, c.model.heads = 2, c.model.attention = "splat_delta";
+    c.model.splats = 16, c.model.splat_delta_rank = 64;  // 64 × 1024 per head
+    REQUIRE_THROWS_WITH(c.validate(), Catch::Contains("64×1024") && Catch::Contains("128 per side"));
+    c.model.splats = 2;  // 64 × 128: fits
+    c.validate();
+    c.model.attention = "softmax", c.model.layer_kinds = "softmax,delta", c.model.heads = 1, c.model.layers = 2;
+    c.validate();  // one head of 128: 128 × 128 fits
+    c.model.width = 256;
+    REQUIRE_THROWS_WITH(c.validate(), Catch::Contains("delta state of layer 1 is 256×256"));
+    c.device = "cpu";  // the CPU op has no such limit
+    c.validate();
 }
 
 // ---- on the GPU ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <functional>
 #include <sstream>
 
+#include "cuda/delta_scan_steps.h"
 #include "splat/splat_init.h"
 #include "splat/splat_lifecycle.h"
 #include "tensor/device.h"
@@ -188,6 +189,19 @@ void require_range(const char* key, T value, T low, T high) {
     SPLATLM_CHECK(value >= low && value <= high, "config key '", key, "' must be in [", low, ", ", high, "], got ", value);
 }
 
+// The CUDA delta-rule kernels keep S (D × P per head) in shared memory, so D and P are bounded
+// (cuda/delta_scan_steps.h); refused here rather than at the first forward of a CUDA run.
+void check_cuda_delta_state(const GPTConfig& model) {
+    for (int64_t layer = 0; layer < model.layers; ++layer) {
+        const std::string kind = model.layer_kind(layer);
+        if (kind != "delta" && kind != "splat_delta") continue;
+        const int64_t D = model.head_dim(), P = kind == "delta" ? D : model.splats * model.splat_delta_rank;
+        SPLATLM_CHECK(D <= cuda::kDeltaMaxDim && P <= cuda::kDeltaMaxDim, "config: the ", kind, " state of layer ", layer,
+                      " is ", D, "×", P, " per head (head dim × ", kind == "delta" ? "head dim" : "splats·splat_delta_rank",
+                      "), over the CUDA kernel's ", cuda::kDeltaMaxDim, " per side: use fewer or narrower splats, more heads, or device cpu");
+    }
+}
+
 }  // namespace
 
 void TrainConfig::validate() const {
@@ -247,6 +261,7 @@ void TrainConfig::validate() const {
     SPLATLM_CHECK(progressive_every == 0 || device == "cpu", "config key 'progressive_every': progressive training runs "
                   "on the CPU only, got device ", device);
     parse_device(device);  // "unknown device '...' (expected cpu or cuda)"
+    if (device == "cuda") check_cuda_delta_state(model);
     SPLATLM_CHECK(dist == "none" || dist == "mpi" || dist == "nccl", "config: dist must be none, mpi or nccl, got '", dist, "'");
     SPLATLM_CHECK(dist_timeout > 0 && dist_bucket_mb > 0, "config: dist_timeout and dist_bucket_mb must be positive");
     if (!task.empty()) {
