@@ -235,13 +235,15 @@ TEST_CASE("tasks: spec text round trip; bad options give one line naming them", 
 TEST_CASE("tasks: a tiny MQAR run trains, checkpoints, logs accuracy and reports it as JSON", "[tasks][cli]") {
     const std::string dir = "/tmp/splatlm-test-" + std::to_string(::getpid()) + "-task";
     fs::remove_all(dir);
-    const CliResult r = run_cli("task mqar --seq 16 --pairs 2 --keys 8 --values 8 --layers 1 --heads 2 --width 16 "
-                                "--batch 4 --steps 20 --eval_every 10 --eval_batches 2 --eval-examples 16 --json --out " + dir);
+    const CliResult r = run_cli("task mqar --seq 16 --pairs 2 --keys 8 --values 8 --mix 8x1 --layers 2 "
+                                "--layer_kinds softmax,splat --heads 2 --width 16 --batch 4 --steps 20 --eval_every 10 "
+                                "--eval_batches 2 --eval-examples 16 --json --out " + dir);
     INFO(r.output);
     REQUIRE(r.code == 0);
+    REQUIRE(r.output.find("model: softmax,splat (per layer) attention, 2 layers") != std::string::npos);
     const std::string last = r.output.substr(r.output.rfind('\n', r.output.size() - 2) + 1);
     const Json report = Json::parse(last);
-    REQUIRE(report.find("task")->as_string() == "mqar pairs=2 keys=8 values=8");
+    REQUIRE(report.find("task")->as_string() == "mqar pairs=2 keys=8 values=8 mix=8x1");
     REQUIRE(report.find("answers")->as_int() == 32);  // 16 examples × 2 queries
     const double accuracy = report.find("accuracy")->as_double();
     REQUIRE((accuracy >= 0 && accuracy <= 1));

@@ -112,8 +112,9 @@ Run set_up(const TrainConfig& requested, const std::string& resume_dir, Verify v
 
 void print_header(const Run& run) {
     const GPTConfig& m = run.config.model;
+    const std::string kinds = m.layer_kinds.empty() ? m.attention : m.layer_kinds + " (per layer)";
     std::printf("model: %s attention, %lld layers, %lld heads, width %lld, context %lld, vocab %lld — %.2fM parameters\n",
-                m.attention.c_str(), (long long)m.layers, (long long)m.heads, (long long)m.width, (long long)m.context,
+                kinds.c_str(), (long long)m.layers, (long long)m.heads, (long long)m.width, (long long)m.context,
                 (long long)m.vocab, run.model->parameter_count() / 1e6);
     std::printf("data: %s\n", run.data->describe().c_str());
     std::printf("run: %s, steps %lld → %lld, batch %lld\n", run.dir.c_str(), (long long)run.progress.step,
