@@ -24,7 +24,7 @@ struct GPTConfig {
     // Options of splat attention (docs/SPLAT.md); the defaults are the plain formulation.
     bool splat_decay = false;   // learned per-splat recency decay of the splat state
     int64_t splat_levels = 1;   // hierarchical splats: levels of splats/levels each, own initial scales, learned level weights
-    int64_t splat_top = 0;      // sparse routing: each token writes to and reads from only its top-p splats (0 = all)
+    int64_t splat_top = 0;      // sparse routing: each token writes to / reads from only its top-p splats (0 = all)
     bool splat_gate = false;    // content gating: what token t writes into splat j is scaled by sigmoid(x_t·g_j)
     bool splat_token_decay = false;  // input-dependent decay: splat_decay's rate r_j at token t becomes r_j·softplus(x_t·w_j + b_j)
     bool splat_flow = false;    // trajectory flow: a splat layer's q and k move by a learned map of the read weights of the splat layer below

@@ -73,9 +73,13 @@ void GPTConfig::validate() const {
         SPLATLM_CHECK(splat_layers >= 2, "model config: splat_flow passes read weights from one splat layer to the "
                       "next and needs two or more layers of kind splat; this model has ", splat_layers);
     }
-    SPLATLM_CHECK(has_splat_layer() || (splat_levels == 1 && !splat_gate && splat_top == 0),
-                  "model config: splat_levels, splat_gate and splat_top apply to splat and splat_local attention, "
+    bool routed_layer = has_splat_layer();
+    for (int64_t i = 0; i < layers; ++i) routed_layer = routed_layer || layer_kind(i) == "splat_delta";
+    SPLATLM_CHECK(has_splat_layer() || (splat_levels == 1 && !splat_gate),
+                  "model config: splat_levels and splat_gate apply to splat and splat_local attention, "
                   "not to '", layer_kinds.empty() ? attention : layer_kinds, "'");
+    SPLATLM_CHECK(routed_layer || splat_top == 0, "model config: splat_top applies to splat, splat_local and "
+                  "splat_delta attention, not to '", layer_kinds.empty() ? attention : layer_kinds, "'");
 }
 
 Block::Block(const GPTConfig& c, int64_t layer, Rng& rng)

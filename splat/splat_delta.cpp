@@ -4,6 +4,7 @@
 
 #include "nn/delta_rule.h"
 #include "splat/splat_attention.h"
+#include "splat/splat_routes.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
@@ -16,7 +17,26 @@ namespace {
 constexpr float kCentreStd = 0.1f;
 }  // namespace
 
-Tensor splat_root_shares(const Tensor& x, const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp) {
+namespace {
+
+// 1 on each token's `top` splats of largest logit, 0 elsewhere (splat/splat_routes.h picks them, ties to
+// the lower index): a constant of the graph, as a route is.
+Tensor top_route_mask(const Tensor& logits, int64_t top) {
+    const std::vector<float> l = logits.detach().to(Device::CPU).to_vector();  // row-major [B, H, T, K]
+    const int64_t K = logits.size(-1), rows = logits.numel() / K;
+    std::vector<float> mask(l.size(), 0.f), scratch(K);
+    std::vector<int32_t> chosen(top);
+    for (int64_t r = 0; r < rows; ++r) {
+        top_splats(l.data() + r * K, K, top, chosen.data(), scratch.data());
+        for (const int32_t j : chosen) mask[size_t(r * K + j)] = 1.f;
+    }
+    return Tensor::from_vector(mask, logits.shape()).to(logits.device());
+}
+
+}  // namespace
+
+Tensor splat_root_shares(const Tensor& x, const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp,
+                         int64_t top) {
     const int64_t H = x.size(1), K = centres.size(1);
     // ‖x − μ_j‖² = ‖x‖² − 2 x·μ_j + ‖μ_j‖²: one product [B, H, T, D]·[H, D, K] instead of a [B, H, T, K, D] difference
     const Tensor d2 = sum(x * x, 3, true) - 2.f * matmul(x, transpose(centres, 1, 2)) +
@@ -24,7 +44,10 @@ Tensor splat_root_shares(const Tensor& x, const Tensor& centres, const Tensor& l
     Tensor logits = neg(d2 * reshape(0.5f * exp(-2.f * log_scale), {H, 1, K}));
     if (log_amp.defined()) logits = logits + reshape(log_amp, {H, 1, K});
     // √w = e^{½ log w}: finite gradients where a share underflows to 0 (√ has none there)
-    return exp(0.5f * log_softmax(logits));
+    const Tensor root_share = exp(0.5f * log_softmax(logits));
+    // top-p: the shares outside a token's top splats become 0, the kept ones stay w (not renormalised,
+    // so the routing keeps a gradient even at p = 1): a write never touches those blocks of the state.
+    return top > 0 && top < K ? root_share * top_route_mask(logits, top) : root_share;
 }
 
 Tensor splat_delta_features(const Tensor& x, const Tensor& centres, const Tensor& frame, const Tensor& root_share) {
@@ -45,14 +68,14 @@ SplatDeltaAttention::SplatDeltaAttention(const GPTConfig& c, int64_t layer, Rng&
       frame(add_parameter("frame", Tensor::randn({c.heads, c.splats * c.splat_delta_rank, c.head_dim()}, rng,
                                                  1.f / std::sqrt(float(c.head_dim()))))),
       write_gate_(add_module("write_gate", std::make_unique<Linear>(c.width, c.heads, true, rng))),
-      key_route_(c.splat_delta_key_route) {
+      key_route_(c.splat_delta_key_route), top_(c.splat_top) {
     SPLATLM_CHECK(c.max_splats == 0 || c.max_splats == c.splats,
                   "splat_delta: max_splats is for splat life (splat and splat_local), got ", c.max_splats);
 }
 
 std::pair<Tensor, Tensor> SplatDeltaAttention::features(const Tensor& q, const Tensor& k) const {
-    const Tensor send = splat_root_shares(k, centres, log_scale, log_amp);
-    const Tensor receive = key_route_ ? send : splat_root_shares(q, centres, log_scale, Tensor());
+    const Tensor send = splat_root_shares(k, centres, log_scale, log_amp, top_);
+    const Tensor receive = key_route_ ? send : splat_root_shares(q, centres, log_scale, Tensor(), top_);
     return {splat_delta_features(q, centres, frame, receive), splat_delta_features(k, centres, frame, send)};
 }
 

@@ -18,6 +18,9 @@
 // With `splat_delta_key_route`, a query reads through its own token's send shares: φ(q_t) uses w_t (from
 // k_t) in place of π_t, so a token that comes back reads the very splats it was written into, and q
 // and k need not learn to agree on the routing as well as on the direction.
+// With `splat_top` = p, a token's shares outside its p largest are 0 (the kept ones are not
+// renormalised): it writes to and reads from p blocks only, and the other blocks of the state are
+// untouched by its write, however many such tokens follow.
 // Health, statistics, pictures and splat life (splat/splat_health.h …) cover `splat` and
 // `splat_local` only. On CUDA through the op's kernels (K·P ≤ 128 state columns there).
 #pragma once
@@ -26,8 +29,10 @@
 namespace splatlm {
 
 // √w_t (or √π_t) of the table above: x [B, H, T, D], centres [H, K, D], log_scale [H, K]; log_amp [H, K] for
-// keys (send affinities), undefined for queries (receive) → [B, H, T, K].
-Tensor splat_root_shares(const Tensor& x, const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp);
+// keys (send affinities), undefined for queries (receive) → [B, H, T, K]. top ∈ (0, K): each token keeps
+// its `top` largest shares and the others are 0 (top-p routing; 0 = every splat).
+Tensor splat_root_shares(const Tensor& x, const Tensor& centres, const Tensor& log_scale, const Tensor& log_amp,
+                         int64_t top = 0);
 // φ(x) of the table above from x's root shares [B, H, T, K]: frames [H, K·P, D] (U_j: rows j·P …) → [B, H, T, K·P].
 Tensor splat_delta_features(const Tensor& x, const Tensor& centres, const Tensor& frame, const Tensor& root_share);
 
@@ -49,6 +54,7 @@ class SplatDeltaAttention : public ProjectedAttention {
 
     Linear& write_gate_;  // C → H: the logits of β
     bool key_route_;      // φ(q_t) routed by k_t's send shares (splat_delta_key_route)
+    int64_t top_;         // splat_top: each token writes to and reads from its top splats only (0 = all)
 };
 
 }  // namespace splatlm

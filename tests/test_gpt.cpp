@@ -30,7 +30,8 @@ GPTConfig with_kind(GPTConfig c, const std::string& name) {
 #define ALL_KINDS                                                                                                    \
     "softmax", "local", "linear", "splat", "splat_local", "splat+variants", "splat_local+variants", "splat+top",     \
         "splat_local+top", "softmax+conv", "local+conv", "linear+conv", "splat+conv", "splat_local+conv",             \
-        "splat+nopos", "mixed", "splat+forget", "delta", "delta+conv", "splat_delta", "splat_delta+conv", "splat_delta+route"
+        "splat+nopos", "mixed", "splat+forget", "delta", "delta+conv", "splat_delta", "splat_delta+conv",             \
+        "splat_delta+route", "splat_delta+top"
 
 // Finite differences need routes that no step of 1e-2 flips. With every centre at 0, all splats of a
 // head see the same distance ‖x‖², so reads go to the two narrowest splats (c_j = ½e^{0.6·j}: splats
@@ -146,6 +147,8 @@ TEST_CASE("GPT config: splat_top must be in [0, splats] and on a splat kind", "[
         REQUIRE_THROWS_WITH(GPT(c, 1), Catch::Contains("splat_top"));
     }
     c.splat_top = 4;
+    REQUIRE_NOTHROW(GPT(c, 1));
+    c.attention = "splat_delta";  // routes its keys and queries to splats too
     REQUIRE_NOTHROW(GPT(c, 1));
     c.attention = "softmax";
     REQUIRE_THROWS_WITH(GPT(c, 1), Catch::Contains("splat_top"));

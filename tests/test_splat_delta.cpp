@@ -2,6 +2,7 @@
 // norm, blocks weighted by the splat shares, gradients against finite differences, finite where a
 // splat's share underflows. The kind in a model (gradients, causality, step == forward, sessions,
 // checkpoints) runs with every other kind in test_gpt.cpp, test_serve_session.cpp, test_train.cpp.
+#include <algorithm>
 #include <cmath>
 
 #include "splat/splat_delta.h"
@@ -71,6 +72,44 @@ TEST_CASE("splat_delta feature gradients", "[splat_delta][gradcheck]") {
             return splat_delta_features(v[0], v[1], v[4], splat_root_shares(v[5], v[1], v[2], v[3]));
         },
         {in.x, in.centres, in.log_scale, in.log_amp, in.frame, k});
+}
+
+TEST_CASE("splat_delta top-p routing: a token's shares outside its top splats are 0, the kept ones unchanged",
+          "[splat_delta][top]") {
+    const int64_t K = 5;
+    FeatureInputs in = feature_inputs(2, 3, 9, 4, K, 2);
+    for (bool keys : {true, false}) {
+        const Tensor amp = keys ? in.log_amp : Tensor();
+        const Tensor dense = splat_root_shares(in.x, in.centres, in.log_scale, amp);
+        REQUIRE(splat_root_shares(in.x, in.centres, in.log_scale, amp, K).to_vector() == dense.to_vector());  // p = K: dense
+        for (int64_t top : {1, 2, 4}) {
+            const std::vector<float> all = dense.to_vector(), kept = splat_root_shares(in.x, in.centres, in.log_scale, amp, top).to_vector();
+            for (size_t row = 0; row < all.size(); row += K) {
+                std::vector<float> order(all.begin() + row, all.begin() + row + K);
+                std::sort(order.rbegin(), order.rend());
+                int64_t n = 0;
+                for (int64_t j = 0; j < K; ++j) {
+                    const float w = all[row + j], v = kept[row + j];
+                    if (v != 0.f) {
+                        ++n;
+                        REQUIRE(v == w);  // a kept share is the dense one, bit for bit
+                    } else {
+                        REQUIRE(w <= order[size_t(top - 1)]);  // a dropped one is not above the p-th largest
+                    }
+                }
+                REQUIRE(n == top);
+            }
+        }
+    }
+    // gradients through the kept shares, on inputs whose routes no finite-difference step flips
+    // (log-amplitudes 0, 4, 8 put every key's top two at splats 1 and 2)
+    FeatureInputs small = feature_inputs(2, 2, 3, 3, 3, 2);
+    for (int64_t i = 0; i < small.log_amp.numel(); ++i) small.log_amp.data()[i] = 4.f * float(i % 3);
+    require_gradcheck(
+        [&](const std::vector<Tensor>& v) {
+            return splat_delta_features(v[0], v[1], v[4], splat_root_shares(v[0], v[1], v[2], v[3], 2));
+        },
+        {small.x, small.centres, small.log_scale, small.log_amp, small.frame});
 }
 
 TEST_CASE("splat_delta features stay finite when a splat's share underflows", "[splat_delta]") {
