@@ -74,8 +74,10 @@ SplatDeltaAttention::SplatDeltaAttention(const GPTConfig& c, int64_t layer, Rng&
 }
 
 std::pair<Tensor, Tensor> SplatDeltaAttention::features(const Tensor& q, const Tensor& k) const {
+    // top-p on the writes alone: it is the writes that wear a block down, and a read routed away from
+    // the block its key was written to would leave the routing nothing to learn from (docs/SPLAT.md §15)
     const Tensor send = splat_root_shares(k, centres, log_scale, log_amp, top_);
-    const Tensor receive = key_route_ ? send : splat_root_shares(q, centres, log_scale, Tensor(), top_);
+    const Tensor receive = key_route_ ? send : splat_root_shares(q, centres, log_scale, Tensor());
     return {splat_delta_features(q, centres, frame, receive), splat_delta_features(k, centres, frame, send)};
 }
 

@@ -18,9 +18,9 @@
 // With `splat_delta_key_route`, a query reads through its own token's send shares: φ(q_t) uses w_t (from
 // k_t) in place of π_t, so a token that comes back reads the very splats it was written into, and q
 // and k need not learn to agree on the routing as well as on the direction.
-// With `splat_top` = p, a token's shares outside its p largest are 0 (the kept ones are not
-// renormalised): it writes to and reads from p blocks only, and the other blocks of the state are
-// untouched by its write, however many such tokens follow.
+// With `splat_top` = p, a token's send shares outside its p largest are 0 (the kept ones are not
+// renormalised): it writes to p blocks only, and the other blocks of the state are untouched by its
+// write, however many such tokens follow. Reads stay dense.
 // Health, statistics, pictures and splat life (splat/splat_health.h …) cover `splat` and
 // `splat_local` only. On CUDA through the op's kernels (K·P ≤ 128 state columns there).
 #pragma once
@@ -54,7 +54,7 @@ class SplatDeltaAttention : public ProjectedAttention {
 
     Linear& write_gate_;  // C → H: the logits of β
     bool key_route_;      // φ(q_t) routed by k_t's send shares (splat_delta_key_route)
-    int64_t top_;         // splat_top: each token writes to and reads from its top splats only (0 = all)
+    int64_t top_;         // splat_top: each token writes to its top splats only (0 = all); reads stay dense
 };
 
 }  // namespace splatlm
