@@ -37,6 +37,14 @@ std::vector<OptionSpec> task_command_options() {
     return specs;
 }
 
+// The spec of the held-out examples at one passkey depth: the trained shape alone, without the mqar mix.
+TaskSpec held_out_spec(const TaskSpec& spec, double depth) {
+    TaskSpec at = spec;
+    at.depth = depth;
+    at.mix.clear();
+    return at;
+}
+
 }  // namespace
 
 int cmd_task(int argc, char** argv) {
@@ -91,10 +99,7 @@ int cmd_task(int argc, char** argv) {
                       "--eval-seq ", length, " differs from --seq ", c.model.context,
                       ", which a model with learned positions cannot read (add --positions none)");
         for (const double depth : depths) {
-            TaskSpec at = spec;
-            at.depth = depth;
-            at.mix.clear();  // held-out examples have the trained shape alone
-            check_task(at, length);  // a length too short for the task, a depth outside [0, 1]
+            check_task(held_out_spec(spec, depth), length);  // a length too short for the task, a depth outside [0, 1]
         }
     }
 
@@ -112,10 +117,7 @@ int cmd_task(int argc, char** argv) {
         // About as many tokens per batch as in training, at least one example.
         const int64_t batch = std::max<int64_t>(1, trained.batch * trained.model.context / length);
         for (const double depth : depths) {
-            TaskSpec at = spec;
-            at.depth = depth;
-            at.mix.clear();  // held-out examples have the trained shape alone
-            const TaskData data(at, length, trained.seed);
+            const TaskData data(held_out_spec(spec, depth), length, trained.seed);
             const Evaluation e = data.evaluate(*loaded.model, batch, (examples + batch - 1) / batch);
             if (args.flag("json")) {
                 const GPTConfig& m = trained.model;

@@ -15,9 +15,6 @@ namespace {
 // offset point the same way, so the memory sees all keys as one (keys have norm ≈ 2 at init at width
 // 128): the centres start at norm ≈ 0.1·√D, inside the keys (docs/SPLAT.md §15 has the measurement).
 constexpr float kCentreStd = 0.1f;
-}  // namespace
-
-namespace {
 
 // 1 on each token's `top` splats of largest logit, 0 elsewhere (splat/splat_routes.h picks them, ties to
 // the lower index): a constant of the graph, as a route is.

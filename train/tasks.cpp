@@ -238,11 +238,9 @@ TaskExample make_training_example(const TaskSpec& s, int64_t T, Rng& rng) {
     if (pick == int64_t(s.mix.size())) return make_task_example(s, T, rng);
     TaskSpec shape = s;
     shape.pairs = s.mix[pick].pairs;
-    const int64_t seq = s.mix[pick].seq;
-    const TaskExample part = mqar(shape, seq, rng);
-    TaskExample e = blank(T);
-    std::copy(part.tokens.begin(), part.tokens.end(), e.tokens.begin());
-    std::copy(part.graded.begin(), part.graded.end(), e.graded.begin());
+    TaskExample e = mqar(shape, s.mix[pick].seq, rng);
+    e.tokens.resize(T + 1, 0);  // padding to the window, nothing graded there
+    e.graded.resize(T, 0);
     return e;
 }
 

@@ -35,9 +35,9 @@ struct MqarShape {
 struct TaskSpec {
     std::string kind;
     int64_t pairs = 4;      // mqar
-    std::vector<MqarShape> mix;  // mqar: extra training shapes beside (T, pairs); empty = none
     int64_t keys = 64;      // mqar: key vocabulary
     int64_t values = 64;    // mqar: value vocabulary
+    std::vector<MqarShape> mix;  // mqar: training shapes beside (T, pairs); empty = none
     int64_t span = 8;       // copy, selective_copy: symbols to reproduce
     int64_t alphabet = 16;  // copy, selective_copy, induction: distinct symbols
     int64_t digits = 5;     // passkey
