@@ -101,7 +101,10 @@ TEST_CASE("splat attention gradients (all six inputs)", "[splat][gradcheck]") {
 TEST_CASE("splat gradients at T = 300 match autograd through the dense composite", "[splat][gradcheck]") {
     // The same function built from differentiable ops with explicit T×T masks (what the fused op
     // must never do in production), so the 256-token range boundaries are checked at a size gradcheck cannot reach.
-    const int64_t T = 300, D = 4, K = 3;  // crosses the 256-token range boundary
+    // T crosses the 256-token range boundary; K = 19, D = 21 run two splat chunks and two column
+    // blocks of the CPU backward, each ragged.
+    const int64_t T = 300;
+    const auto [K, D] = GENERATE(std::pair<int64_t, int64_t>{3, 4}, std::pair<int64_t, int64_t>{19, 21});
     SplatParams p = random_splats(1, K, D, 15);
     Tensor q = random({1, 1, T, D}, 16), k = random({1, 1, T, D}, 17), v = random({1, 1, T, D}, 18);
     std::vector<Tensor> in = {q, k, v, p.centres, p.log_scale, p.log_amp};
