@@ -67,9 +67,20 @@ double clip_grad_norm(FlatParameters& params, double max_norm) {
     if (on_gpu) {
         cuda::squared_norm_partials(g, n, partial.data());
     } else {
+        // Each block sums in kNormLanes independent lanes (a vector register of doubles): one running
+        // sum would be a chain of dependent adds, one per element.
+        constexpr int64_t kNormLanes = 8;
 #pragma omp parallel for schedule(static) if (n > 65536)
-        for (int64_t b = 0; b < blocks; ++b)
-            for (int64_t i = b * kNormBlock; i < std::min(n, (b + 1) * kNormBlock); ++i) partial[b] += double(g[i]) * g[i];
+        for (int64_t b = 0; b < blocks; ++b) {
+            double lane[kNormLanes] = {};
+            const int64_t lo = b * kNormBlock, hi = std::min(n, lo + kNormBlock);
+            int64_t i = lo;
+            for (; i + kNormLanes <= hi; i += kNormLanes)
+#pragma omp simd
+                for (int64_t l = 0; l < kNormLanes; ++l) lane[l] += double(g[i + l]) * g[i + l];
+            for (; i < hi; ++i) lane[0] += double(g[i]) * g[i];
+            for (int64_t l = 0; l < kNormLanes; ++l) partial[b] += lane[l];
+        }
     }
     double sq = 0;
     for (double s : partial) sq += s;  // fixed order: the same norm for any thread count
