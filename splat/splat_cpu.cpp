@@ -118,7 +118,7 @@ void column_adjoint_pass(const SplatDims& n, const SplatSaved& s, const Heads& V
     const int64_t T = n.T, K = n.K, D = n.D, NB = a.NB, P = a.P;
     for_each_head(n, D, kColumns, [&](int64_t b, int64_t h, int64_t i, int64_t d0, int64_t d1) {
         const int64_t nb = d0 / kColumns, w = d1 - d0;
-        std::vector<float> S(K * kColumns);
+        std::vector<float> S(2 * K * kColumns);
         float* pa = a.Pa.data() + (i * NB + nb) * T * P;
         float* pk = a.Pk.data() + (i * NB + nb) * T * P;
         const float *g = G.at(b, h, 0) + d0 * G.sd, *vv = V.at(b, h, 0) + d0 * V.sd;

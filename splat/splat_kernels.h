@@ -209,29 +209,43 @@ void scan_columns(const float* alpha, const float* beta, const float* coef, int6
 // Splats per chunk in columns_backward's column-major sweeps: 16 floats, one AVX-512 register (two AVX2).
 constexpr int64_t kSplatLanes = 16;
 
-// St[d][j] ← a_j·St[d][j] + b_j·x_d over n columns, and out[j] = Σ_d y_d·St[d][j] after the update, for
-// the splats of one chunk. St rows have stride `stride`; a and b are the chunk's (zero past K, so the
-// padding stays 0). The sum over d runs in a local the compiler keeps in a register.
-inline void chunk_update_dot(float* St, int64_t stride, int64_t n, const float* a, const float* b, const float* x,
-                             const float* y, float* out) {
+// For the m ≤ kSplatLanes splats of one chunk: St[d][j] ← a_j·St[d][j] + b_j·x_d over n columns (rows
+// of St `stride` apart), and out[j] = Σ_d y_d·St[d][j] after the update. M = m when it is known at
+// compile time (full chunks), so the sum over d runs in a register.
+template <int64_t M>
+void chunk_update_dot(float* St, int64_t stride, int64_t n, int64_t m_, const float* a, const float* b, const float* x,
+                      const float* y, float* out) {
+    const int64_t m = M ? M : m_;
     float acc[kSplatLanes] = {};
     for (int64_t d = 0; d < n; ++d) {
         float* s = St + d * stride;
         const float xd = x[d], yd = y[d];
 #pragma omp simd
-        for (int64_t j = 0; j < kSplatLanes; ++j) {
+        for (int64_t j = 0; j < m; ++j) {
             s[j] = a[j] * s[j] + b[j] * xd;
             acc[j] += yd * s[j];
         }
     }
-    std::copy(acc, acc + kSplatLanes, out);
+    for (int64_t j = 0; j < m; ++j) out[j] = acc[j];
 }
 
-// The backward of n ≤ kColumns columns (S: K·kColumns scratch). Forward in time it rebuilds S̃ and
-// leaves pa[t][j] = dy_t·S̃_tj over these columns. Reverse in time it carries the adjoint Ŝ in the scale of the current token's
-// running max: Ŝ_j ← α_{t+1,j}·Ŝ_j + (π_j/z̃_j)·dy_t (the first factor is e^{m_t − m_{t+1}}), then
-// dv_t = Σ_j β_j·Ŝ_j and pk[t][j] = Ŝ_j·v_t. Ŝ needs only the per-token scalars, so the columns stay
-// independent; the dot products that couple them are left per block.
+// chunk_update_dot over all K splats, a chunk at a time (St rows K apart).
+inline void update_dot(float* St, int64_t K, int64_t n, const float* a, const float* b, const float* x, const float* y,
+                       float* out) {
+    for (int64_t j0 = 0; j0 < K; j0 += kSplatLanes) {
+        const int64_t m = std::min(kSplatLanes, K - j0);
+        if (m == kSplatLanes)
+            chunk_update_dot<kSplatLanes>(St + j0, K, n, m, a + j0, b + j0, x, y, out + j0);
+        else
+            chunk_update_dot<0>(St + j0, K, n, m, a + j0, b + j0, x, y, out + j0);
+    }
+}
+
+// The backward of n ≤ kColumns columns (S: 2·K·kColumns scratch). Forward in time it rebuilds S̃ and
+// leaves pa[t][j] = dy_t·S̃_tj over these columns. Reverse in time it carries the adjoint Ŝ in the
+// scale of the current token's running max: Ŝ_j ← α_{t+1,j}·Ŝ_j + (π_j/z̃_j)·dy_t (the first factor
+// is e^{m_t − m_{t+1}}), then dv_t = Σ_j β_j·Ŝ_j and pk[t][j] = Ŝ_j·v_t. Ŝ needs only the per-token
+// scalars, so the columns stay independent; the dot products that couple them are left per block.
 //
 // The layouts avoid horizontal sums (a dot product written as a loop is summed lane after lane, in
 // order): a sum over columns (pa, pk) runs on the state held column-major, St[d][j], adding K-wide
@@ -242,37 +256,27 @@ template <int64_t N>
 void columns_backward(const TokenScalars& ts, int64_t T, int64_t K, int64_t n_, float* S, const float* g, int64_t gt,
                       int64_t gd, const float* v, int64_t vt, int64_t vd, float* pa, float* pk, float* dv,
                       int64_t dvt, const AllSplats&, const AllSplats&) {
-    const int64_t n = N ? N : n_, Kp = (K + kSplatLanes - 1) / kSplatLanes * kSplatLanes;
-    std::vector<float> St(kColumns * Kp, 0.f), rows(3 * Kp, 0.f), out(Kp);
-    float *a = rows.data(), *b = a + Kp, *c = b + Kp;  // a token's scalars, zero past K
+    const int64_t n = N ? N : n_;
+    float* St = S + K * kColumns;  // [kColumns][K]
     float gb[kColumns], vb[kColumns];
     auto load = [&](int64_t t) {
         for (int64_t d = 0; d < n; ++d) gb[d] = g[t * gt + d * gd], vb[d] = v[t * vt + d * vd];
     };
-    for (int64_t t = 0; t < T; ++t) {
+    std::fill(St, St + kColumns * K, 0.f);
+    for (int64_t t = 0; t < T; ++t) {  // S̃ ← α·S̃ + β·v, pa = dy·S̃
         load(t);
-        std::copy(ts.alpha + t * K, ts.alpha + (t + 1) * K, a);
-        std::copy(ts.beta + t * K, ts.beta + (t + 1) * K, b);
-        for (int64_t j0 = 0; j0 < Kp; j0 += kSplatLanes)  // S̃ ← α·S̃ + β·v, pa = dy·S̃
-            chunk_update_dot(St.data() + j0, Kp, n, a + j0, b + j0, vb, gb, out.data() + j0);
-        std::copy(out.data(), out.data() + K, pa + t * K);
+        update_dot(St, K, n, ts.alpha + t * K, ts.beta + t * K, vb, gb, pa + t * K);
     }
-    std::fill(St.begin(), St.end(), 0.f);  // now Ŝ, column-major
-    std::fill(S, S + K * kColumns, 0.f);   // and row-major
-    for (int64_t t = T - 1; t >= 0; --t) {
+    std::fill(S, S + 2 * K * kColumns, 0.f);  // now Ŝ, both ways
+    const std::vector<float> none(K, 0.f);    // the α after the last token: nothing carries back
+    for (int64_t t = T - 1; t >= 0; --t) {  // Ŝ ← α·Ŝ + coef·dy, pk = Ŝ·v, dv = Σ_j β_j·Ŝ_j
         load(t);
-        if (t + 1 < T)  // a = α of the token after (none after the last: 0)
-            std::copy(ts.alpha + (t + 1) * K, ts.alpha + (t + 2) * K, a);
-        else
-            std::fill(a, a + K, 0.f);
-        std::copy(ts.coef + t * K, ts.coef + (t + 1) * K, c);
-        for (int64_t j0 = 0; j0 < Kp; j0 += kSplatLanes)  // Ŝ ← α·Ŝ + coef·dy, pk = Ŝ·v
-            chunk_update_dot(St.data() + j0, Kp, n, a + j0, c + j0, gb, vb, out.data() + j0);
-        std::copy(out.data(), out.data() + K, pk + t * K);
+        const float *a = t + 1 < T ? ts.alpha + (t + 1) * K : none.data(), *c = ts.coef + t * K, *b = ts.beta + t * K;
+        update_dot(St, K, n, a, c, gb, vb, pk + t * K);
         float dvb[kColumns] = {};
-        for (int64_t j = 0; j < K; ++j) {  // the same Ŝ row-major, dv = Σ_j β_j·Ŝ_j
+        for (int64_t j = 0; j < K; ++j) {
             float* s = S + j * kColumns;
-            const float aj = a[j], cj = c[j], bj = ts.beta[t * K + j];
+            const float aj = a[j], cj = c[j], bj = b[j];
 #pragma omp simd
             for (int64_t d = 0; d < n; ++d) {
                 s[d] = aj * s[d] + cj * gb[d];
