@@ -1,6 +1,7 @@
 // storage.h — a flat float32 buffer owned by one device. Tensors are views into a Storage
 // (shape + strides + offset), so reshape/transpose/slice never copy.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -35,6 +36,15 @@ struct MemoryStats {
 };
 MemoryStats cpu_memory_stats();
 void reset_cpu_peak_memory();  // peak := live
+
+// CPU storage of this many bytes or more comes from a cache of mmap'd blocks reused by size class
+// (storage.cpp says why), smaller storage from malloc.
+inline constexpr size_t kBigCpuBuffer = size_t(16) << 20;
+// That cache's bytes: handed out now, held idle, and the most handed out at once.
+struct BigBufferStats {
+    size_t in_use, cached, peak_in_use;
+};
+BigBufferStats big_cpu_buffer_stats();
 
 // Tunes glibc's malloc for a program that allocates and frees the same large buffers over and
 // over (training: every step's activations). By default glibc serves big blocks with fresh

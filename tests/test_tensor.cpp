@@ -111,3 +111,37 @@ TEST_CASE("CUDA tensors fail with one clear line when CUDA is unavailable", "[te
     REQUIRE_THROWS_AS(Tensor::zeros({2}, Device::CUDA), Error);
     REQUIRE_THROWS_WITH(parse_device("tpu"), Catch::Contains("unknown device 'tpu'"));
 }
+
+TEST_CASE("big CPU buffers come from a cache that reuses each block, and are counted like small ones", "[tensor][memory]") {
+    const int64_t n = int64_t(kBigCpuBuffer / sizeof(float)) + 1000;  // just past the threshold
+    const MemoryStats before = cpu_memory_stats();
+    const float* first;
+    {
+        Tensor a = Tensor::full({n}, 1.5f);
+        first = a.data();
+        REQUIRE(reinterpret_cast<uintptr_t>(first) % 64 == 0);
+        REQUIRE(a.data()[0] == 1.5f);
+        REQUIRE(a.data()[n - 1] == 1.5f);
+        REQUIRE(cpu_memory_stats().live_bytes - before.live_bytes >= n * int64_t(sizeof(float)));
+    }
+    REQUIRE(cpu_memory_stats().live_bytes == before.live_bytes);
+    Tensor b = Tensor::empty({n});  // the same size class: the block just released
+    REQUIRE(b.data() == first);
+    Tensor c = Tensor::full({n}, -2.f);  // while b holds it, a block of its own
+    REQUIRE(c.data() != b.data());
+    b.data()[n - 1] = 3.f;
+    REQUIRE(c.data()[n - 1] == -2.f);
+}
+
+TEST_CASE("the big-buffer cache gives idle blocks back when sizes keep changing", "[tensor][memory]") {
+    // Eight sizes one after another, each freed before the next (evaluation at one length after
+    // another): kept, their blocks would add up to 36 units against a peak of 8.
+    const int64_t unit = int64_t(kBigCpuBuffer / sizeof(float));
+    for (int64_t m = 1; m <= 8; ++m) {
+        Tensor t = Tensor::full({m * unit}, float(m));
+        REQUIRE(t.data()[m * unit - 1] == float(m));
+    }
+    const BigBufferStats s = big_cpu_buffer_stats();
+    REQUIRE(s.peak_in_use >= size_t(8 * unit) * sizeof(float));
+    REQUIRE(s.in_use + s.cached <= 2 * s.peak_in_use);
+}
