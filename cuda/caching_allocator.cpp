@@ -92,7 +92,7 @@ void CachingAllocator::empty_cache() {
 void CachingAllocator::empty_cache_locked() {
     for (auto& [size, list] : free_) {
         while (!list.empty()) {
-            raw_free_(list.back());  // on a throw, this block and the rest stay cached
+            raw_free_(list.back(), size);  // on a throw, this block and the rest stay cached
             blocks_.erase(list.back());
             list.pop_back();
             ++stats_.raw_frees;

@@ -19,9 +19,9 @@ namespace splatlm::cuda {
 class CachingAllocator {
   public:
     // raw_allocate(bytes) returns a block or signals failure by throwing or returning null;
-    // raw_free(ptr) gives a block back (it may throw; see empty_cache()).
+    // raw_free(ptr, bytes) gives back a block raw_allocate(bytes) made (it may throw; see empty_cache()).
     using RawAllocate = std::function<void*(size_t)>;
-    using RawFree = std::function<void(void*)>;
+    using RawFree = std::function<void(void*, size_t)>;
 
     struct Stats {
         int64_t raw_allocations = 0;  // successful raw_allocate calls so far

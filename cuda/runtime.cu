@@ -56,7 +56,7 @@ CachingAllocator& allocator() {
             CUDA_CHECK(cudaMalloc(&ptr, bytes));
             return ptr;
         },
-        [](void* ptr) { CUDA_CHECK(cudaFree(ptr)); });
+        [](void* ptr, size_t) { CUDA_CHECK(cudaFree(ptr)); });
     return *instance;
 }
 }  // namespace

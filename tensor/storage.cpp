@@ -8,12 +8,9 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <mutex>
 #include <new>
-#include <unordered_map>
 
 #include "cuda/caching_allocator.h"
-
 #include "cuda/runtime.h"
 #include "tensor/error.h"
 
@@ -44,38 +41,15 @@ size_t cpu_bytes(int64_t size) { return (static_cast<size_t>(size > 0 ? size : 1
 // afresh each step (13% of that step). Cached, a step reuses last step's blocks exactly
 // (cuda/caching_allocator.h: a block serves its own size class only).
 
-// mmap / munmap as the cache's raw pair; munmap needs the length, kept per block.
-class MappedBlocks {
-  public:
-    void* map(size_t bytes) {
-        void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) return nullptr;
-        std::lock_guard<std::mutex> lock(mutex_);
-        length_[p] = bytes;
-        return p;
-    }
-    void unmap(void* p) {
-        size_t bytes;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            auto it = length_.find(p);
-            bytes = it->second;
-            length_.erase(it);
-        }
-        munmap(p, bytes);
-    }
-
-  private:
-    std::mutex mutex_;
-    std::unordered_map<void*, size_t> length_;
-};
-
 // Never destroyed: a tensor released during static destruction still finds it (the OS takes the
 // blocks back at exit).
 cuda::CachingAllocator& big_buffers() {
-    static MappedBlocks* mapped = new MappedBlocks;
     static cuda::CachingAllocator* cache = new cuda::CachingAllocator(
-        [](size_t bytes) { return mapped->map(bytes); }, [](void* p) { mapped->unmap(p); });
+        [](size_t bytes) -> void* {
+            void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            return p == MAP_FAILED ? nullptr : p;
+        },
+        [](void* p, size_t bytes) { munmap(p, bytes); });
     return *cache;
 }
 
@@ -113,7 +87,7 @@ Storage::Storage(int64_t size, Device device) : size_(size), device_(device) {
         const size_t bytes = cpu_bytes(size);
         data_ = static_cast<float*>(bytes >= kBigCpuBuffer ? big_buffers().allocate(bytes) : std::aligned_alloc(64, bytes));
         if (!data_) throw std::bad_alloc();
-        count_allocation(static_cast<int64_t>(cpu_bytes(size)));
+        count_allocation(static_cast<int64_t>(bytes));
     } else {
         data_ = static_cast<float*>(cuda::device_malloc(static_cast<size_t>(size > 0 ? size : 1) * sizeof(float)));
     }

@@ -38,8 +38,9 @@ struct FakeRaw {
                 ++allocations, live_bytes += int64_t(bytes);
                 return p;
             },
-            [this](void* p) {
+            [this](void* p, size_t bytes) {
                 std::lock_guard<std::mutex> lock(mutex);
+                REQUIRE(bytes == sizes.at(p));  // the size the block was allocated with
                 live_bytes -= int64_t(sizes.at(p));
                 sizes.erase(p);
                 ++frees;
