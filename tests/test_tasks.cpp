@@ -185,6 +185,14 @@ TEST_CASE("tasks: score_answers counts argmax hits on graded positions and exact
     REQUIRE(s.correct == 3);
     REQUIRE(s.examples == 2);
     REQUIRE(s.exact == 1);
+    // by answer: the first answers are rows 0 (right) and 3 (wrong), the second rows 2 and 5 (both right)
+    REQUIRE(s.answers_by_index == std::vector<int64_t>{2, 2});
+    REQUIRE(s.correct_by_index == std::vector<int64_t>{1, 2});
+    AnswerScore sum = s;
+    sum.add(score_answers(x, Indices{{6}, {-1, -1, -1, 0, -1, -1}}));
+    REQUIRE((sum.answers == 5 && sum.correct == 3 && sum.examples == 3 && sum.exact == 1));
+    REQUIRE(sum.answers_by_index == std::vector<int64_t>{3, 2});
+    REQUIRE(sum.correct_by_index == std::vector<int64_t>{1, 2});
     const AnswerScore none = score_answers(x, Indices{{6}, {-1, -1, -1, 0, -1, -1}});
     REQUIRE((none.answers == 1 && none.correct == 0 && none.examples == 1 && none.exact == 0));
 }
@@ -271,6 +279,9 @@ TEST_CASE("tasks: a model without positions is evaluated beyond its training len
     REQUIRE(reports[3].find("depth")->as_double() == 1.0);
     REQUIRE(reports[3].find("seq")->as_int() == 96);
     REQUIRE(reports[3].find("answers")->as_int() == 4);  // 2 examples × 2 digits
+    const Json::Array& by_digit = reports[3].find("accuracy_by_answer")->as_array();
+    REQUIRE(by_digit.size() == 2);
+    REQUIRE((by_digit[0].as_double() + by_digit[1].as_double()) / 2 == Approx(reports[3].find("accuracy")->as_double()));
     // --eval-only reads the same checkpoint again without training: the same accuracy at 300 tokens.
     const CliResult again = run_cli(model + " --eval-seq 300 --eval-depths 1 --eval-only");
     INFO(again.output);

@@ -14,9 +14,13 @@ namespace splatlm {
 
 // Answer accuracy of logits [B, T, V] against targets [B·T] (−1 = not graded): a graded position is
 // right when its largest logit is the target's; an example is exact when all its answers are right.
+// By answer: the same counts for the i-th graded position of each example (passkey: the i-th digit;
+// mqar: the i-th query), which tells *which* answers a model loses.
 struct AnswerScore {
     int64_t answers = 0, correct = 0;
-    int64_t examples = 0, exact = 0;  // examples with at least one answer
+    int64_t examples = 0, exact = 0;                      // examples with at least one answer
+    std::vector<int64_t> answers_by_index, correct_by_index;  // [i]: over the examples' i-th answers
+    void add(const AnswerScore& other);
 };
 AnswerScore score_answers(const Tensor& logits, const Indices& targets);
 
