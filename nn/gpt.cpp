@@ -67,19 +67,21 @@ void GPTConfig::validate() const {
             SPLATLM_CHECK(!kind.empty(), "model config: layer_kinds '", layer_kinds, "' has an empty entry");
     }
     // (splat_decay is on by default in training configs, so other kinds simply have no splats to decay)
-    if (splat_flow) {
-        int64_t splat_layers = 0;
-        for (int64_t i = 0; i < layers; ++i) splat_layers += layer_kind(i) == "splat";
-        SPLATLM_CHECK(splat_layers >= 2, "model config: splat_flow passes read weights from one splat layer to the "
-                      "next and needs two or more layers of kind splat; this model has ", splat_layers);
+    const bool splat_layer = has_splat_layer();
+    bool routed_layer = splat_layer;  // a layer whose keys are routed to splats: splat_top applies
+    int64_t splat_layers = 0;         // layers of kind splat exactly: splat_flow passes between them
+    for (int64_t i = 0; i < layers; ++i) {
+        const std::string kind = layer_kind(i);
+        splat_layers += kind == "splat";
+        routed_layer = routed_layer || kind == "splat_delta";
     }
-    bool routed_layer = has_splat_layer();
-    for (int64_t i = 0; i < layers; ++i) routed_layer = routed_layer || layer_kind(i) == "splat_delta";
-    SPLATLM_CHECK(has_splat_layer() || (splat_levels == 1 && !splat_gate),
-                  "model config: splat_levels and splat_gate apply to splat and splat_local attention, "
-                  "not to '", layer_kinds.empty() ? attention : layer_kinds, "'");
+    const std::string kinds = layer_kinds.empty() ? attention : layer_kinds;
+    SPLATLM_CHECK(!splat_flow || splat_layers >= 2, "model config: splat_flow passes read weights from one splat layer "
+                  "to the next and needs two or more layers of kind splat; this model has ", splat_layers);
+    SPLATLM_CHECK(splat_layer || (splat_levels == 1 && !splat_gate),
+                  "model config: splat_levels and splat_gate apply to splat and splat_local attention, not to '", kinds, "'");
     SPLATLM_CHECK(routed_layer || splat_top == 0, "model config: splat_top applies to splat, splat_local and "
-                  "splat_delta attention, not to '", layer_kinds.empty() ? attention : layer_kinds, "'");
+                  "splat_delta attention, not to '", kinds, "'");
 }
 
 Block::Block(const GPTConfig& c, int64_t layer, Rng& rng)
