@@ -72,8 +72,7 @@ int bench_dist_step(int argc, char** argv) {
         average_gradients(flat, *comm, c.dist_bucket_mb);
         const double t_comm = since(t);
         t = Clock::now();
-        clip_grad_norm(flat, c.grad_clip);
-        adam.step(1e-4f);
+        adam.step(1e-4f, gradient_clip(flat, c.grad_clip).scale);
         if (step < 2) continue;
         compute.push_back(t_compute), idle.push_back(t_idle), communicate.push_back(t_comm), optimize.push_back(since(t));
     }

@@ -82,8 +82,7 @@ TrainBenchResult measure(const GPTConfig& config, int64_t batch, int steps, int 
         const auto t0 = std::chrono::steady_clock::now();
         flat.zero_grad();
         backward(model.loss(ids, targets));
-        clip_grad_norm(flat, 1.0);
-        adam.step(1e-3f);
+        adam.step(1e-3f, gradient_clip(flat, 1.0).scale);
         if (device == Device::CUDA) cuda::synchronize();
         const double elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         if (s < warmup) continue;

@@ -29,11 +29,6 @@ __global__ void squared_norm_kernel(const float* g, int64_t n, double* partial) 
     if (threadIdx.x == 0) partial[blockIdx.x] = total;
 }
 
-__global__ void scale_kernel(float* x, int64_t n, float scale) {
-    for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-        x[i] *= scale;
-}
-
 }  // namespace
 
 void adamw_step(float* p, const float* g, float* m, float* v, const float* decay_mask, int64_t n,
@@ -57,12 +52,6 @@ void squared_norm_partials(const float* g, int64_t n, double* partial) {
         throw;
     }
     device_free(device_partial);
-}
-
-void scale_inplace(float* x, int64_t n, float scale) {
-    if (n == 0) return;
-    scale_kernel<<<grid_stride_blocks(n), kThreads>>>(x, n, scale);
-    CUDA_CHECK(cudaGetLastError());
 }
 
 }  // namespace splatlm::cuda

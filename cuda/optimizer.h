@@ -12,6 +12,5 @@ void adamw_step(float* p, const float* g, float* m, float* v, const float* decay
                 const AdamWConstants& k, float decay_shrink);
 // partial[b] = Σ g[i]² over block b of kNormBlock elements, in double; waits for the result.
 void squared_norm_partials(const float* g, int64_t n, double* partial);
-void scale_inplace(float* x, int64_t n, float scale);  // x ← x·scale
 
 }  // namespace splatlm::cuda

@@ -6,6 +6,5 @@ namespace splatlm::cuda {
 
 void adamw_step(float*, const float*, float*, float*, const float*, int64_t, const AdamWConstants&, float) { not_built(); }
 void squared_norm_partials(const float*, int64_t, double*) { not_built(); }
-void scale_inplace(float*, int64_t, float) { not_built(); }
 
 }  // namespace splatlm::cuda

@@ -28,6 +28,7 @@ class FlatParameters {
     Device device() const { return device_; }
     float* values() { return values_.data(); }
     float* grads() { return grads_.data(); }
+    const float* grads() const { return grads_.data(); }
     void zero_grad();
 
   private:

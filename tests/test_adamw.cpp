@@ -112,15 +112,38 @@ TEST_CASE("AdamW over many slots: each element gets its own slot's decay, on 1 a
 TEST_CASE("global-norm clipping", "[adamw]") {
     TwoParams model;
     FlatParameters flat(model);
-    for (int i = 0; i < 9; ++i) flat.grads()[i] = float(i + 1);  // norm = √285
-    REQUIRE(clip_grad_norm(flat, 100.0) == Approx(std::sqrt(285.0)));
-    REQUIRE(flat.grads()[8] == 9.f);  // under the limit: untouched
-    clip_grad_norm(flat, 1.0);
-    double sq = 0;
-    for (int i = 0; i < 9; ++i) sq += double(flat.grads()[i]) * flat.grads()[i];
-    REQUIRE(std::sqrt(sq) == Approx(1.0).epsilon(1e-5));
+    for (int i = 0; i < 9; ++i) flat.grads()[i] = 0.5f * float(i + 1) - 1.25f;  // norm² = Σ (i/2 − 0.75)², i = 1…9
+    double norm = 0;
+    for (int i = 0; i < 9; ++i) norm += double(flat.grads()[i]) * flat.grads()[i];
+    norm = std::sqrt(norm);
+    const GradClip under = gradient_clip(flat, 100.0);
+    REQUIRE(under.norm == Approx(norm));
+    REQUIRE(under.scale == 1.f);  // within bounds: the gradients are used as they are
+    const GradClip over = gradient_clip(flat, 1.0);
+    REQUIRE(over.scale * norm == Approx(1.0).epsilon(1e-5));
     flat.grads()[0] = NAN;
-    REQUIRE(std::isnan(clip_grad_norm(flat, 1.0)));
+    const GradClip bad = gradient_clip(flat, 1.0);
+    REQUIRE((std::isnan(bad.norm) && bad.scale == 1.f));
+}
+
+TEST_CASE("AdamW applies the clipping factor as it reads each gradient: bitwise the gradients scaled first", "[adamw]") {
+    // The step with grad_scale = s against the step on gradients multiplied by s beforehand (what
+    // clipping in place did): the same float product, so the same bits.
+    auto run = [](bool scale_in_step) {
+        TwoParams model;
+        FlatParameters flat(model);
+        AdamW adam(flat, {.weight_decay = 0.1f});
+        for (int t = 1; t <= 3; ++t) {
+            for (int i = 0; i < 9; ++i) flat.grads()[i] = std::sin(1.7f * float(i + 3 * t)) * 4.f;
+            const GradClip clip = gradient_clip(flat, 1.0);
+            REQUIRE(clip.scale < 1.f);
+            if (!scale_in_step)
+                for (int i = 0; i < 9; ++i) flat.grads()[i] *= clip.scale;
+            adam.step(0.01f * float(t), scale_in_step ? clip.scale : 1.f);
+        }
+        return std::vector<float>(flat.values(), flat.values() + 9);
+    };
+    REQUIRE(run(true) == run(false));
 }
 
 TEST_CASE("warm-up then cosine learning rate", "[adamw]") {
@@ -150,8 +173,7 @@ TEST_CASE("a tiny GPT memorises a 64-token string", "[adamw][gpt][learns]") {
         flat.zero_grad();
         Tensor loss = model.loss(ids, targets);
         backward(loss);
-        clip_grad_norm(flat, 1.0);
-        adam.step(learning_rate(step, 20, 300, 3e-3f, 3e-4f));
+        adam.step(learning_rate(step, 20, 300, 3e-3f, 3e-4f), gradient_clip(flat, 1.0).scale);
         (step == 0 ? first : last) = loss.item();
     }
     INFO("loss " << first << " → " << last);

@@ -86,8 +86,7 @@ std::vector<float> train_with(const std::string& attention, int steps, ThreadsAt
         targets.shape = {8 * 64};
         flat.zero_grad();
         backward(model.loss(ids, targets));
-        clip_grad_norm(flat, 1.0);
-        adam.step(1e-2f);
+        adam.step(1e-2f, gradient_clip(flat, 1.0).scale);
     }
     omp_set_num_threads(before);
     return std::vector<float>(flat.values(), flat.values() + flat.size());

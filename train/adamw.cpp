@@ -31,10 +31,10 @@ AdamW::AdamW(FlatParameters& params, AdamWOptions options)
     if (params.device() == Device::CUDA) decay_mask_ = decay_mask(params, opt_);
 }
 
-void AdamW::step(float lr) {
+void AdamW::step(float lr, float grad_scale) {
     ++t_;
     const AdamWConstants k{opt_.beta1, opt_.beta2, opt_.eps, lr, 1.f / (1.f - std::pow(opt_.beta1, float(t_))),
-                           1.f / (1.f - std::pow(opt_.beta2, float(t_)))};
+                           1.f / (1.f - std::pow(opt_.beta2, float(t_))), grad_scale};
     float *p = params_.values(), *g = params_.grads(), *m = m_.data(), *v = v_.data();
     if (params_.device() == Device::CUDA) {
         cuda::adamw_step(p, g, m, v, decay_mask_.data(), params_.size(), k, 1.f - lr * opt_.weight_decay);
@@ -59,10 +59,10 @@ void AdamW::step(float lr) {
     }
 }
 
-double clip_grad_norm(FlatParameters& params, double max_norm) {
+GradClip gradient_clip(const FlatParameters& params, double max_norm) {
     const int64_t n = params.size(), blocks = (n + kNormBlock - 1) / kNormBlock;
     const bool on_gpu = params.device() == Device::CUDA;
-    float* g = params.grads();
+    const float* g = params.grads();
     std::vector<double> partial(blocks, 0.0);
     if (on_gpu) {
         cuda::squared_norm_partials(g, n, partial.data());
@@ -85,16 +85,8 @@ double clip_grad_norm(FlatParameters& params, double max_norm) {
     double sq = 0;
     for (double s : partial) sq += s;  // fixed order: the same norm for any thread count
     const double norm = std::sqrt(sq);
-    if (std::isfinite(norm) && norm > max_norm) {
-        const float scale = static_cast<float>(max_norm / (norm + 1e-6));
-        if (on_gpu) {
-            cuda::scale_inplace(g, n, scale);
-        } else {
-#pragma omp parallel for schedule(static) if (n > 65536)
-            for (int64_t i = 0; i < n; ++i) g[i] *= scale;
-        }
-    }
-    return norm;
+    const bool clip = std::isfinite(norm) && norm > max_norm;
+    return {norm, clip ? static_cast<float>(max_norm / (norm + 1e-6)) : 1.f};
 }
 
 float learning_rate(int64_t step, int64_t warmup, int64_t total, float peak, float floor) {

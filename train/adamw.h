@@ -23,7 +23,9 @@ struct AdamWOptions {
 class AdamW {
   public:
     AdamW(FlatParameters& params, AdamWOptions options);
-    void step(float lr);  // one update from the accumulated gradients; advances the step count
+    // One update from the accumulated gradients, each multiplied by grad_scale as it is read (the
+    // clipping factor of gradient_clip); advances the step count. The gradients are left as they are.
+    void step(float lr, float grad_scale = 1.f);
     int64_t steps_taken() const { return t_; }
 
     // Optimiser state, for checkpoints: first and second moments (flat, like the parameters).
@@ -39,9 +41,15 @@ class AdamW {
     int64_t t_ = 0;
 };
 
-// Scales all gradients so their global L2 norm is at most max_norm; returns the norm before.
-// A non-finite norm is returned as is and nothing is scaled (the caller stops on it).
-double clip_grad_norm(FlatParameters& params, double max_norm);
+// Global-norm clipping: the gradients' L2 norm, and the factor that brings it to at most max_norm
+// (1 when it is within bounds or not finite: a non-finite norm is the caller's to stop on). The
+// factor goes to AdamW::step, which applies it as it reads each gradient: a pass over the flat
+// buffer that scaled them in place cost as much as the norm itself.
+struct GradClip {
+    double norm;
+    float scale;
+};
+GradClip gradient_clip(const FlatParameters& params, double max_norm);
 
 // lr(step): linear warm-up from 0 over `warmup` steps, then cosine from `peak` to `floor` at `total`.
 float learning_rate(int64_t step, int64_t warmup, int64_t total, float peak, float floor);

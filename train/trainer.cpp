@@ -203,14 +203,14 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
             diversity = r.item();
             objective = loss + r * float(c.splat_diversity);
         }
-        double grad_norm = NAN;
+        GradClip clip{NAN, 1.f};
         if (std::isfinite(loss_value)) {
             backward(objective);
             if (progressive) progressive->hold(step, *run.flat);
             average_gradients(*run.flat, *run.comm, c.dist_bucket_mb);
-            grad_norm = clip_grad_norm(*run.flat, c.grad_clip);
+            clip = gradient_clip(*run.flat, c.grad_clip);
         }
-        if (!std::isfinite(loss_value) || !std::isfinite(grad_norm)) {
+        if (!std::isfinite(loss_value) || !std::isfinite(clip.norm)) {
             std::fprintf(stderr, "\ntraining stopped: %s is %s at step %lld; %s\n",
                          std::isfinite(loss_value) ? "the gradient norm" : "the loss",
                          std::isfinite(loss_value) ? "not finite" : "NaN/Inf", (long long)step + 1,
@@ -219,7 +219,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
                              : "no checkpoint was written yet");
             return 1;
         }
-        run.adam->step(lr);
+        run.adam->step(lr, clip.scale);
         if (progressive) progressive->restore(*run.flat);
         ++step;
         const double step_seconds = seconds_since(step_start);  // evaluation and I/O not counted
@@ -235,7 +235,7 @@ int run_training(const TrainConfig& requested, const std::string& resume_dir, in
         }
 
         Json::Object line{{"step", step}, {"tokens", step * tokens_per_step}, {"loss", loss_value}, {"lr", lr},
-                          {"tokens_per_s", tokens_per_step / step_seconds}, {"grad_norm", grad_norm}};
+                          {"tokens_per_s", tokens_per_step / step_seconds}, {"grad_norm", clip.norm}};
         if (c.splat_diversity > 0) line.emplace_back("splat_diversity", diversity);
         metrics->write(line);
         if (step % c.log_every == 0 || step == c.steps) {
