@@ -89,6 +89,18 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     return out;
 }
 
+void matmul_add_into(Tensor& c, const Tensor& a, const Tensor& b) {
+    SPLATLM_CHECK(a.dim() == 2 && b.dim() == 2 && c.dim() == 2 && a.size(1) == b.size(0) && c.size(0) == a.size(0) &&
+                      c.size(1) == b.size(1) && c.is_contiguous() && a.device() == Device::CPU &&
+                      b.device() == Device::CPU && c.device() == Device::CPU,
+                  "matmul_add_into: ", shape_str(c.shape()), " += ", shape_str(a.shape()), " @ ", shape_str(b.shape()),
+                  " needs CPU matrices that fit and a contiguous target");
+    const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
+    if (M == 0 || N == 0 || K == 0) return;
+    gemm(M, N, K, 1.f, a.data(), a.strides()[0], a.strides()[1], b.data(), b.strides()[0], b.strides()[1], 1.f,
+         c.data(), N, 1);
+}
+
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     SPLATLM_CHECK(x.defined() && w.defined() && x.dim() >= 1 && w.dim() == 2 && x.size(-1) == w.size(1) &&
                       (!b.defined() || (b.dim() == 1 && b.size(0) == w.size(0))),

@@ -43,6 +43,9 @@ Tensor sum_to(const Tensor& x, const Shape& shape);  // undo broadcasting: sum o
 // ---- matrix products (matmul.cpp) ----
 // a: [..., M, K], b: [..., K, N] with broadcast batch axes → [..., M, N]. Transposed views are free.
 Tensor matmul(const Tensor& a, const Tensor& b);
+// c += a·b for CPU matrices: a [M, K], b [K, N] (any strides), c [M, N] contiguous. One GEMM with
+// beta = 1: a gradient summed straight into its buffer, with no product tensor and no add pass.
+void matmul_add_into(Tensor& c, const Tensor& a, const Tensor& b);
 // A Linear layer's forward: x: [..., in], w: [out, in], b: [out] or undefined → x·wᵀ + b, [..., out].
 // On the CPU the bias rows are written first and the GEMM adds the product onto them (beta = 1):
 // one pass over the output instead of a product pass and a broadcast-add pass.

@@ -1,6 +1,7 @@
 // The whole GPT, for every attention kind: gradients against finite differences, causality,
 // generation steps vs forward. The splat kinds run plain, with every splat variant on, and with
 // sparse top-p routing.
+#include "nn/flat_parameters.h"
 #include "nn/gpt.h"
 #include "splat/register.h"
 #include "tests/helpers.h"
@@ -232,4 +233,35 @@ TEST_CASE("positions = none: no wpe, and a longer context runs the same weights 
     REQUIRE_THROWS_WITH(trained.forward(ids), Catch::Contains("context length 16"));
     c.positions = "rotary";
     REQUIRE_THROWS_WITH(GPT(c, 1), Catch::Contains("positions must be learned or none"));
+}
+
+TEST_CASE("linear weights with a gradient buffer get dW summed into it by the GEMM: the engine's result, bitwise", "[gpt][autograd]") {
+    // Model a keeps its parameters in a flat buffer, so every weight's .grad exists before backward and
+    // the linear backward adds dW into it in place; model b has no .grad yet, so the engine receives dW
+    // as a tensor and keeps a copy. One backward: the same bits (the tied embedding sums its two
+    // contributions in either order, and x + y == y + x). A second backward accumulates onto the first.
+    const GPTConfig config{.vocab = 64, .context = 16, .layers = 2, .heads = 2, .width = 32};
+    GPT a(config, 5), b(config, 5);
+    FlatParameters flat(a);
+    const Indices ids = random_ids(3, 16, 64, 11);
+    Indices targets = random_ids(1, 48, 64, 12);
+    targets.shape = {48};
+    backward(a.loss(ids, targets));
+    backward(b.loss(ids, targets));
+    const NamedTensors pa = a.named_parameters(), pb = b.named_parameters();
+    REQUIRE(pa.size() == pb.size());
+    std::vector<std::vector<float>> once;
+    for (size_t i = 0; i < pa.size(); ++i) {
+        INFO(pa[i].first);
+        const Tensor ga = raw::contiguous(pa[i].second.grad()), gb = raw::contiguous(pb[i].second.grad());
+        REQUIRE(std::any_of(ga.data(), ga.data() + ga.numel(), [](float x) { return x != 0.f; }));  // not a test on zeros
+        REQUIRE(std::equal(ga.data(), ga.data() + ga.numel(), gb.data()));
+        once.emplace_back(ga.data(), ga.data() + ga.numel());
+    }
+    backward(a.loss(ids, targets));  // accumulates: twice the one-pass gradient, up to rounding
+    for (size_t i = 0; i < pa.size(); ++i) {
+        INFO(pa[i].first);
+        const Tensor ga = raw::contiguous(pa[i].second.grad());
+        for (int64_t j = 0; j < ga.numel(); ++j) REQUIRE(ga.data()[j] == Approx(2.f * once[i][size_t(j)]).margin(1e-6));
+    }
 }
