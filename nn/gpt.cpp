@@ -67,13 +67,14 @@ void GPTConfig::validate() const {
             SPLATLM_CHECK(!kind.empty(), "model config: layer_kinds '", layer_kinds, "' has an empty entry");
     }
     // (splat_decay is on by default in training configs, so other kinds simply have no splats to decay)
-    const bool splat_layer = has_splat_layer();
-    bool routed_layer = splat_layer;  // a layer whose keys are routed to splats: splat_top applies
-    int64_t splat_layers = 0;         // layers of kind splat exactly: splat_flow passes between them
+    bool splat_layer = false;   // splat or splat_local (has_splat_layer): splat_levels and splat_gate apply
+    bool routed_layer = false;  // those or splat_delta, whose keys are routed to splats: splat_top applies
+    int64_t splat_layers = 0;   // layers of kind splat exactly: splat_flow passes between them
     for (int64_t i = 0; i < layers; ++i) {
         const std::string kind = layer_kind(i);
+        splat_layer = splat_layer || is_splat_kind(kind);
+        routed_layer = routed_layer || is_splat_kind(kind) || kind == "splat_delta";
         splat_layers += kind == "splat";
-        routed_layer = routed_layer || kind == "splat_delta";
     }
     const std::string kinds = layer_kinds.empty() ? attention : layer_kinds;
     SPLATLM_CHECK(!splat_flow || splat_layers >= 2, "model config: splat_flow passes read weights from one splat layer "
