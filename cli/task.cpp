@@ -123,7 +123,8 @@ int cmd_task(int argc, char** argv) {
                 const GPTConfig& m = trained.model;
                 Json::Object line{{"task", c.task}, {"attention", m.attention}, {"layer_kinds", m.layer_kinds},
                                   {"short_conv", m.short_conv}, {"positions", m.positions},
-                                  {"splat_token_decay", m.splat_token_decay}, {"seq", m.context},
+                                  {"splat_token_decay", m.splat_token_decay}, {"splats", m.splats},
+                                  {"splat_delta_rank", m.splat_delta_rank}, {"seq", m.context},
                                   {"eval_seq", length}, {"depth", depth}, {"width", m.width}, {"layers", m.layers},
                                   {"steps", trained.steps}, {"seed", int64_t(trained.seed)}, {"train_seconds", seconds}};
                 line.insert(line.end(), e.fields.begin(), e.fields.end());

@@ -300,9 +300,16 @@ TEST_CASE("tasks: the accuracy plot has one line per model, sorted by pairs", "[
         "{\"task\":\"mqar pairs=4 keys=64 values=64\",\"attention\":\"splat\",\"layer_kinds\":\"\",\"short_conv\":4,"
         "\"positions\":\"learned\",\"splat_token_decay\":true,\"accuracy\":0.375}\n"
         "{\"task\":\"mqar pairs=4 keys=64 values=64\",\"attention\":\"softmax\",\"layer_kinds\":\"splat,softmax\","
-        "\"short_conv\":0,\"positions\":\"none\",\"splat_token_decay\":true,\"accuracy\":0.4}\n";
+        "\"short_conv\":0,\"positions\":\"none\",\"splat_token_decay\":true,\"accuracy\":0.4}\n"
+        "{\"task\":\"mqar pairs=4 keys=64 values=64\",\"attention\":\"splat_delta\",\"layer_kinds\":\"\",\"short_conv\":4,"
+        "\"splat_token_decay\":true,\"splats\":2,\"splat_delta_rank\":64,\"accuracy\":0.9}\n"
+        "{\"task\":\"mqar pairs=4 keys=64 values=64\",\"attention\":\"softmax\",\"layer_kinds\":\"splat_delta,softmax\","
+        "\"short_conv\":4,\"splat_token_decay\":true,\"splats\":16,\"splat_delta_rank\":8,\"accuracy\":0.6}\n";
     const std::vector<viz::Series> s = mqar_accuracy_series(results);
-    REQUIRE(s.size() == 4);
+    REQUIRE(s.size() == 6);
+    // token decay is named only where a kind reads it; splat_delta's splats x dimensions always (the plot font is ASCII)
+    REQUIRE((s[4].name == "splat_delta 2x64 + conv 4" && s[4].y == std::vector<double>{0.9}));
+    REQUIRE((s[5].name == "splat_delta,softmax 16x8 + conv 4" && s[5].y == std::vector<double>{0.6}));
     REQUIRE((s[2].name == "splat + token decay + conv 4" && s[2].y == std::vector<double>{0.375}));
     REQUIRE((s[3].name == "splat,softmax + token decay, no positions" && s[3].y == std::vector<double>{0.4}));
     REQUIRE(s[0].name == "softmax");

@@ -13,12 +13,21 @@ namespace splatlm {
 
 namespace {
 // A line's name: the attention kind (or the per-layer kinds) and the model options the report
-// names, so runs that differ only in those are separate lines. Older reports lack the options.
+// names that those kinds read, so runs that differ only in those are separate lines. Older
+// reports lack the options.
 std::string series_name(const Json& report) {
     std::string name = report.at("attention").as_string();
     if (const Json* kinds = report.find("layer_kinds"); kinds && !kinds->as_string().empty()) name = kinds->as_string();
-    const bool splat = name.find("splat") != std::string::npos;
-    if (const Json* decay = report.find("splat_token_decay"); splat && decay && decay->as_bool()) name += " + token decay";
+    bool token_decay_applies = false, delta_splats = false;  // the options only some kinds read
+    std::istringstream kinds(name);
+    for (std::string kind; std::getline(kinds, kind, ',');) {
+        token_decay_applies |= kind == "splat" || kind == "splat_local";
+        delta_splats |= kind == "splat_delta";
+    }
+    const Json *splats = report.find("splats"), *rank = report.find("splat_delta_rank");
+    if (delta_splats && splats && rank) name += " " + std::to_string(splats->as_int()) + "x" + std::to_string(rank->as_int());
+    if (const Json* decay = report.find("splat_token_decay"); token_decay_applies && decay && decay->as_bool())
+        name += " + token decay";
     if (const Json* conv = report.find("short_conv"); conv && conv->as_int() > 0)
         name += " + conv " + std::to_string(conv->as_int());
     if (const Json* positions = report.find("positions"); positions && positions->as_string() == "none")
