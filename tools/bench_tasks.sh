@@ -1,35 +1,49 @@
 #!/bin/sh
 # bench_tasks.sh — the MQAR accuracy table of docs/TASKS.md (`make bench-tasks`): one model per
-# (attention, seq, pairs), trained one at a time with the protocol below, held-out accuracy on 1000
+# (model, seq, pairs), trained one at a time with the protocol below, held-out accuracy on 1000
 # fresh examples. Results: $OUT/results.jsonl (one `splatlm task --json` line per run) and a
 # markdown table on stdout, the picture in $OUT/mqar_accuracy.png (`splatlm task plot`).
-# Override with ATTENTIONS="softmax splat" SETTINGS="64:4" STEPS=… OUT=….
+# MODELS holds one model per line, as `splatlm task` flags: each attention kind with its defaults,
+# splat_delta with splats as wide as a head (docs/SPLAT.md §15), and the hybrids of one softmax layer.
+# Override with MODELS="--attention softmax" SETTINGS="64:4" STEPS=… OUT=….
 set -eu
 OUT=${OUT:-runs/bench-tasks}
-ATTENTIONS=${ATTENTIONS:-"softmax splat linear local delta splat_delta"}
+MODELS=${MODELS:-"--attention softmax
+--attention splat
+--attention linear
+--attention local
+--attention delta
+--attention splat_delta
+--attention splat_delta --splats 2 --splat_delta_rank 64
+--layer_kinds splat,softmax
+--layer_kinds splat_delta,softmax --splats 2 --splat_delta_rank 64"}
 SETTINGS=${SETTINGS:-"64:4 128:8"}   # seq:pairs
 STEPS=${STEPS:-800}
 PROTOCOL="--layers 2 --width 128 --heads 2 --batch 32 --steps $STEPS --lr 3e-3 --min_lr 3e-4 --warmup 50
           --seed 1337 --log_every 100 --eval_every 200 --eval_batches 4 --checkpoint_every 100000"
 mkdir -p "$OUT"
 : > "$OUT/results.jsonl"
+: > "$OUT/table.md"
 for setting in $SETTINGS; do
     seq=${setting%:*} pairs=${setting#*:}
-    for attention in $ATTENTIONS; do
-        run="$OUT/mqar-$seq-$pairs-$attention"
+    echo "$MODELS" | while IFS= read -r model; do
+        [ -n "$model" ] || continue
+        run="$OUT/mqar-$seq-$pairs-$(echo "$model" | sed -e 's/--[a-z_]* //g' -e 's/[^a-z0-9_,]/-/g')"
         rm -rf "$run"
-        echo "== mqar seq $seq pairs $pairs, $attention" >&2
-        # shellcheck disable=SC2086  # PROTOCOL is a list of options
-        OMP_WAIT_POLICY=passive ./bin/splatlm task mqar --seq "$seq" --pairs "$pairs" --attention "$attention" \
+        echo "== mqar seq $seq pairs $pairs, $model" >&2
+        # shellcheck disable=SC2086  # PROTOCOL and model are lists of options
+        OMP_WAIT_POLICY=passive ./bin/splatlm task mqar --seq "$seq" --pairs "$pairs" $model \
             $PROTOCOL --out "$run" --json > "$run.log"
-        tail -n 1 "$run.log" >> "$OUT/results.jsonl"
-        tail -n 1 "$run.log" >&2
+        report=$(tail -n 1 "$run.log")
+        echo "$report" >> "$OUT/results.jsonl"
+        echo "$report" >&2
+        echo "$report" | sed -E 's/.*"train_seconds":([0-9.]+).*"accuracy":([0-9.e-]+),"exact":([0-9.e-]+).*/\2 \3 \1/' | {
+            read -r accuracy exact seconds
+            printf '| %s | %s | `%s` | %.3f | %.3f | %.0f |\n' "$seq" "$pairs" "$model" "$accuracy" "$exact" "$seconds" >> "$OUT/table.md"
+        }
     done
 done
-echo "| seq | pairs | attention | accuracy | exact | train s |"
+echo "| seq | pairs | model | accuracy | exact | train s |"
 echo "|---:|---:|---|---:|---:|---:|"
-sed -E 's/.*"task":"mqar pairs=([0-9]+)[^"]*","attention":"([a-z_]+)".*"seq":([0-9]+).*"train_seconds":([0-9.]+).*"accuracy":([0-9.e-]+),"exact":([0-9.e-]+).*/\3 \1 \2 \5 \6 \4/' \
-    "$OUT/results.jsonl" | while read -r seq pairs attention accuracy exact seconds; do
-    printf '| %s | %s | %s | %.3f | %.3f | %.0f |\n' "$seq" "$pairs" "$attention" "$accuracy" "$exact" "$seconds"
-done
+cat "$OUT/table.md"
 ./bin/splatlm task plot "$OUT/results.jsonl" --out "$OUT/mqar_accuracy.png" >&2
