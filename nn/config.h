@@ -41,5 +41,8 @@ struct GPTConfig {
 
 // "a,b,c" → {"a", "b", "c"}, empty items kept ("a,,b" has three; "" has one): layer_kinds and lists of flags.
 std::vector<std::string> split_commas(const std::string& list);
+// `splat` or `splat_local`: the kinds built on SplatAttention, which read its options (splat_decay,
+// splat_token_decay, splat_levels, splat_gate, …). `splat_delta` routes keys to splats but is not one.
+bool is_splat_kind(const std::string& kind);
 
 }  // namespace splatlm

@@ -19,9 +19,7 @@ std::vector<std::string> split_commas(const std::string& list) {
     }
 }
 
-namespace {
 bool is_splat_kind(const std::string& kind) { return kind == "splat" || kind == "splat_local"; }
-}  // namespace
 
 std::string GPTConfig::layer_kind(int64_t layer) const {
     return layer_kinds.empty() ? attention : split_commas(layer_kinds).at(size_t(layer));

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "nn/config.h"
 #include "tensor/error.h"
 #include "train/json.h"
 #include "train/tasks.h"
@@ -19,9 +20,8 @@ std::string series_name(const Json& report) {
     std::string name = report.at("attention").as_string();
     if (const Json* kinds = report.find("layer_kinds"); kinds && !kinds->as_string().empty()) name = kinds->as_string();
     bool token_decay_applies = false, delta_splats = false;  // the options only some kinds read
-    std::istringstream kinds(name);
-    for (std::string kind; std::getline(kinds, kind, ',');) {
-        token_decay_applies |= kind == "splat" || kind == "splat_local";
+    for (const std::string& kind : split_commas(name)) {
+        token_decay_applies |= is_splat_kind(kind);
         delta_splats |= kind == "splat_delta";
     }
     const Json *splats = report.find("splats"), *rank = report.find("splat_delta_rank");
